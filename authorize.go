@@ -1,0 +1,247 @@
+package oauthtest
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// Response types the authorize endpoint serves.
+const (
+	responseCode        = "code"
+	responseCodeIDToken = "code id_token" // OIDC Core §3.3, normalised order
+)
+
+// authorizeRequest is an authorization request as far as it was validated.
+type authorizeRequest struct {
+	client        Client
+	redirectURI   string
+	redirectGiven bool
+	responseType  string // responseCode or responseCodeIDToken
+	responseMode  string // query, fragment or form_post
+	scopes        []string
+	state, nonce  string
+	challenge     string
+	method        string
+}
+
+// handleAuthorize serves the authorization endpoint (RFC 6749 §3.1, §4.1.1;
+// OIDC Core §3.1.2, §3.3.2). It approves at once. Errors go back to the
+// client's redirect URI, except when the client or the redirect URI is not
+// valid: then a 400 page, and no redirect at all (RFC 6749 §4.1.2.1).
+func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
+	params, status, msg := readAuthorizeParams(w, r)
+	if msg != "" {
+		writeErrorPage(w, status, msg)
+		return
+	}
+	req := &authorizeRequest{state: params.Get("state"), responseMode: "query"}
+	if msg := p.resolveRedirect(params, req); msg != "" {
+		writeErrorPage(w, http.StatusBadRequest, msg)
+		return
+	}
+	if err := req.validate(params); err != nil {
+		p.deliver(w, req, p.errorParams(err, req.state))
+		return
+	}
+	params, err := p.approve(req)
+	if err != nil {
+		params = p.errorParams(err, req.state)
+	}
+	p.deliver(w, req, params)
+}
+
+// readAuthorizeParams returns the request's parameters: the query, and for
+// POST the form body too (OIDC Core §3.1.2.1).
+func readAuthorizeParams(w http.ResponseWriter, r *http.Request) (url.Values, int, string) {
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		w.Header().Set("Allow", "GET, POST")
+		return nil, http.StatusMethodNotAllowed, "the authorization endpoint accepts GET and POST, not " + r.Method
+	}
+	if r.Method == http.MethodPost && !isForm(r) {
+		return nil, http.StatusBadRequest, fmt.Sprintf("a POST to the authorization endpoint must be application/x-www-form-urlencoded, not %q", r.Header.Get("Content-Type"))
+	}
+	if err := parseForm(w, r); err != nil {
+		return nil, err.StatusCode(), err.ErrorDescription
+	}
+	return r.Form, 0, ""
+}
+
+// resolveRedirect finds the client and the redirect URI to answer at. It
+// returns what is wrong when there is none to trust: that is answered with
+// an error page, never a redirect.
+func (p *Provider) resolveRedirect(params url.Values, req *authorizeRequest) string {
+	for _, k := range []string{"client_id", "redirect_uri"} {
+		if n := len(params[k]); n > 1 {
+			return fmt.Sprintf("%s was sent %d times; each parameter may appear only once (RFC 6749 §3.1)", k, n)
+		}
+	}
+	id := params.Get("client_id")
+	c, ok := p.clients.get(id)
+	switch {
+	case id == "":
+		return "client_id is missing; registered clients: " + quoteList(p.clients.ids())
+	case !ok:
+		return fmt.Sprintf("client_id %q is not registered; registered clients: %s", id, quoteList(p.clients.ids()))
+	}
+	req.client = c
+	uri := params.Get("redirect_uri")
+	switch {
+	case uri == "" && len(c.RedirectURIs) == 1:
+		req.redirectURI = c.RedirectURIs[0] // RFC 6749 §3.1.2.3
+	case uri == "":
+		return fmt.Sprintf("redirect_uri is missing; client %q must name one of: %s", id, c.registeredRedirects())
+	case !c.allowsRedirect(uri):
+		return fmt.Sprintf("redirect_uri %q is not registered for client %q; registered: %s", uri, id, c.registeredRedirects())
+	default:
+		req.redirectURI, req.redirectGiven = uri, true
+	}
+	return ""
+}
+
+// validate checks everything but the client and redirect URI, in the order
+// that lets each error be delivered the way the client asked.
+func (req *authorizeRequest) validate(params url.Values) *Error {
+	for _, check := range []func(url.Values) *Error{
+		req.parseResponseType, checkDuplicates, checkRequestObjects,
+		req.parseScope, req.parseNonce, req.parsePKCE,
+	} {
+		if err := check(params); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// parseResponseType reads response_type and response_mode. The mode is
+// settled first so that even their own errors reach the client as asked.
+func (req *authorizeRequest) parseResponseType(params url.Values) *Error {
+	rt := normalizeResponseType(params.Get("response_type"))
+	if rt == responseCodeIDToken {
+		req.responseMode = "fragment" // the default of OIDC Multiple Response Types §5
+	}
+	switch mode := params.Get("response_mode"); mode {
+	case "":
+	case "query", "fragment", "form_post":
+		if mode == "query" && rt == responseCodeIDToken {
+			return ErrInvalidRequest.WithDescription(`response_mode "query" cannot carry an id_token; use fragment or form_post (OAuth 2.0 Multiple Response Types §5)`)
+		}
+		req.responseMode = mode
+	default:
+		return ErrInvalidRequest.WithDescription("response_mode %q is not supported; supported: query, fragment, form_post", mode)
+	}
+	switch {
+	case rt == "":
+		return ErrInvalidRequest.WithDescription(`response_type is missing; supported: "code", "code id_token"`)
+	case rt != responseCode && rt != responseCodeIDToken:
+		return ErrUnsupportedResponseType.WithDescription(`response_type %q is not supported; supported: "code", "code id_token"`, params.Get("response_type"))
+	}
+	req.responseType = rt
+	return nil
+}
+
+// normalizeResponseType sorts the space-separated values, which may come in
+// any order (RFC 6749 §3.1.1).
+func normalizeResponseType(rt string) string {
+	parts := strings.Fields(rt)
+	slices.Sort(parts)
+	return strings.Join(parts, " ")
+}
+
+// checkRequestObjects refuses request objects, which this provider does not
+// support and says so in its discovery document (OIDC Core §6).
+func checkRequestObjects(params url.Values) *Error {
+	switch {
+	case params.Has("request"):
+		return ErrRequestNotSupported.WithDescription("request objects are not supported; send the parameters in the query")
+	case params.Has("request_uri"):
+		return ErrRequestURINotSupported.WithDescription("request_uri is not supported; send the parameters in the query")
+	}
+	return nil
+}
+
+// parseScope reads the space-delimited scope (RFC 6749 §3.3); every value
+// must be one the client may request.
+func (req *authorizeRequest) parseScope(params url.Values) *Error {
+	scopes := splitScope(params.Get("scope"))
+	if len(scopes) == 0 {
+		return ErrInvalidScope.WithDescription("scope is missing; client %q may request: %s", req.client.ID, strings.Join(req.client.Scopes, " "))
+	}
+	for _, s := range scopes {
+		if !req.client.allowsScope(s) {
+			return ErrInvalidScope.WithDescription("scope %q is not allowed for client %q; allowed: %s", s, req.client.ID, strings.Join(req.client.Scopes, " "))
+		}
+	}
+	if req.responseType == responseCodeIDToken && !slices.Contains(scopes, "openid") {
+		return ErrInvalidRequest.WithDescription(`response_type "code id_token" is OpenID Connect: scope must include openid`)
+	}
+	req.scopes = scopes
+	return nil
+}
+
+// splitScope splits a scope string on spaces, dropping empty and repeated values.
+func splitScope(s string) []string {
+	var scopes []string
+	for _, v := range strings.Split(s, " ") {
+		if v != "" && !slices.Contains(scopes, v) {
+			scopes = append(scopes, v)
+		}
+	}
+	return scopes
+}
+
+// parseNonce reads nonce, required when an ID token comes back from the
+// authorization endpoint (OIDC Core §3.3.2.11).
+func (req *authorizeRequest) parseNonce(params url.Values) *Error {
+	req.nonce = params.Get("nonce")
+	if req.nonce == "" && req.responseType == responseCodeIDToken {
+		return ErrInvalidRequest.WithDescription(`nonce is required with response_type "code id_token" (OIDC Core §3.3.2.11)`)
+	}
+	return nil
+}
+
+// approve issues the code (and, for "code id_token", the ID token) for the
+// configured user and returns the response parameters.
+func (p *Provider) approve(req *authorizeRequest) (url.Values, *Error) {
+	now := p.Now()
+	code := &authCode{
+		code: p.ids.secret(), clientID: req.client.ID,
+		redirectURI: req.redirectURI, redirectGiven: req.redirectGiven,
+		scopes: req.scopes, nonce: req.nonce, challenge: req.challenge, method: req.method,
+		user: p.users.approve(), authTime: now, expiresAt: now.Add(p.cfg.codeLifetime),
+	}
+	p.codes.add(code, now)
+	params := url.Values{"code": {code.code}, "iss": {p.issuer}}
+	if req.state != "" {
+		params.Set("state", req.state)
+	}
+	if req.responseType == responseCodeIDToken {
+		g := grant{clientID: code.clientID, user: code.user, scopes: code.scopes, authTime: now}
+		idToken, err := p.signIDToken(g, code.scopes, code.nonce, now, jwt.MapClaims{"c_hash": p.cfg.key.halfHash(code.code)})
+		if err != nil {
+			return nil, ErrServerError.WithDescription("signing the ID token failed: %v", err)
+		}
+		params.Set("id_token", idToken)
+	}
+	return params, nil
+}
+
+// errorParams are the parameters of an error response (RFC 6749 §4.1.2.1),
+// with iss (RFC 9207).
+func (p *Provider) errorParams(e *Error, state string) url.Values {
+	params := url.Values{"error": {e.ErrorCode}, "iss": {p.issuer}}
+	if e.ErrorDescription != "" {
+		params.Set("error_description", e.ErrorDescription)
+	}
+	if e.ErrorURI != "" {
+		params.Set("error_uri", e.ErrorURI)
+	}
+	if state != "" {
+		params.Set("state", state)
+	}
+	return params
+}

@@ -1,0 +1,203 @@
+package oauthtest
+
+import (
+	"crypto/subtle"
+	"fmt"
+	"net"
+	"net/url"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Token endpoint client authentication methods (RFC 8414 §2, RFC 7591 §2).
+const (
+	AuthMethodBasic = "client_secret_basic" // HTTP Basic with client_id and client_secret
+	AuthMethodPost  = "client_secret_post"  // client_id and client_secret in the form body
+	AuthMethodNone  = "none"                // public client: client_id only, PKCE required
+)
+
+// Default client and scopes of a provider built without options.
+const (
+	DefaultClientID     = "oauthtest-client"
+	DefaultClientSecret = "oauthtest-secret"
+)
+
+// DefaultScopes are the scopes a client may request when its Scopes are not
+// set: the OpenID Connect scopes of OIDC Core §5.4 plus offline_access.
+var DefaultScopes = []string{"openid", "profile", "email", "address", "phone", "offline_access"}
+
+// Client is an OAuth 2.0 client registered with the provider.
+type Client struct {
+	// ID is the client_id. Required.
+	ID string
+	// Secret is the client_secret of a confidential client. Required unless
+	// Public is set, and then forbidden.
+	Secret string
+	// Public marks a client that cannot keep a secret (RFC 6749 §2.1): it
+	// authenticates with client_id only and must use PKCE.
+	Public bool
+	// RedirectURIs are matched exactly, as strings (RFC 9700 §4.1.3). When
+	// empty, any loopback URI is accepted: http or https on 127.0.0.1, [::1]
+	// or localhost, any port and path (RFC 8252 §7.3).
+	RedirectURIs []string
+	// Scopes the client may request; DefaultScopes when empty.
+	Scopes []string
+	// AuthMethods are the token endpoint authentication methods the client
+	// may use. When empty: AuthMethodBasic and AuthMethodPost for a
+	// confidential client, AuthMethodNone for a public one.
+	AuthMethods []string
+}
+
+// validate fills the defaults of c and reports what is wrong with it.
+func (c *Client) validate() error {
+	if c.ID == "" {
+		return fmt.Errorf("client has no ID")
+	}
+	switch {
+	case c.Public && c.Secret != "":
+		return fmt.Errorf("client %q is public and must not have a secret", c.ID)
+	case !c.Public && c.Secret == "":
+		return fmt.Errorf("client %q is confidential and needs a Secret (or set Public)", c.ID)
+	}
+	for _, u := range c.RedirectURIs {
+		if err := checkRedirectURI(u); err != nil {
+			return fmt.Errorf("client %q: %v", c.ID, err)
+		}
+	}
+	c.Scopes = cloneOr(c.Scopes, DefaultScopes)
+	c.RedirectURIs = slices.Clone(c.RedirectURIs)
+	return c.validateAuthMethods()
+}
+
+func (c *Client) validateAuthMethods() error {
+	if c.Public {
+		c.AuthMethods = cloneOr(c.AuthMethods, []string{AuthMethodNone})
+	} else {
+		c.AuthMethods = cloneOr(c.AuthMethods, []string{AuthMethodBasic, AuthMethodPost})
+	}
+	for _, m := range c.AuthMethods {
+		switch {
+		case m != AuthMethodBasic && m != AuthMethodPost && m != AuthMethodNone:
+			return fmt.Errorf("client %q: auth method %q is not one of %s, %s, %s", c.ID, m, AuthMethodBasic, AuthMethodPost, AuthMethodNone)
+		case c.Public != (m == AuthMethodNone):
+			return fmt.Errorf("client %q: auth method %q does not fit a %s client", c.ID, m, c.kind())
+		}
+	}
+	return nil
+}
+
+func (c *Client) kind() string {
+	if c.Public {
+		return "public"
+	}
+	return "confidential"
+}
+
+// checkRedirectURI applies RFC 6749 §3.1.2: absolute, without a fragment.
+func checkRedirectURI(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || !u.IsAbs() || u.Host == "" && u.Opaque == "" {
+		return fmt.Errorf("redirect URI %q is not an absolute URI", raw)
+	}
+	if strings.Contains(raw, "#") {
+		return fmt.Errorf("redirect URI %q has a fragment (RFC 6749 §3.1.2)", raw)
+	}
+	return nil
+}
+
+// allowsRedirect reports whether uri is one of c's redirect URIs: an exact
+// string match, or any loopback URI when c registers none.
+func (c *Client) allowsRedirect(uri string) bool {
+	if len(c.RedirectURIs) == 0 {
+		return isLoopbackURI(uri)
+	}
+	return slices.Contains(c.RedirectURIs, uri)
+}
+
+// registeredRedirects describes c's redirect URIs for error messages.
+func (c *Client) registeredRedirects() string {
+	if len(c.RedirectURIs) == 0 {
+		return "any loopback URI (http://127.0.0.1:PORT/PATH, http://[::1]:PORT/PATH or http://localhost:PORT/PATH)"
+	}
+	return quoteList(c.RedirectURIs)
+}
+
+// isLoopbackURI accepts http(s) URIs on a loopback host with no fragment
+// and no user information (RFC 8252 §7.3).
+func isLoopbackURI(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil || strings.Contains(raw, "#") || u.User != nil || u.Opaque != "" {
+		return false
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return false
+	}
+	host := u.Hostname()
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// allowsScope reports whether c may request scope.
+func (c *Client) allowsScope(scope string) bool { return slices.Contains(c.Scopes, scope) }
+
+// checkSecret compares secret with c's in constant time.
+func (c *Client) checkSecret(secret string) bool {
+	return subtle.ConstantTimeCompare([]byte(secret), []byte(c.Secret)) == 1
+}
+
+// clientStore holds the registered clients.
+type clientStore struct {
+	mu      sync.RWMutex // guards clients
+	clients map[string]Client
+}
+
+func (s *clientStore) add(c Client) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.clients == nil {
+		s.clients = make(map[string]Client)
+	}
+	s.clients[c.ID] = c
+}
+
+// get returns the client with the given ID. Its slices are shared and must
+// not be modified.
+func (s *clientStore) get(id string) (Client, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	c, ok := s.clients[id]
+	return c, ok
+}
+
+// ids returns the registered client IDs, sorted, for error messages.
+func (s *clientStore) ids() []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	ids := make([]string, 0, len(s.clients))
+	for id := range s.clients {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+func cloneOr(s, def []string) []string {
+	if len(s) == 0 {
+		return slices.Clone(def)
+	}
+	return slices.Clone(s)
+}
+
+// quoteList writes ss as "a", "b", "c".
+func quoteList(ss []string) string {
+	q := make([]string, len(ss))
+	for i, s := range ss {
+		q[i] = fmt.Sprintf("%q", s)
+	}
+	return strings.Join(q, ", ")
+}

@@ -1,0 +1,83 @@
+package oauthtest
+
+import (
+	"encoding/json"
+	"net/http"
+)
+
+// metadata is the discovery document of OIDC Discovery §3 and RFC 8414 §2.
+// It advertises exactly what the provider serves.
+type metadata struct {
+	Issuer                            string   `json:"issuer"`
+	AuthorizationEndpoint             string   `json:"authorization_endpoint"`
+	TokenEndpoint                     string   `json:"token_endpoint"`
+	UserinfoEndpoint                  string   `json:"userinfo_endpoint"`
+	JWKSURI                           string   `json:"jwks_uri"`
+	ScopesSupported                   []string `json:"scopes_supported"`
+	ResponseTypesSupported            []string `json:"response_types_supported"`
+	ResponseModesSupported            []string `json:"response_modes_supported"`
+	GrantTypesSupported               []string `json:"grant_types_supported"`
+	SubjectTypesSupported             []string `json:"subject_types_supported"`
+	IDTokenSigningAlgValuesSupported  []string `json:"id_token_signing_alg_values_supported"`
+	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
+	ClaimsSupported                   []string `json:"claims_supported"`
+	CodeChallengeMethodsSupported     []string `json:"code_challenge_methods_supported"`
+	ClaimsParameterSupported          bool     `json:"claims_parameter_supported"`
+	RequestParameterSupported         bool     `json:"request_parameter_supported"`
+	RequestURIParameterSupported      bool     `json:"request_uri_parameter_supported"`
+	AuthorizationResponseIssParameter bool     `json:"authorization_response_iss_parameter_supported"`
+}
+
+// discoveryJSON builds the document once per provider, on first request.
+func (p *Provider) discoveryJSON() []byte {
+	m := metadata{
+		Issuer:                            p.issuer,
+		AuthorizationEndpoint:             p.AuthURL(),
+		TokenEndpoint:                     p.TokenURL(),
+		UserinfoEndpoint:                  p.UserinfoURL(),
+		JWKSURI:                           p.JWKSURL(),
+		ScopesSupported:                   DefaultScopes,
+		ResponseTypesSupported:            []string{responseCode, responseCodeIDToken},
+		ResponseModesSupported:            []string{"query", "fragment", "form_post"},
+		GrantTypesSupported:               []string{GrantAuthorizationCode, GrantRefreshToken},
+		SubjectTypesSupported:             []string{"public"},
+		IDTokenSigningAlgValuesSupported:  []string{p.cfg.key.method.Alg()},
+		TokenEndpointAuthMethodsSupported: []string{AuthMethodBasic, AuthMethodPost, AuthMethodNone},
+		ClaimsSupported:                   supportedClaims(),
+		CodeChallengeMethodsSupported:     []string{PKCES256, PKCEPlain},
+		AuthorizationResponseIssParameter: true,
+	}
+	b, _ := json.MarshalIndent(m, "", "  ") // only strings and bools: cannot fail
+	return b
+}
+
+// supportedClaims lists the claims an ID token or userinfo may carry.
+func supportedClaims() []string {
+	claims := []string{"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "c_hash"}
+	for _, scope := range []string{"profile", "email", "address", "phone"} {
+		claims = append(claims, scopeClaims[scope]...)
+	}
+	return claims
+}
+
+// handleDiscovery serves the discovery document at both well-known paths.
+func (p *Provider) handleDiscovery(w http.ResponseWriter, r *http.Request) {
+	p.serveDocument(w, r, p.discovery())
+}
+
+// handleJWKS serves the keys that verify the provider's tokens.
+func (p *Provider) handleJWKS(w http.ResponseWriter, r *http.Request) {
+	p.serveDocument(w, r, p.cfg.key.jwks)
+}
+
+// serveDocument answers GET and HEAD with a JSON document.
+func (p *Provider) serveDocument(w http.ResponseWriter, r *http.Request, doc []byte) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		writeJSONError(w, ErrInvalidRequest.WithDescription("this document is read with GET, not %s", r.Method).withStatus(http.StatusMethodNotAllowed))
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(doc)
+}

@@ -1,0 +1,143 @@
+package oauthtest
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// Error is an OAuth 2.0 error response: the error code, description and URI
+// of RFC 6749 §4.1.2.1 and §5.2 (https://www.rfc-editor.org/rfc/rfc6749#section-5.2),
+// and of RFC 6750 §3.1 for bearer tokens. Its field names mirror
+// golang.org/x/oauth2's RetrieveError, so assertions on both sides read alike.
+//
+// The package-level Err values are prototypes: compare with errors.Is, which
+// matches on ErrorCode alone, and derive a described copy with WithDescription.
+type Error struct {
+	// ErrorCode is the RFC error code, such as "invalid_grant".
+	ErrorCode string
+	// ErrorDescription tells a tester what went wrong and what would have matched.
+	ErrorDescription string
+	// ErrorURI optionally points at a page about the error.
+	ErrorURI string
+
+	status int // HTTP status the provider answers with; 0 means the code's default
+}
+
+// Error codes of RFC 6749 §4.1.2.1 and §5.2, RFC 6750 §3.1 and OpenID Connect
+// Core §3.1.2.6. Compare with errors.Is.
+var (
+	ErrInvalidRequest          = newError("invalid_request", http.StatusBadRequest)
+	ErrInvalidClient           = newError("invalid_client", http.StatusUnauthorized)
+	ErrInvalidGrant            = newError("invalid_grant", http.StatusBadRequest)
+	ErrUnauthorizedClient      = newError("unauthorized_client", http.StatusBadRequest)
+	ErrUnsupportedGrantType    = newError("unsupported_grant_type", http.StatusBadRequest)
+	ErrUnsupportedResponseType = newError("unsupported_response_type", http.StatusBadRequest)
+	ErrInvalidScope            = newError("invalid_scope", http.StatusBadRequest)
+	ErrAccessDenied            = newError("access_denied", http.StatusBadRequest)
+	ErrServerError             = newError("server_error", http.StatusInternalServerError)
+	ErrTemporarilyUnavailable  = newError("temporarily_unavailable", http.StatusServiceUnavailable)
+	ErrInvalidToken            = newError("invalid_token", http.StatusUnauthorized)
+	ErrInsufficientScope       = newError("insufficient_scope", http.StatusForbidden)
+	ErrLoginRequired           = newError("login_required", http.StatusBadRequest)
+	ErrConsentRequired         = newError("consent_required", http.StatusBadRequest)
+	ErrRequestNotSupported     = newError("request_not_supported", http.StatusBadRequest)
+	ErrRequestURINotSupported  = newError("request_uri_not_supported", http.StatusBadRequest)
+)
+
+func newError(code string, status int) *Error {
+	return &Error{ErrorCode: code, status: status}
+}
+
+// Error returns "oauthtest: CODE: DESCRIPTION".
+func (e *Error) Error() string {
+	if e.ErrorDescription == "" {
+		return "oauthtest: " + e.ErrorCode
+	}
+	return "oauthtest: " + e.ErrorCode + ": " + e.ErrorDescription
+}
+
+// Is reports whether target is an *Error with the same ErrorCode, so that
+// errors.Is(err, oauthtest.ErrInvalidGrant) holds for any described copy.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.ErrorCode == e.ErrorCode
+}
+
+// WithDescription returns a copy of e whose ErrorDescription is formatted
+// from format and args; e itself is unchanged.
+func (e *Error) WithDescription(format string, args ...any) *Error {
+	c := *e
+	c.ErrorDescription = fmt.Sprintf(format, args...)
+	return &c
+}
+
+// StatusCode is the HTTP status the provider answers this error with
+// (400 for most codes, 401 for invalid_client and invalid_token).
+func (e *Error) StatusCode() int {
+	if e.status == 0 {
+		return http.StatusBadRequest
+	}
+	return e.status
+}
+
+// withStatus returns a copy of e answered with status.
+func (e *Error) withStatus(status int) *Error {
+	c := *e
+	c.status = status
+	return &c
+}
+
+// errorBody is the JSON form of RFC 6749 §5.2.
+type errorBody struct {
+	Error            string `json:"error"`
+	ErrorDescription string `json:"error_description,omitempty"`
+	ErrorURI         string `json:"error_uri,omitempty"`
+}
+
+// writeJSONError answers e as the token endpoint does (RFC 6749 §5.2). An
+// invalid_client carries a WWW-Authenticate challenge for HTTP Basic.
+func writeJSONError(w http.ResponseWriter, e *Error) {
+	if e.ErrorCode == ErrInvalidClient.ErrorCode {
+		w.Header().Set("WWW-Authenticate", `Basic realm="oauthtest"`)
+	}
+	writeJSON(w, e.StatusCode(), errorBody{e.ErrorCode, e.ErrorDescription, e.ErrorURI})
+}
+
+// writeJSON answers v as JSON that no cache may store (RFC 6749 §5.1).
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json;charset=UTF-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// writeBearerError answers e as a protected resource does (RFC 6750 §3):
+// a WWW-Authenticate challenge with the error, and the same error as JSON.
+func writeBearerError(w http.ResponseWriter, e *Error, extra string) {
+	challenge := `Bearer realm="oauthtest", error="` + e.ErrorCode + `"`
+	if e.ErrorDescription != "" {
+		challenge += `, error_description="` + quotable(e.ErrorDescription) + `"`
+	}
+	w.Header().Set("WWW-Authenticate", challenge+extra)
+	writeJSON(w, e.StatusCode(), errorBody{e.ErrorCode, e.ErrorDescription, e.ErrorURI})
+}
+
+// quotable keeps only the characters RFC 6750 §3 allows in a quoted
+// error_description: printable ASCII without '"' and '\'.
+func quotable(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '"':
+			return '\''
+		case r == '\\':
+			return '/'
+		case r < 0x20 || r > 0x7e:
+			return '?'
+		}
+		return r
+	}, s)
+}

@@ -1,0 +1,67 @@
+package oauthtest
+
+import (
+	"errors"
+	"mime"
+	"net/http"
+	"net/url"
+	"slices"
+)
+
+// maxBodyBytes bounds a request body; no legitimate OAuth request comes near.
+const maxBodyBytes = 64 << 10
+
+// isForm reports whether r's body is application/x-www-form-urlencoded.
+func isForm(r *http.Request) bool {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return err == nil && mt == "application/x-www-form-urlencoded"
+}
+
+// parseForm parses r's query and body, refusing a body over maxBodyBytes
+// with 413.
+func parseForm(w http.ResponseWriter, r *http.Request) *Error {
+	r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+	err := r.ParseForm()
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		return ErrInvalidRequest.WithDescription("the request body exceeds %d bytes", maxBodyBytes).withStatus(http.StatusRequestEntityTooLarge)
+	case err != nil:
+		return ErrInvalidRequest.WithDescription("the request is not a valid form: %v", err)
+	}
+	return nil
+}
+
+// readPostForm reads the form of a POST-only endpoint (token and the like):
+// the body's parameters only, each at most once.
+func readPostForm(w http.ResponseWriter, r *http.Request) (url.Values, *Error) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		return nil, ErrInvalidRequest.WithDescription("this endpoint accepts POST, not %s", r.Method).withStatus(http.StatusMethodNotAllowed)
+	}
+	if !isForm(r) {
+		return nil, ErrInvalidRequest.WithDescription("Content-Type must be application/x-www-form-urlencoded, not %q (RFC 6749 §4.1.3)", r.Header.Get("Content-Type"))
+	}
+	if err := parseForm(w, r); err != nil {
+		return nil, err
+	}
+	if err := checkDuplicates(r.PostForm); err != nil {
+		return nil, err
+	}
+	return r.PostForm, nil
+}
+
+// checkDuplicates refuses a parameter sent more than once (RFC 6749 §3.1).
+func checkDuplicates(params url.Values) *Error {
+	var dup []string
+	for k, v := range params {
+		if len(v) > 1 {
+			dup = append(dup, k)
+		}
+	}
+	if len(dup) == 0 {
+		return nil
+	}
+	slices.Sort(dup)
+	return ErrInvalidRequest.WithDescription("%s was sent %d times; each parameter may appear only once (RFC 6749 §3.1)", dup[0], len(params[dup[0]]))
+}

@@ -1,0 +1,96 @@
+package oauthtest
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// JWT typ headers: RFC 9068 §2.1 for access tokens.
+const (
+	typAccessToken = "at+jwt"
+	typIDToken     = "JWT"
+)
+
+// tokenResponse is the successful token response of RFC 6749 §5.1, with the
+// id_token of OIDC Core §3.1.3.3.
+type tokenResponse struct {
+	AccessToken  string `json:"access_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int64  `json:"expires_in"`
+	RefreshToken string `json:"refresh_token,omitempty"`
+	Scope        string `json:"scope,omitempty"`
+	IDToken      string `json:"id_token,omitempty"`
+}
+
+// issueTokens mints and records an access token with scopes (a subset of
+// g.scopes), a refresh token for g, and an ID token when scopes hold openid.
+// nonce goes into the ID token; it is empty on refresh (OIDC Core §12.2).
+func (p *Provider) issueTokens(g grant, scopes []string, nonce string) (*tokenResponse, error) {
+	now := p.Now()
+	jti := p.ids.uuid()
+	access, accessExp, err := p.signAccessToken(g, scopes, jti, now)
+	if err != nil {
+		return nil, err
+	}
+	resp := &tokenResponse{
+		AccessToken:  access,
+		TokenType:    "Bearer",
+		ExpiresIn:    int64(p.cfg.accessLifetime / time.Second),
+		RefreshToken: p.ids.secret(),
+		Scope:        strings.Join(scopes, " "),
+	}
+	if slices.Contains(scopes, "openid") {
+		extra := jwt.MapClaims{"at_hash": p.cfg.key.halfHash(access)}
+		if resp.IDToken, err = p.signIDToken(g, scopes, nonce, now, extra); err != nil {
+			return nil, err
+		}
+	}
+	p.tokens.record(g, issued{
+		jti: jti, refresh: resp.RefreshToken, scopes: scopes,
+		accessExpires: accessExp, refreshExpires: now.Add(p.cfg.refreshLifetime),
+	}, now)
+	return resp, nil
+}
+
+// signAccessToken signs a JWT access token with the claims of RFC 9068 §2.2.
+func (p *Provider) signAccessToken(g grant, scopes []string, jti string, now time.Time) (string, time.Time, error) {
+	iat := now.Unix()
+	exp := iat + int64(p.cfg.accessLifetime/time.Second)
+	claims := jwt.MapClaims{
+		"iss":       p.issuer,
+		"sub":       g.user.Subject,
+		"aud":       g.clientID,
+		"client_id": g.clientID,
+		"iat":       iat,
+		"exp":       exp,
+		"jti":       jti,
+		"auth_time": g.authTime.Unix(),
+		"scope":     strings.Join(scopes, " "),
+	}
+	tok, err := p.cfg.key.sign(claims, typAccessToken)
+	return tok, time.Unix(exp, 0), err
+}
+
+// signIDToken signs an ID token (OIDC Core §2) with the user's claims that
+// scopes allow, plus extra (at_hash, c_hash).
+func (p *Provider) signIDToken(g grant, scopes []string, nonce string, now time.Time, extra jwt.MapClaims) (string, error) {
+	claims := jwt.MapClaims{}
+	g.user.claimsFor(scopes, claims)
+	for k, v := range extra {
+		claims[k] = v
+	}
+	iat := now.Unix()
+	claims["iss"] = p.issuer
+	claims["sub"] = g.user.Subject
+	claims["aud"] = g.clientID
+	claims["iat"] = iat
+	claims["exp"] = iat + int64(p.cfg.idLifetime/time.Second)
+	claims["auth_time"] = g.authTime.Unix()
+	if nonce != "" {
+		claims["nonce"] = nonce
+	}
+	return p.cfg.key.sign(claims, typIDToken)
+}

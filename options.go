@@ -1,0 +1,189 @@
+package oauthtest
+
+import (
+	"crypto"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Default lifetimes.
+const (
+	// DefaultCodeLifetime is how long an authorization code can be redeemed
+	// (RFC 6749 §4.1.2 recommends at most 10 minutes).
+	DefaultCodeLifetime = 10 * time.Minute
+	// DefaultAccessTokenLifetime is the access token's validity, one hour as
+	// the seed providers issue.
+	DefaultAccessTokenLifetime = time.Hour
+	// DefaultIDTokenLifetime is the ID token's validity.
+	DefaultIDTokenLifetime = time.Hour
+	// DefaultRefreshTokenLifetime is how long a refresh token can be used.
+	DefaultRefreshTokenLifetime = 30 * 24 * time.Hour
+)
+
+// An Option configures a provider at construction.
+type Option interface {
+	apply(*config) error
+}
+
+type optionFunc func(*config) error
+
+func (f optionFunc) apply(c *config) error { return f(c) }
+
+// config is what the options set; it does not change once the provider runs.
+type config struct {
+	clients []Client
+	user    User
+	issuer  string // empty: the server's URL
+	addr    string // empty: a free loopback port
+	tls     bool
+	serve   bool
+	key     *signingKey
+	seed    *uint64
+	start   time.Time
+
+	codeLifetime, accessLifetime, idLifetime, refreshLifetime time.Duration
+}
+
+func newConfig(opts []Option) (*config, error) {
+	c := &config{
+		clients:         []Client{{ID: DefaultClientID, Secret: DefaultClientSecret}},
+		user:            DefaultUser,
+		serve:           true,
+		codeLifetime:    DefaultCodeLifetime,
+		accessLifetime:  DefaultAccessTokenLifetime,
+		idLifetime:      DefaultIDTokenLifetime,
+		refreshLifetime: DefaultRefreshTokenLifetime,
+	}
+	for _, o := range opts {
+		if err := o.apply(c); err != nil {
+			return nil, fmt.Errorf("oauthtest: %w", err)
+		}
+	}
+	if err := c.validate(); err != nil {
+		return nil, fmt.Errorf("oauthtest: %w", err)
+	}
+	if !c.serve && c.issuer == "" {
+		return nil, fmt.Errorf("oauthtest: WithoutServer needs WithIssuer: the provider must know its URL")
+	}
+	if c.key == nil {
+		c.key = defaultKey()
+	}
+	return c, nil
+}
+
+// validate checks the clients and the user and fills their defaults.
+func (c *config) validate() error {
+	for i := range c.clients {
+		if err := c.clients[i].validate(); err != nil {
+			return err
+		}
+	}
+	return c.user.validate()
+}
+
+// WithClient registers a client. Several can be registered; one with the ID
+// of the default client (DefaultClientID) replaces it.
+func WithClient(cl Client) Option {
+	return optionFunc(func(c *config) error {
+		c.clients = append(c.clients, cl)
+		return nil
+	})
+}
+
+// WithUser sets the user the authorize endpoint approves (DefaultUser
+// otherwise).
+func WithUser(u User) Option {
+	return optionFunc(func(c *config) error { c.user = u; return nil })
+}
+
+// WithIssuer sets the issuer URL the provider advertises and puts in its
+// tokens, for a provider behind a proxy, in a container network or mounted
+// in another server's mux. Endpoints are served below the issuer's path.
+// Without it, the issuer is the URL of the provider's own server.
+func WithIssuer(issuer string) Option {
+	return optionFunc(func(c *config) error {
+		u, err := url.Parse(issuer)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+			u.RawQuery != "" || u.Fragment != "" {
+			return fmt.Errorf("issuer %q must be an http or https URL without query or fragment (OIDC Discovery §3)", issuer)
+		}
+		c.issuer = strings.TrimSuffix(issuer, "/")
+		return nil
+	})
+}
+
+// WithAddr makes the provider listen on addr (host:port) instead of a free
+// loopback port; for NewProvider in local development.
+func WithAddr(addr string) Option {
+	return optionFunc(func(c *config) error { c.addr = addr; return nil })
+}
+
+// WithTLS serves HTTPS with a certificate that HTTPClient trusts.
+func WithTLS() Option {
+	return optionFunc(func(c *config) error { c.tls = true; return nil })
+}
+
+// WithoutServer starts no server: serve Handler yourself, at the URL given
+// with WithIssuer (required).
+func WithoutServer() Option {
+	return optionFunc(func(c *config) error { c.serve = false; return nil })
+}
+
+// WithSigningKey signs tokens with key instead of InsecureTestKey: an
+// *rsa.PrivateKey of at least 2048 bits (RS256), an *ecdsa.PrivateKey on
+// P-256 (ES256) or an ed25519.PrivateKey (EdDSA). Its kid is its RFC 7638
+// thumbprint. Parse the key once and share it: it is not copied.
+func WithSigningKey(key crypto.Signer) Option {
+	return optionFunc(func(c *config) error {
+		k, err := newSigningKey(key)
+		if err != nil {
+			return err
+		}
+		c.key = k
+		return nil
+	})
+}
+
+// WithSeed makes the provider's codes, refresh tokens and token IDs a
+// repeatable sequence. Without it each provider draws its own from
+// crypto/rand. Together with WithTime, whole token responses repeat.
+func WithSeed(seed uint64) Option {
+	return optionFunc(func(c *config) error { c.seed = &seed; return nil })
+}
+
+// WithTime starts the provider's clock stopped at t (see SetTime).
+func WithTime(t time.Time) Option {
+	return optionFunc(func(c *config) error { c.start = t; return nil })
+}
+
+// WithCodeLifetime sets how long authorization codes can be redeemed.
+func WithCodeLifetime(d time.Duration) Option {
+	return lifetime("code", d, func(c *config) *time.Duration { return &c.codeLifetime })
+}
+
+// WithAccessTokenLifetime sets the validity of access tokens (expires_in).
+func WithAccessTokenLifetime(d time.Duration) Option {
+	return lifetime("access token", d, func(c *config) *time.Duration { return &c.accessLifetime })
+}
+
+// WithIDTokenLifetime sets the validity of ID tokens.
+func WithIDTokenLifetime(d time.Duration) Option {
+	return lifetime("ID token", d, func(c *config) *time.Duration { return &c.idLifetime })
+}
+
+// WithRefreshTokenLifetime sets how long refresh tokens can be used.
+func WithRefreshTokenLifetime(d time.Duration) Option {
+	return lifetime("refresh token", d, func(c *config) *time.Duration { return &c.refreshLifetime })
+}
+
+func lifetime(what string, d time.Duration, field func(*config) *time.Duration) Option {
+	return optionFunc(func(c *config) error {
+		if d < time.Second {
+			return fmt.Errorf("%s lifetime %v is shorter than one second, the resolution of JWT times", what, d)
+		}
+		*field(c) = d
+		return nil
+	})
+}

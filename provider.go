@@ -1,0 +1,190 @@
+// Package oauthtest is a real OAuth 2.0 and OpenID Connect provider that runs
+// in process, for tests and local development.
+//
+// NewTestProvider starts one on a loopback port and closes it when the test
+// ends. Its authorize endpoint approves a configured user at once; its token
+// endpoint issues RS256 JWT access tokens, opaque rotating refresh tokens and
+// ID tokens, signed with a fixed key shipped with the package (InsecureTestKey),
+// so its JWKS is the same on every run. It checks what a real provider checks
+// (registered redirect URIs, PKCE, single-use codes bound to their client,
+// client secrets) and answers errors with the RFC 6749 codes.
+package oauthtest
+
+import (
+	"crypto/tls"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"sync"
+)
+
+// Endpoint paths, below the issuer URL.
+const (
+	AuthorizePath     = "/oauth/authorize"
+	TokenPath         = "/oauth/token"
+	UserinfoPath      = "/oauth/userinfo"
+	JWKSPath          = "/.well-known/jwks.json"
+	DiscoveryPath     = "/.well-known/openid-configuration"
+	OAuthMetadataPath = "/.well-known/oauth-authorization-server"
+)
+
+// Provider is an OAuth 2.0 authorization server and OpenID Connect provider.
+// All its methods are safe for concurrent use.
+type Provider struct {
+	cfg    *config
+	issuer string
+	server *httptest.Server // nil with WithoutServer
+
+	clock   clock
+	ids     *idSource
+	clients clientStore
+	users   userStore
+	codes   codeStore
+	tokens  tokenStore
+
+	handler   http.Handler
+	discovery func() []byte
+	closeOnce sync.Once
+}
+
+// NewProvider builds a provider and, unless WithoutServer is given, starts
+// its server. Close it when done. In tests, NewTestProvider does both.
+func NewProvider(opts ...Option) (*Provider, error) {
+	cfg, err := newConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	p := &Provider{cfg: cfg, issuer: cfg.issuer, ids: newIDSource(cfg.seed)}
+	if !cfg.start.IsZero() {
+		p.clock.set(cfg.start)
+	}
+	for _, c := range cfg.clients {
+		p.clients.add(c)
+	}
+	p.users.set(cfg.user)
+	p.discovery = sync.OnceValue(p.discoveryJSON)
+	if !cfg.serve {
+		p.handler = p.routes()
+		return p, nil
+	}
+	if err := p.start(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// start listens, learns the issuer from the listener's address unless one
+// was given, and serves.
+func (p *Provider) start() error {
+	s := httptest.NewUnstartedServer(nil)
+	if p.cfg.addr != "" {
+		l, err := net.Listen("tcp", p.cfg.addr)
+		if err != nil {
+			s.Close()
+			return fmt.Errorf("oauthtest: listen on %s: %w", p.cfg.addr, err)
+		}
+		s.Listener.Close()
+		s.Listener = l
+	}
+	if p.issuer == "" {
+		scheme := "http://"
+		if p.cfg.tls {
+			scheme = "https://"
+		}
+		p.issuer = scheme + s.Listener.Addr().String()
+	}
+	p.handler = p.routes()
+	s.Config.Handler = p.handler
+	if p.cfg.tls {
+		s.StartTLS()
+	} else {
+		s.Start()
+	}
+	p.server = s
+	return nil
+}
+
+// routes serves each endpoint below the issuer's path.
+func (p *Provider) routes() http.Handler {
+	u, _ := url.Parse(p.issuer) // validated by WithIssuer or made by httptest
+	prefix := u.Path
+	mux := http.NewServeMux()
+	mux.HandleFunc(prefix+AuthorizePath, p.handleAuthorize)
+	mux.HandleFunc(prefix+TokenPath, p.handleToken)
+	mux.HandleFunc(prefix+UserinfoPath, p.handleUserinfo)
+	mux.HandleFunc(prefix+JWKSPath, p.handleJWKS)
+	mux.HandleFunc(prefix+DiscoveryPath, p.handleDiscovery)
+	mux.HandleFunc(prefix+OAuthMetadataPath, p.handleDiscovery)
+	return mux
+}
+
+// Close shuts the server down, waiting for requests in flight. It is safe
+// to call more than once.
+func (p *Provider) Close() {
+	p.closeOnce.Do(func() {
+		if p.server != nil {
+			p.server.Close()
+		}
+	})
+}
+
+// Handler serves the provider's endpoints, below the issuer's path, for
+// mounting in another server (see WithoutServer and WithIssuer).
+func (p *Provider) Handler() http.Handler { return p.handler }
+
+// HTTPClient returns a client that reaches the provider; with WithTLS it
+// trusts the provider's certificate. Pass it to golang.org/x/oauth2 and
+// go-oidc with context.WithValue(ctx, oauth2.HTTPClient, p.HTTPClient()).
+func (p *Provider) HTTPClient() *http.Client {
+	if p.server == nil {
+		return http.DefaultClient
+	}
+	return p.server.Client()
+}
+
+// TLSConfig returns a configuration whose root CAs trust the provider's
+// certificate, or nil without WithTLS.
+func (p *Provider) TLSConfig() *tls.Config {
+	if p.server == nil || p.server.TLS == nil {
+		return nil
+	}
+	return p.server.Client().Transport.(*http.Transport).TLSClientConfig.Clone()
+}
+
+// Issuer returns the issuer URL, as in the iss claim and the discovery document.
+func (p *Provider) Issuer() string { return p.issuer }
+
+// AuthURL returns the authorization endpoint's URL (RFC 6749 §3.1).
+func (p *Provider) AuthURL() string { return p.issuer + AuthorizePath }
+
+// TokenURL returns the token endpoint's URL (RFC 6749 §3.2).
+func (p *Provider) TokenURL() string { return p.issuer + TokenPath }
+
+// UserinfoURL returns the userinfo endpoint's URL (OIDC Core §5.3).
+func (p *Provider) UserinfoURL() string { return p.issuer + UserinfoPath }
+
+// JWKSURL returns the URL of the JSON Web Key Set that verifies the tokens.
+func (p *Provider) JWKSURL() string { return p.issuer + JWKSPath }
+
+// DiscoveryURL returns the URL of the OpenID Connect discovery document.
+func (p *Provider) DiscoveryURL() string { return p.issuer + DiscoveryPath }
+
+// ClientID returns the default client's ID (DefaultClientID unless replaced).
+func (p *Provider) ClientID() string { return DefaultClientID }
+
+// ClientSecret returns the default client's secret.
+func (p *Provider) ClientSecret() string {
+	c, _ := p.clients.get(DefaultClientID)
+	return c.Secret
+}
+
+// SetUser makes u the user the authorize endpoint approves from now on.
+func (p *Provider) SetUser(u User) error {
+	if err := u.validate(); err != nil {
+		return fmt.Errorf("oauthtest: %w", err)
+	}
+	p.users.set(u)
+	return nil
+}

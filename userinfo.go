@@ -1,0 +1,95 @@
+package oauthtest
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// handleUserinfo serves the userinfo endpoint (OIDC Core §5.3): the
+// subject and the claims the access token's scopes allow. Token errors are
+// answered as RFC 6750 §3 says.
+func (p *Provider) handleUserinfo(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		w.Header().Set("Allow", "GET, POST")
+		writeJSONError(w, ErrInvalidRequest.WithDescription("the userinfo endpoint accepts GET and POST, not %s", r.Method).withStatus(http.StatusMethodNotAllowed))
+		return
+	}
+	raw, err := bearerToken(w, r)
+	switch {
+	case err != nil:
+		writeBearerError(w, err, "")
+		return
+	case raw == "":
+		w.Header().Set("WWW-Authenticate", `Bearer realm="oauthtest"`) // no error code: RFC 6750 §3.1
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	g, scopes, err := p.verifyAccessToken(raw)
+	if err != nil {
+		writeBearerError(w, err, "")
+		return
+	}
+	if !slices.Contains(scopes, "openid") {
+		writeBearerError(w, ErrInsufficientScope.WithDescription("userinfo needs an access token with the openid scope; this one has %q", strings.Join(scopes, " ")), `, scope="openid"`)
+		return
+	}
+	claims := map[string]any{}
+	g.user.claimsFor(scopes, claims)
+	claims["sub"] = g.user.Subject
+	writeJSON(w, http.StatusOK, claims)
+}
+
+// bearerToken reads the access token from the Authorization header or a
+// form body (RFC 6750 §2.1, §2.2); "" when there is none. Sending it both
+// ways is an invalid_request.
+func bearerToken(w http.ResponseWriter, r *http.Request) (string, *Error) {
+	var body string
+	if r.Method == http.MethodPost && isForm(r) {
+		if err := parseForm(w, r); err != nil {
+			return "", err
+		}
+		body = r.PostForm.Get("access_token")
+	}
+	auth := r.Header.Get("Authorization")
+	if auth == "" {
+		return body, nil
+	}
+	scheme, tok, _ := strings.Cut(auth, " ")
+	switch {
+	case !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "":
+		return "", ErrInvalidToken.WithDescription("the Authorization header does not carry a Bearer token (RFC 6750 §2.1)")
+	case body != "":
+		return "", ErrInvalidRequest.WithDescription("the access token was sent twice, in the Authorization header and the body; use one (RFC 6750 §2)")
+	}
+	return strings.TrimSpace(tok), nil
+}
+
+// verifyAccessToken checks that raw is an access token this provider issued
+// and has neither revoked nor seen expire, and returns its grant and scopes.
+func (p *Provider) verifyAccessToken(raw string) (grant, []string, *Error) {
+	var claims jwt.RegisteredClaims
+	tok, err := jwt.ParseWithClaims(raw, &claims, p.verificationKey,
+		jwt.WithValidMethods([]string{p.cfg.key.method.Alg()}),
+		jwt.WithIssuer(p.issuer),
+		jwt.WithExpirationRequired(),
+		jwt.WithTimeFunc(p.Now))
+	if err != nil {
+		return grant{}, nil, ErrInvalidToken.WithDescription("the access token is not valid: %v", err)
+	}
+	if typ := tok.Header["typ"]; typ != typAccessToken {
+		return grant{}, nil, ErrInvalidToken.WithDescription("the token's typ is %v, not %q: an ID token is not an access token (RFC 9068 §2.1)", typ, typAccessToken)
+	}
+	return p.tokens.accessGrant(claims.ID, p.Now())
+}
+
+// verificationKey is the jwt.Keyfunc for tokens this provider signed.
+func (p *Provider) verificationKey(t *jwt.Token) (any, error) {
+	if kid := t.Header["kid"]; kid != p.cfg.key.kid {
+		return nil, fmt.Errorf("kid %v is not a key of this provider (it signs with kid %q)", kid, p.cfg.key.kid)
+	}
+	return p.cfg.key.public(), nil
+}
