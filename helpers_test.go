@@ -76,7 +76,7 @@ func redirected(t *testing.T, resp *http.Response, prefix string) (query, fragme
 	if !strings.HasPrefix(loc.String(), prefix) {
 		t.Fatalf("redirected to %s, want a URI starting with %s", loc, prefix)
 	}
-	fragment, err = url.ParseQuery(loc.Fragment)
+	fragment, err = url.ParseQuery(loc.EscapedFragment())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,4 +157,38 @@ func wantJSONError(t *testing.T, resp *http.Response, body map[string]any, code 
 	if d, _ := body["error_description"].(string); d == "" {
 		t.Errorf("%s has no error_description", code)
 	}
+}
+
+// withClient adds cfg's client credentials to form (client_secret_post).
+func withClient(form url.Values, cfg *oauth2.Config) url.Values {
+	form.Set("client_id", cfg.ClientID)
+	form.Set("client_secret", cfg.ClientSecret)
+	return form
+}
+
+// decodeTokenResponse returns a token response's JSON, or its error as an
+// *oauth2.RetrieveError like golang.org/x/oauth2 reports it.
+func decodeTokenResponse(resp *http.Response) (map[string]any, error) {
+	var body map[string]any
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(b, &body); err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		code, _ := body["error"].(string)
+		desc, _ := body["error_description"].(string)
+		return nil, &oauth2.RetrieveError{Response: resp, Body: b, ErrorCode: code, ErrorDescription: desc}
+	}
+	return body, nil
+}
+
+// userinfo calls the userinfo endpoint with a bearer token.
+func userinfo(t *testing.T, p *oauthtest.Provider, token string) (*http.Response, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, p.UserinfoURL(), nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	return do(t, p, req)
 }
