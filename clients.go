@@ -186,6 +186,23 @@ func (s *clientStore) ids() []string {
 	return ids
 }
 
+// scopes returns every scope some client may request: DefaultScopes first,
+// then the others in sorted order.
+func (s *clientStore) scopes() []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var extra []string
+	for _, c := range s.clients {
+		for _, sc := range c.Scopes {
+			if !slices.Contains(DefaultScopes, sc) && !slices.Contains(extra, sc) {
+				extra = append(extra, sc)
+			}
+		}
+	}
+	slices.Sort(extra)
+	return append(slices.Clone(DefaultScopes), extra...)
+}
+
 func cloneOr(s, def []string) []string {
 	if len(s) == 0 {
 		return slices.Clone(def)

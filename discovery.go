@@ -36,7 +36,7 @@ func (p *Provider) discoveryJSON() []byte {
 		TokenEndpoint:                     p.TokenURL(),
 		UserinfoEndpoint:                  p.UserinfoURL(),
 		JWKSURI:                           p.JWKSURL(),
-		ScopesSupported:                   DefaultScopes,
+		ScopesSupported:                   p.clients.scopes(),
 		ResponseTypesSupported:            []string{responseCode, responseCodeIDToken},
 		ResponseModesSupported:            []string{"query", "fragment", "form_post"},
 		GrantTypesSupported:               []string{GrantAuthorizationCode, GrantRefreshToken},

@@ -9,4 +9,4 @@ require (
 	golang.org/x/oauth2 v0.37.0
 )
 
-require github.com/go-jose/go-jose/v4 v4.1.4 // indirect
+require github.com/go-jose/go-jose/v4 v4.1.4
