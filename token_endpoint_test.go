@@ -42,7 +42,11 @@ func (tc tokenCase) run(t *testing.T) {
 
 func TestTokenErrors(t *testing.T) {
 	t.Parallel()
-	inBody := func(f url.Values, c *[2]string) { f.Set("client_id", c[0]); f.Set("client_secret", c[1]); *c = [2]string{} }
+	inBody := func(f url.Values, c *[2]string) {
+		f.Set("client_id", c[0])
+		f.Set("client_secret", c[1])
+		*c = [2]string{}
+	}
 	for _, tc := range []tokenCase{
 		{name: "no client authentication", setup: func(f url.Values, c *[2]string) { *c = [2]string{} }, code: "invalid_client", status: 401},
 		{name: "unknown client", setup: func(f url.Values, c *[2]string) { c[0] = "nope" }, code: "invalid_client", status: 401},
