@@ -1,0 +1,161 @@
+package oauthtest_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/c95d6557/oauthtest"
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+)
+
+// browse plays the browser: it visits the authorization URL and returns the
+// query the provider redirects back with, without following the redirect.
+func browse(p *oauthtest.Provider, authURL string) url.Values {
+	c := *p.HTTPClient()
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := c.Get(authURL)
+	if err != nil {
+		panic(err)
+	}
+	resp.Body.Close()
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	return loc.Query()
+}
+
+// A whole login: discovery, authorization, code exchange, ID token
+// verification and userinfo, with golang.org/x/oauth2 and go-oidc. In a
+// test, oauthtest.NewTestProvider(t) starts the provider and closes it at
+// cleanup.
+func Example() {
+	p, err := oauthtest.NewProvider()
+	if err != nil {
+		panic(err)
+	}
+	defer p.Close()
+	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, p.HTTPClient())
+
+	op, err := oidc.NewProvider(ctx, p.Issuer())
+	if err != nil {
+		panic(err)
+	}
+	cfg := oauth2.Config{
+		ClientID: p.ClientID(), ClientSecret: p.ClientSecret(),
+		Endpoint:    op.Endpoint(),
+		RedirectURL: "http://127.0.0.1:8080/callback", // any loopback URI works for the default client
+		Scopes:      []string{oidc.ScopeOpenID, "email"},
+	}
+	callback := browse(p, cfg.AuthCodeURL("state-1", oidc.Nonce("nonce-1")))
+
+	tok, err := cfg.Exchange(ctx, callback.Get("code"))
+	if err != nil {
+		panic(err)
+	}
+	idToken, err := op.Verifier(&oidc.Config{ClientID: cfg.ClientID}).Verify(ctx, tok.Extra("id_token").(string))
+	if err != nil {
+		panic(err)
+	}
+	info, err := op.UserInfo(ctx, oauth2.StaticTokenSource(tok))
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("state:", callback.Get("state"))
+	fmt.Println("sub:", idToken.Subject, "nonce:", idToken.Nonce)
+	fmt.Println("email:", info.Email)
+	fmt.Println("expires in:", tok.ExpiresIn, "seconds")
+	// Output:
+	// state: state-1
+	// sub: test-user nonce: nonce-1
+	// email: test.user@example.com
+	// expires in: 3600 seconds
+}
+
+// A public client (a single-page or native app) must use PKCE.
+func ExampleWithClient_public() {
+	p, err := oauthtest.NewProvider(oauthtest.WithClient(oauthtest.Client{
+		ID:           "spa",
+		Public:       true,
+		RedirectURIs: []string{"http://localhost:5173/callback"},
+	}))
+	if err != nil {
+		panic(err)
+	}
+	defer p.Close()
+	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, p.HTTPClient())
+	cfg := oauth2.Config{
+		ClientID:    "spa",
+		Endpoint:    oauth2.Endpoint{AuthURL: p.AuthURL(), TokenURL: p.TokenURL()},
+		RedirectURL: "http://localhost:5173/callback",
+		Scopes:      []string{"openid"},
+	}
+
+	fmt.Println("without PKCE:", browse(p, cfg.AuthCodeURL("s")).Get("error"))
+
+	verifier := oauth2.GenerateVerifier()
+	code := browse(p, cfg.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier))).Get("code")
+	tok, err := cfg.Exchange(ctx, code, oauth2.VerifierOption(verifier))
+	fmt.Println("with PKCE:", err == nil && tok.RefreshToken != "")
+	// Output:
+	// without PKCE: invalid_request
+	// with PKCE: true
+}
+
+// Moving the provider's clock expires what it issued: here a code that was
+// not redeemed within its ten minutes.
+func ExampleProvider_FastForward() {
+	p, err := oauthtest.NewProvider(oauthtest.WithTime(time.Date(2030, 1, 1, 9, 0, 0, 0, time.UTC)))
+	if err != nil {
+		panic(err)
+	}
+	defer p.Close()
+	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, p.HTTPClient())
+	cfg := oauth2.Config{
+		ClientID: p.ClientID(), ClientSecret: p.ClientSecret(),
+		Endpoint:    oauth2.Endpoint{AuthURL: p.AuthURL(), TokenURL: p.TokenURL()},
+		RedirectURL: "http://127.0.0.1:8080/callback",
+		Scopes:      []string{"openid"},
+	}
+	code := browse(p, cfg.AuthCodeURL("s")).Get("code")
+
+	p.FastForward(11 * time.Minute)
+	_, err = cfg.Exchange(ctx, code)
+
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		fmt.Println(re.Response.StatusCode, re.ErrorCode)
+		fmt.Println(re.ErrorDescription)
+	}
+	// Output:
+	// 400 invalid_grant
+	// code expired at 2030-01-01T09:10:00Z; it is now 2030-01-01T09:11:00Z (codes live 10m0s)
+}
+
+// The provider's handler can be mounted in an application's own server,
+// below the issuer's path.
+func ExampleWithoutServer() {
+	p, err := oauthtest.NewProvider(oauthtest.WithoutServer(), oauthtest.WithIssuer("http://localhost:8080/idp"))
+	if err != nil {
+		panic(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/idp/", p.Handler())
+	fmt.Println(p.TokenURL())
+	fmt.Println(p.DiscoveryURL())
+	// Output:
+	// http://localhost:8080/idp/oauth/token
+	// http://localhost:8080/idp/.well-known/openid-configuration
+}
+
+// Errors carry the RFC 6749 code; errors.Is compares codes.
+func ExampleError() {
+	err := oauthtest.ErrInvalidGrant.WithDescription("code was issued to client %q, not %q", "web", "cli")
+	fmt.Println(errors.Is(err, oauthtest.ErrInvalidGrant), err.StatusCode())
+	fmt.Println(err)
+	// Output:
+	// true 400
+	// oauthtest: invalid_grant: code was issued to client "web", not "cli"
+}
