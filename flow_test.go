@@ -131,10 +131,7 @@ func TestTokenSourceRefreshes(t *testing.T) {
 	p := oauthtest.NewTestProvider(t, oauthtest.WithTime(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)))
 	cfg := oauthConfig(p)
 	ctx := clientContext(p)
-	tok, err := cfg.Exchange(ctx, authorizeCode(t, p, cfg))
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok := issuedTokens(t, p)
 	p.FastForward(61 * time.Minute)
 	tok.Expiry = time.Now().Add(-time.Minute) // oauth2 judges expiry by its own clock
 	next, err := cfg.TokenSource(ctx, tok).Token()
@@ -159,7 +156,7 @@ func TestTokenSourceRefreshes(t *testing.T) {
 		t.Errorf("refreshed ID token has nonce %q (OIDC Core §12.2)", idt.Nonce)
 	}
 	// The rotated-out token is dead.
-	_, err = cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
+	_, err = refreshOnce(ctx, cfg, tok.RefreshToken)
 	wantRetrieveError(t, err, "invalid_grant", http.StatusBadRequest)
 }
 
@@ -170,10 +167,7 @@ func TestExpiredTokens(t *testing.T) {
 	p := oauthtest.NewTestProvider(t, oauthtest.WithTime(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)))
 	cfg := oauthConfig(p)
 	ctx := clientContext(p)
-	tok, err := cfg.Exchange(ctx, authorizeCode(t, p, cfg))
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok := issuedTokens(t, p)
 	op, err := oidc.NewProvider(ctx, p.Issuer())
 	if err != nil {
 		t.Fatal(err)

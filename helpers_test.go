@@ -192,3 +192,9 @@ func userinfo(t *testing.T, p *oauthtest.Provider, token string) (*http.Response
 	req.Header.Set("Authorization", "Bearer "+token)
 	return do(t, p, req)
 }
+
+// refreshOnce redeems refresh token rt for cfg's client, as a TokenSource
+// does when its token has expired.
+func refreshOnce(ctx context.Context, cfg *oauth2.Config, rt string) (*oauth2.Token, error) {
+	return cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: rt}).Token()
+}

@@ -133,11 +133,11 @@ func TestRejectedRequestsLoseNothing(t *testing.T) {
 		t.Fatalf("the code was lost to rejected attempts: %v", err)
 	}
 
-	_, err = other.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
+	_, err = refreshOnce(ctx, other, tok.RefreshToken)
 	wantRetrieveError(t, err, "invalid_grant", 400)
 	_, err = refreshWith(ctx, p, cfg, tok.RefreshToken, "openid admin")
 	wantRetrieveError(t, err, "invalid_scope", 400)
-	if _, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err != nil {
+	if _, err := refreshOnce(ctx, cfg, tok.RefreshToken); err != nil {
 		t.Fatalf("the refresh token was lost to rejected attempts: %v", err)
 	}
 }
@@ -182,7 +182,7 @@ func TestCodeReplayRevokesTokens(t *testing.T) {
 	if resp.StatusCode != 401 {
 		t.Errorf("userinfo with a revoked access token: %d", resp.StatusCode)
 	}
-	_, err = cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
+	_, err = refreshOnce(ctx, cfg, tok.RefreshToken)
 	wantRetrieveError(t, err, "invalid_grant", 400)
 }
 
@@ -191,17 +191,14 @@ func TestRefreshReuseRevokesFamily(t *testing.T) {
 	p := oauthtest.NewTestProvider(t)
 	cfg := oauthConfig(p)
 	ctx := clientContext(p)
-	first, err := cfg.Exchange(ctx, authorizeCode(t, p, cfg))
+	first := issuedTokens(t, p)
+	second, err := refreshOnce(ctx, cfg, first.RefreshToken)
 	if err != nil {
 		t.Fatal(err)
 	}
-	second, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: first.RefreshToken}).Token()
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: first.RefreshToken}).Token()
+	_, err = refreshOnce(ctx, cfg, first.RefreshToken)
 	wantRetrieveError(t, err, "invalid_grant", 400)
-	_, err = cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: second.RefreshToken}).Token()
+	_, err = refreshOnce(ctx, cfg, second.RefreshToken)
 	wantRetrieveError(t, err, "invalid_grant", 400)
 	if resp, _ := userinfo(t, p, second.AccessToken); resp.StatusCode != 401 {
 		t.Errorf("userinfo after family revocation: %d", resp.StatusCode)
@@ -212,10 +209,7 @@ func TestRefreshNarrowsScope(t *testing.T) {
 	t.Parallel()
 	p := oauthtest.NewTestProvider(t)
 	cfg := oauthConfig(p)
-	tok, err := cfg.Exchange(clientContext(p), authorizeCode(t, p, cfg))
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok := issuedTokens(t, p)
 	body, err := refreshWith(clientContext(p), p, cfg, tok.RefreshToken, "email")
 	if err != nil {
 		t.Fatal(err)
@@ -237,12 +231,9 @@ func TestRefreshTokenExpires(t *testing.T) {
 	t.Parallel()
 	p := oauthtest.NewTestProvider(t, oauthtest.WithRefreshTokenLifetime(2*time.Hour))
 	cfg := oauthConfig(p)
-	tok, err := cfg.Exchange(clientContext(p), authorizeCode(t, p, cfg))
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok := issuedTokens(t, p)
 	p.FastForward(2 * time.Hour)
-	_, err = cfg.TokenSource(clientContext(p), &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
+	_, err := refreshOnce(clientContext(p), cfg, tok.RefreshToken)
 	wantRetrieveError(t, err, "invalid_grant", 400)
 }
 
@@ -252,12 +243,9 @@ func TestAccessTokenIsNotARefreshToken(t *testing.T) {
 	p := oauthtest.NewTestProvider(t)
 	cfg := oauthConfig(p)
 	ctx := clientContext(p)
-	tok, err := cfg.Exchange(ctx, authorizeCode(t, p, cfg))
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok := issuedTokens(t, p)
 	for _, fake := range []string{tok.AccessToken, tok.Extra("id_token").(string)} {
-		_, err = cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: fake}).Token()
+		_, err := refreshOnce(ctx, cfg, fake)
 		wantRetrieveError(t, err, "invalid_grant", 400)
 	}
 }
