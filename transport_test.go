@@ -79,3 +79,18 @@ func TestUserinfoSaysWhy(t *testing.T) {
 		t.Errorf("description %q does not say revoked", d)
 	}
 }
+
+func TestUnknownPathIs404(t *testing.T) {
+	t.Parallel()
+	p := oauthtest.NewTestProvider(t)
+	for _, path := range []string{"/", "/oauth", "/oauth/token/", "/oauth/authorize/x", "/.well-known/jwks"} {
+		resp, err := p.HTTPClient().Get(p.Issuer() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("%s: HTTP %d, want 404", path, resp.StatusCode)
+		}
+	}
+}
