@@ -1,6 +1,9 @@
 package oauthtest
 
 import (
+	"cmp"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 )
@@ -19,14 +22,18 @@ type authCode struct {
 	authTime      time.Time
 	expiresAt     time.Time
 	family        string // the token family it produced once redeemed; "" before
+	invalidated   bool   // by InvalidateCode
+	seq           uint64 // issue order
 }
 
 // codeStore holds issued codes. Redeemed codes stay until they expire, so
 // that a replay is recognised and the tokens it produced are revoked.
 type codeStore struct {
-	mu      sync.Mutex // guards codes and sweepAt
+	mu      sync.Mutex // guards codes, sweepAt, seq and last
 	codes   map[string]*authCode
-	sweepAt int // sweep expired codes once the map grows to this size
+	sweepAt int    // sweep expired codes once the map grows to this size
+	seq     uint64 // codes issued so far
+	last    string // the code issued last
 }
 
 func (s *codeStore) add(c *authCode, now time.Time) {
@@ -38,7 +45,10 @@ func (s *codeStore) add(c *authCode, now time.Time) {
 	if len(s.codes) >= s.sweepAt {
 		s.sweep(now)
 	}
+	s.seq++
+	c.seq = s.seq
 	s.codes[c.code] = c
+	s.last = c.code
 }
 
 // sweep drops expired codes; s.mu must be held. The next sweep waits until
@@ -65,6 +75,8 @@ func (s *codeStore) redeem(code, family string, now time.Time, check func(*authC
 		return authCode{}, false, ErrInvalidGrant.WithDescription("code %q was not issued by this provider, or has expired and been forgotten", abbreviate(code))
 	case rec.family != "":
 		return *rec, true, ErrInvalidGrant.WithDescription("code was already redeemed; the tokens issued for it are now revoked (RFC 6749 §4.1.2)")
+	case rec.invalidated:
+		return authCode{}, false, ErrInvalidGrant.WithDescription("code was invalidated by the test (InvalidateCode)")
 	case !now.Before(rec.expiresAt):
 		return authCode{}, false, ErrInvalidGrant.WithDescription("code expired at %s; it is now %s (codes live %s)",
 			rec.expiresAt.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), rec.expiresAt.Sub(rec.authTime))
@@ -82,4 +94,93 @@ func abbreviate(s string) string {
 		return s
 	}
 	return s[:8] + "…"
+}
+
+// CodeInfo describes an issued authorization code: a copy, for assertions.
+type CodeInfo struct {
+	Code                string
+	ClientID            string
+	RedirectURI         string
+	Scopes              []string
+	Nonce               string
+	CodeChallenge       string
+	CodeChallengeMethod string
+	Subject             string // the user it was issued for
+	IssuedAt            time.Time
+	ExpiresAt           time.Time
+	Redeemed            bool
+	Invalidated         bool
+}
+
+func (c *authCode) info() CodeInfo {
+	return CodeInfo{
+		Code: c.code, ClientID: c.clientID, RedirectURI: c.redirectURI, Scopes: slices.Clone(c.scopes),
+		Nonce: c.nonce, CodeChallenge: c.challenge, CodeChallengeMethod: c.method, Subject: c.user.Subject,
+		IssuedAt: c.authTime, ExpiresAt: c.expiresAt, Redeemed: c.family != "", Invalidated: c.invalidated,
+	}
+}
+
+// LastCode returns the authorization code issued last, or "" if none was,
+// so that a test needs no redirect parsing to get it.
+func (p *Provider) LastCode() string {
+	p.codes.mu.Lock()
+	defer p.codes.mu.Unlock()
+	return p.codes.last
+}
+
+// Codes returns the authorization codes the provider remembers, oldest
+// first: the outstanding ones, and the redeemed ones until they expire.
+func (p *Provider) Codes() []CodeInfo {
+	p.codes.mu.Lock()
+	defer p.codes.mu.Unlock()
+	recs := slices.Collect(maps.Values(p.codes.codes))
+	slices.SortFunc(recs, func(a, b *authCode) int { return cmp.Compare(a.seq, b.seq) })
+	infos := make([]CodeInfo, len(recs))
+	for i, c := range recs {
+		infos[i] = c.info()
+	}
+	return infos
+}
+
+// ExpireCodes makes every code issued so far expire now: redeeming one
+// fails with invalid_grant, as after ten minutes.
+func (p *Provider) ExpireCodes() {
+	now := p.Now()
+	p.codes.mu.Lock()
+	defer p.codes.mu.Unlock()
+	for _, c := range p.codes.codes {
+		c.expiresAt = minTime(c.expiresAt, now)
+	}
+}
+
+// InvalidateCode makes code unredeemable: redeeming it fails with
+// invalid_grant. It reports whether the provider knew the code.
+func (p *Provider) InvalidateCode(code string) bool {
+	p.codes.mu.Lock()
+	defer p.codes.mu.Unlock()
+	c, ok := p.codes.codes[code]
+	if ok {
+		c.invalidated = true
+	}
+	return ok
+}
+
+// SetCodeLifetime gives one issued code a lifetime of d from its issue
+// time, shorter or longer than the provider's. It reports whether the
+// provider knew the code.
+func (p *Provider) SetCodeLifetime(code string, d time.Duration) bool {
+	p.codes.mu.Lock()
+	defer p.codes.mu.Unlock()
+	c, ok := p.codes.codes[code]
+	if ok {
+		c.expiresAt = c.authTime.Add(d)
+	}
+	return ok
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }

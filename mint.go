@@ -29,7 +29,8 @@ type tokenResponse struct {
 // g.scopes), a refresh token for g, and an ID token when scopes hold openid.
 // nonce goes into the ID token; it is empty on refresh (OIDC Core §12.2).
 func (p *Provider) issueTokens(g grant, scopes []string, nonce string) (*tokenResponse, error) {
-	now := p.Now()
+	now := p.Now().Truncate(time.Second) // JWT times are whole seconds
+
 	jti := p.ids.uuid()
 	access, accessExp, err := p.signAccessToken(g, scopes, jti, now)
 	if err != nil {

@@ -26,22 +26,30 @@ type family struct {
 type accessRecord struct {
 	family    string
 	scopes    []string
+	issuedAt  time.Time
 	expiresAt time.Time
+	revoked   bool
+	seq       uint64
 }
 
 type refreshRecord struct {
 	family    string
+	scopes    []string
+	issuedAt  time.Time
 	expiresAt time.Time
 	rotated   bool // used once already: a second use is a replay
+	revoked   bool
+	seq       uint64
 }
 
 // tokenStore holds the token families with their access and refresh tokens.
 type tokenStore struct {
-	mu       sync.Mutex // guards families, access, refresh and sweepAt
+	mu       sync.Mutex // guards families, access, refresh, sweepAt and seq
 	families map[string]*family
-	access   map[string]accessRecord   // by jti
+	access   map[string]*accessRecord  // by jti
 	refresh  map[string]*refreshRecord // by token
 	sweepAt  int
+	seq      uint64 // tokens recorded so far
 }
 
 // issued records the tokens of one token response.
@@ -68,9 +76,10 @@ func (s *tokenStore) record(g grant, t issued, now time.Time) {
 	}
 	f.grant = g // a family revoked before its first tokens were recorded stays revoked
 	f.expires = latest(f.expires, t.accessExpires, t.refreshExpires)
-	s.access[t.jti] = accessRecord{family: g.family, scopes: t.scopes, expiresAt: t.accessExpires}
+	s.seq += 2
+	s.access[t.jti] = &accessRecord{family: g.family, scopes: t.scopes, issuedAt: now, expiresAt: t.accessExpires, seq: s.seq - 1}
 	if t.refresh != "" {
-		s.refresh[t.refresh] = &refreshRecord{family: g.family, expiresAt: t.refreshExpires}
+		s.refresh[t.refresh] = &refreshRecord{family: g.family, scopes: g.scopes, issuedAt: now, expiresAt: t.refreshExpires, seq: s.seq}
 	}
 }
 
@@ -100,7 +109,7 @@ func (s *tokenStore) sweep(now time.Time) {
 func (s *tokenStore) init() {
 	if s.families == nil {
 		s.families = make(map[string]*family)
-		s.access = make(map[string]accessRecord)
+		s.access = make(map[string]*accessRecord)
 		s.refresh = make(map[string]*refreshRecord)
 	}
 }
@@ -143,7 +152,7 @@ func (s *tokenStore) rotate(tok string, now time.Time, check func(grant) *Error)
 	switch {
 	case f == nil || !now.Before(r.expiresAt):
 		return grant{}, ErrInvalidGrant.WithDescription("refresh token expired at %s; it is now %s", r.expiresAt.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
-	case f.revoked:
+	case f.revoked || r.revoked:
 		return grant{}, ErrInvalidGrant.WithDescription("refresh token was revoked")
 	}
 	if err := check(f.grant); err != nil {
@@ -161,12 +170,15 @@ func (s *tokenStore) rotate(tok string, now time.Time, check func(grant) *Error)
 func (s *tokenStore) accessGrant(jti string, now time.Time) (grant, []string, *Error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	a, ok := s.access[jti]
-	f := s.families[a.family]
+	a := s.access[jti]
+	var f *family
+	if a != nil {
+		f = s.families[a.family]
+	}
 	switch {
-	case !ok || f == nil:
+	case f == nil:
 		return grant{}, nil, ErrInvalidToken.WithDescription("access token %q is unknown to this provider", jti)
-	case f.revoked:
+	case f.revoked || a.revoked:
 		return grant{}, nil, ErrInvalidToken.WithDescription("access token was revoked")
 	case !now.Before(a.expiresAt):
 		return grant{}, nil, ErrInvalidToken.WithDescription("access token expired at %s", a.expiresAt.UTC().Format(time.RFC3339))

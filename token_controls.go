@@ -1,0 +1,133 @@
+package oauthtest
+
+import (
+	"cmp"
+	"slices"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// Kinds of token in TokenInfo.
+const (
+	KindAccessToken  = "access_token"
+	KindRefreshToken = "refresh_token"
+)
+
+// TokenInfo describes an issued access or refresh token: a copy, for
+// assertions.
+type TokenInfo struct {
+	Kind      string // KindAccessToken or KindRefreshToken
+	ID        string // the jti of an access token; the refresh token itself
+	Family    string // all tokens issued from one code share it
+	ClientID  string
+	Subject   string
+	Scopes    []string
+	IssuedAt  time.Time
+	ExpiresAt time.Time
+	Revoked   bool // the token or its family was revoked
+	Rotated   bool // a refresh token already exchanged for a new one
+	seq       uint64
+}
+
+// Tokens returns the access and refresh tokens the provider remembers,
+// oldest first: all that have not expired, and expired ones until they are
+// swept.
+func (p *Provider) Tokens() []TokenInfo {
+	s := &p.tokens
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var infos []TokenInfo
+	for jti, a := range s.access {
+		infos = append(infos, s.info(KindAccessToken, jti, a.family, a.scopes, a.issuedAt, a.expiresAt, a.revoked, false, a.seq))
+	}
+	for tok, r := range s.refresh {
+		infos = append(infos, s.info(KindRefreshToken, tok, r.family, r.scopes, r.issuedAt, r.expiresAt, r.revoked, r.rotated, r.seq))
+	}
+	slices.SortFunc(infos, func(a, b TokenInfo) int { return cmp.Compare(a.seq, b.seq) })
+	return infos
+}
+
+// info builds a TokenInfo; s.mu must be held.
+func (s *tokenStore) info(kind, id, fam string, scopes []string, iat, exp time.Time, revoked, rotated bool, seq uint64) TokenInfo {
+	f := s.families[fam]
+	return TokenInfo{
+		Kind: kind, ID: id, Family: fam, ClientID: f.grant.clientID, Subject: f.grant.user.Subject,
+		Scopes: slices.Clone(scopes), IssuedAt: iat, ExpiresAt: exp,
+		Revoked: revoked || f.revoked, Rotated: rotated, seq: seq,
+	}
+}
+
+// RevokeToken revokes one access or refresh token, leaving the rest of its
+// family alone: the access token fails at userinfo with invalid_token, the
+// refresh token at the token endpoint with invalid_grant. It reports
+// whether the provider knew the token.
+func (p *Provider) RevokeToken(token string) bool {
+	s := &p.tokens
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r := s.refresh[token]; r != nil {
+		r.revoked = true
+		return true
+	}
+	if a := s.access[accessTokenID(token)]; a != nil {
+		a.revoked = true
+		return true
+	}
+	return false
+}
+
+// RevokeFamily revokes every token issued from the same code as token (an
+// access or refresh token), as a replayed code or refresh token does. It
+// reports whether the provider knew the token.
+func (p *Provider) RevokeFamily(token string) bool {
+	s := &p.tokens
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fam := ""
+	if r := s.refresh[token]; r != nil {
+		fam = r.family
+	} else if a := s.access[accessTokenID(token)]; a != nil {
+		fam = a.family
+	}
+	if f := s.families[fam]; f != nil {
+		f.revoked = true
+		return true
+	}
+	return false
+}
+
+// RevokeUser revokes every token issued for the user with this subject and
+// returns how many token families that was.
+func (p *Provider) RevokeUser(subject string) int {
+	return p.tokens.revokeWhere(func(g grant) bool { return g.user.Subject == subject })
+}
+
+// RevokeClient revokes every token issued to the client and returns how
+// many token families that was.
+func (p *Provider) RevokeClient(clientID string) int {
+	return p.tokens.revokeWhere(func(g grant) bool { return g.clientID == clientID })
+}
+
+func (s *tokenStore) revokeWhere(match func(grant) bool) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, f := range s.families {
+		if !f.revoked && match(f.grant) {
+			f.revoked = true
+			n++
+		}
+	}
+	return n
+}
+
+// accessTokenID returns the jti of a JWT access token, unverified: only
+// used to find a token this provider recorded.
+func accessTokenID(token string) string {
+	var claims jwt.RegisteredClaims
+	if _, _, err := jwt.NewParser().ParseUnverified(token, &claims); err != nil {
+		return ""
+	}
+	return claims.ID
+}
