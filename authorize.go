@@ -27,6 +27,8 @@ type authorizeRequest struct {
 	state, nonce  string
 	challenge     string
 	method        string
+	loginHint     string
+	promptNone    bool
 }
 
 // handleAuthorize serves the authorization endpoint (RFC 6749 §3.1, §4.1.1;
@@ -108,7 +110,7 @@ func (p *Provider) resolveRedirect(params url.Values, req *authorizeRequest) str
 func (req *authorizeRequest) validate(params url.Values) *Error {
 	for _, check := range []func(url.Values) *Error{
 		req.parseResponseType, checkDuplicates, checkRequestObjects,
-		req.parseScope, req.parseNonce, req.parsePKCE,
+		req.parseScope, req.parseNonce, req.parsePKCE, req.parsePrompt,
 	} {
 		if err := check(params); err != nil {
 			return err
@@ -204,15 +206,38 @@ func (req *authorizeRequest) parseNonce(params url.Values) *Error {
 	return nil
 }
 
+// parsePrompt reads prompt (OIDC Core §3.1.2.1) and login_hint. The
+// provider approves at once, so only prompt=none changes anything: it fails
+// when no user is signed in.
+func (req *authorizeRequest) parsePrompt(params url.Values) *Error {
+	req.loginHint = params.Get("login_hint")
+	prompts := strings.Fields(params.Get("prompt"))
+	for _, v := range prompts {
+		switch {
+		case v == "none" && len(prompts) > 1:
+			return ErrInvalidRequest.WithDescription("prompt=none cannot be combined with other values (OIDC Core §3.1.2.1)")
+		case v == "none":
+			req.promptNone = true
+		case v != "login" && v != "consent" && v != "select_account":
+			return ErrInvalidRequest.WithDescription("prompt %q is not supported; supported: none, login, consent, select_account", v)
+		}
+	}
+	return nil
+}
+
 // approve issues the code (and, for "code id_token", the ID token) for the
 // configured user and returns the response parameters.
 func (p *Provider) approve(req *authorizeRequest) (url.Values, *Error) {
+	user, err := p.users.approve(approveOpts{clientID: req.client.ID, loginHint: req.loginHint, promptNone: req.promptNone})
+	if err != nil {
+		return nil, err
+	}
 	now := p.Now()
 	code := &authCode{
 		code: p.ids.secret(), clientID: req.client.ID,
 		redirectURI: req.redirectURI, redirectGiven: req.redirectGiven,
 		scopes: req.scopes, nonce: req.nonce, challenge: req.challenge, method: req.method,
-		user: p.users.approve(), authTime: now, expiresAt: now.Add(p.cfg.codeLifetime),
+		user: user, authTime: now, expiresAt: now.Add(p.cfg.codeLifetime),
 	}
 	p.codes.add(code, now)
 	params := url.Values{"code": {code.code}, "iss": {p.issuer}}
@@ -221,7 +246,8 @@ func (p *Provider) approve(req *authorizeRequest) (url.Values, *Error) {
 	}
 	if req.responseType == responseCodeIDToken {
 		g := grant{clientID: code.clientID, user: code.user, scopes: code.scopes, authTime: now}
-		idToken, err := p.signIDToken(g, code.scopes, code.nonce, now, jwt.MapClaims{"c_hash": p.cfg.key.halfHash(code.code)})
+		tc := TokenContext{ClientID: g.clientID, User: g.user, Scopes: g.scopes}
+		idToken, err := p.signIDToken(tc, g, code.nonce, now, jwt.MapClaims{"c_hash": p.cfg.key.halfHash(code.code)})
 		if err != nil {
 			return nil, ErrServerError.WithDescription("signing the ID token failed: %v", err)
 		}

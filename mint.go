@@ -28,11 +28,12 @@ type tokenResponse struct {
 // issueTokens mints and records an access token with scopes (a subset of
 // g.scopes), a refresh token for g, and an ID token when scopes hold openid.
 // nonce goes into the ID token; it is empty on refresh (OIDC Core §12.2).
-func (p *Provider) issueTokens(g grant, scopes []string, nonce string) (*tokenResponse, error) {
+func (p *Provider) issueTokens(g grant, scopes []string, nonce, grantType string) (*tokenResponse, error) {
 	now := p.Now().Truncate(time.Second) // JWT times are whole seconds
 
 	jti := p.ids.uuid()
-	access, accessExp, err := p.signAccessToken(g, scopes, jti, now)
+	tc := TokenContext{ClientID: g.clientID, User: g.user, Scopes: scopes, GrantType: grantType}
+	access, accessExp, err := p.signAccessToken(tc, g, jti, now)
 	if err != nil {
 		return nil, err
 	}
@@ -45,7 +46,7 @@ func (p *Provider) issueTokens(g grant, scopes []string, nonce string) (*tokenRe
 	}
 	if slices.Contains(scopes, "openid") {
 		extra := jwt.MapClaims{"at_hash": p.cfg.key.halfHash(access)}
-		if resp.IDToken, err = p.signIDToken(g, scopes, nonce, now, extra); err != nil {
+		if resp.IDToken, err = p.signIDToken(tc, g, nonce, now, extra); err != nil {
 			return nil, err
 		}
 	}
@@ -57,7 +58,7 @@ func (p *Provider) issueTokens(g grant, scopes []string, nonce string) (*tokenRe
 }
 
 // signAccessToken signs a JWT access token with the claims of RFC 9068 §2.2.
-func (p *Provider) signAccessToken(g grant, scopes []string, jti string, now time.Time) (string, time.Time, error) {
+func (p *Provider) signAccessToken(tc TokenContext, g grant, jti string, now time.Time) (string, time.Time, error) {
 	iat := now.Unix()
 	exp := iat + int64(p.cfg.accessLifetime/time.Second)
 	claims := jwt.MapClaims{
@@ -69,17 +70,20 @@ func (p *Provider) signAccessToken(g grant, scopes []string, jti string, now tim
 		"exp":       exp,
 		"jti":       jti,
 		"auth_time": g.authTime.Unix(),
-		"scope":     strings.Join(scopes, " "),
+		"scope":     strings.Join(tc.Scopes, " "),
+	}
+	if p.cfg.accessClaims != nil {
+		p.cfg.accessClaims(tc, claims)
 	}
 	tok, err := p.cfg.key.sign(claims, typAccessToken)
 	return tok, time.Unix(exp, 0), err
 }
 
 // signIDToken signs an ID token (OIDC Core §2) with the user's claims that
-// scopes allow, plus extra (at_hash, c_hash).
-func (p *Provider) signIDToken(g grant, scopes []string, nonce string, now time.Time, extra jwt.MapClaims) (string, error) {
+// the token's scopes allow, plus extra (at_hash, c_hash).
+func (p *Provider) signIDToken(tc TokenContext, g grant, nonce string, now time.Time, extra jwt.MapClaims) (string, error) {
 	claims := jwt.MapClaims{}
-	g.user.claimsFor(scopes, claims)
+	g.user.claimsFor(tc.Scopes, claims)
 	for k, v := range extra {
 		claims[k] = v
 	}
@@ -92,6 +96,9 @@ func (p *Provider) signIDToken(g grant, scopes []string, nonce string, now time.
 	claims["auth_time"] = g.authTime.Unix()
 	if nonce != "" {
 		claims["nonce"] = nonce
+	}
+	if p.cfg.idClaims != nil {
+		p.cfg.idClaims(tc, claims)
 	}
 	return p.cfg.key.sign(claims, typIDToken)
 }

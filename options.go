@@ -35,6 +35,7 @@ func (f optionFunc) apply(c *config) error { return f(c) }
 type config struct {
 	clients []Client
 	user    User
+	users   []User // selectable by login_hint
 	issuer  string // empty: the server's URL
 	addr    string // empty: a free loopback port
 	tls     bool
@@ -44,6 +45,8 @@ type config struct {
 	start   time.Time
 
 	codeLifetime, accessLifetime, idLifetime, refreshLifetime time.Duration
+
+	accessClaims, idClaims ClaimsHook
 }
 
 func newConfig(opts []Option) (*config, error) {
@@ -80,6 +83,11 @@ func (c *config) validate() error {
 			return err
 		}
 	}
+	for i := range c.users {
+		if err := c.users[i].validate(); err != nil {
+			return err
+		}
+	}
 	return c.user.validate()
 }
 
@@ -96,6 +104,36 @@ func WithClient(cl Client) Option {
 // otherwise).
 func WithUser(u User) Option {
 	return optionFunc(func(c *config) error { c.user = u; return nil })
+}
+
+// WithUsers adds users that an authorization request can select with
+// login_hint (their subject, email or preferred_username). Without a
+// login_hint the user of WithUser is approved.
+func WithUsers(users ...User) Option {
+	return optionFunc(func(c *config) error { c.users = append(c.users, users...); return nil })
+}
+
+// ClaimsHook adds, changes or deletes claims of a token about to be
+// signed. It runs after the provider set its own claims, so it can also
+// spoil them for a negative test. It must be safe for concurrent use.
+type ClaimsHook func(tc TokenContext, claims map[string]any)
+
+// TokenContext tells a ClaimsHook what the token is for.
+type TokenContext struct {
+	ClientID  string
+	User      User     // the approved user; its Claims must not be modified
+	Scopes    []string // the token's scopes
+	GrantType string   // "authorization_code", "refresh_token", or "" at the authorize endpoint
+}
+
+// WithAccessTokenClaims calls hook for every access token the provider signs.
+func WithAccessTokenClaims(hook ClaimsHook) Option {
+	return optionFunc(func(c *config) error { c.accessClaims = hook; return nil })
+}
+
+// WithIDTokenClaims calls hook for every ID token the provider signs.
+func WithIDTokenClaims(hook ClaimsHook) Option {
+	return optionFunc(func(c *config) error { c.idClaims = hook; return nil })
 }
 
 // WithIssuer sets the issuer URL the provider advertises and puts in its

@@ -64,7 +64,7 @@ func NewProvider(opts ...Option) (*Provider, error) {
 	for _, c := range cfg.clients {
 		p.clients.add(c)
 	}
-	p.users.set(cfg.user)
+	p.users.current, p.users.known = cfg.user, cfg.users
 	p.discovery = sync.OnceValue(p.discoveryJSON)
 	if !cfg.serve {
 		p.handler = p.routes()
@@ -193,13 +193,4 @@ func (p *Provider) ClientID() string { return DefaultClientID }
 func (p *Provider) ClientSecret() string {
 	c, _ := p.clients.get(DefaultClientID)
 	return c.Secret
-}
-
-// SetUser makes u the user the authorize endpoint approves from now on.
-func (p *Provider) SetUser(u User) error {
-	if err := u.validate(); err != nil {
-		return fmt.Errorf("oauthtest: %w", err)
-	}
-	p.users.set(u)
-	return nil
 }

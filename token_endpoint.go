@@ -63,7 +63,7 @@ func (p *Provider) exchangeCode(c Client, form url.Values) (*tokenResponse, *Err
 		return nil, err
 	}
 	g := grant{family: ac.family, clientID: c.ID, user: ac.user, scopes: ac.scopes, authTime: ac.authTime}
-	return p.issue(g, ac.scopes, ac.nonce)
+	return p.issue(g, ac.scopes, ac.nonce, GrantAuthorizationCode)
 }
 
 // checkCodeBinding checks that the code is redeemed by the client, with the
@@ -101,7 +101,7 @@ func (p *Provider) refresh(c Client, form url.Values) (*tokenResponse, *Error) {
 	if err != nil {
 		return nil, err
 	}
-	return p.issue(g, scopes, "")
+	return p.issue(g, scopes, "", GrantRefreshToken)
 }
 
 // narrowScope returns the requested scopes if all were granted, or the
@@ -120,8 +120,8 @@ func narrowScope(granted, requested []string) ([]string, *Error) {
 
 // issue mints the tokens of a response, turning a signing failure into a
 // server_error.
-func (p *Provider) issue(g grant, scopes []string, nonce string) (*tokenResponse, *Error) {
-	resp, err := p.issueTokens(g, scopes, nonce)
+func (p *Provider) issue(g grant, scopes []string, nonce, grantType string) (*tokenResponse, *Error) {
+	resp, err := p.issueTokens(g, scopes, nonce, grantType)
 	if err != nil {
 		return nil, ErrServerError.WithDescription("signing tokens failed: %v", err)
 	}

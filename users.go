@@ -81,22 +81,139 @@ func (u *User) claimsFor(scopes []string, dst map[string]any) {
 	}
 }
 
-// userStore holds the user the authorize endpoint approves.
+// userStore decides who the authorize endpoint approves.
 type userStore struct {
-	mu      sync.Mutex // guards current
-	current User
+	mu        sync.Mutex // guards current, known, queue and signedOut
+	current   User       // approved unless the queue or login_hint says otherwise
+	known     []User     // selectable by login_hint
+	queue     []login    // the next logins, in order
+	signedOut bool       // no session: prompt=none fails with login_required
 }
 
-// approve returns the user to approve now. Its Claims are shared and must
-// not be modified.
-func (s *userStore) approve() User {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.current
+// login is a queued outcome of one authorization.
+type login struct {
+	clientID string // "" for any client
+	user     User
+	deny     bool // the user declines
 }
 
-func (s *userStore) set(u User) {
+// approveOpts is what the authorization request says about the login.
+type approveOpts struct {
+	clientID   string
+	loginHint  string
+	promptNone bool
+}
+
+// approve decides the outcome of an authorization: the first queued login
+// for the client, else the user login_hint names, else the current user.
+func (s *userStore) approve(o approveOpts) (User, *Error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.current = u
+	if o.promptNone && s.signedOut {
+		return User{}, ErrLoginRequired.WithDescription("no user is signed in (SignOut) and prompt=none rules out a login page")
+	}
+	if l, ok := s.dequeue(o.clientID); ok {
+		switch {
+		case l.deny && o.promptNone:
+			return User{}, ErrConsentRequired.WithDescription("the user has not consented (QueueDenial) and prompt=none rules out asking")
+		case l.deny:
+			return User{}, ErrAccessDenied.WithDescription("the user declined the authorization (QueueDenial)")
+		}
+		return s.signIn(l.user), nil
+	}
+	if o.loginHint == "" {
+		return s.signIn(s.current), nil
+	}
+	if u, ok := s.byHint(o.loginHint); ok {
+		return s.signIn(u), nil
+	}
+	return User{}, ErrAccessDenied.WithDescription("login_hint %q matches no user's subject, email or preferred_username; known users: %s", o.loginHint, s.subjects())
 }
+
+// dequeue removes and returns the first login queued for clientID or for
+// any client; s.mu must be held.
+func (s *userStore) dequeue(clientID string) (login, bool) {
+	for i, l := range s.queue {
+		if l.clientID == "" || l.clientID == clientID {
+			s.queue = slices.Delete(s.queue, i, i+1)
+			return l, true
+		}
+	}
+	return login{}, false
+}
+
+// signIn records that u has a session; s.mu must be held.
+func (s *userStore) signIn(u User) User {
+	s.signedOut = false
+	return u
+}
+
+// byHint finds the user whose subject, email or preferred_username is
+// hint; s.mu must be held.
+func (s *userStore) byHint(hint string) (User, bool) {
+	for _, u := range append([]User{s.current}, s.known...) {
+		if u.Subject == hint || u.Claims["email"] == hint || u.Claims["preferred_username"] == hint {
+			return u, true
+		}
+	}
+	return User{}, false
+}
+
+// subjects lists the selectable users for error messages; s.mu must be held.
+func (s *userStore) subjects() string {
+	subs := []string{s.current.Subject}
+	for _, u := range s.known {
+		subs = append(subs, u.Subject)
+	}
+	return quoteList(subs)
+}
+
+func (s *userStore) do(f func(s *userStore)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f(s)
+}
+
+// SetUser makes u the user the authorize endpoint approves from now on,
+// when no login is queued and no login_hint names another.
+func (p *Provider) SetUser(u User) error {
+	if err := u.validate(); err != nil {
+		return fmt.Errorf("oauthtest: %w", err)
+	}
+	p.users.do(func(s *userStore) { s.current = u })
+	return nil
+}
+
+// AddUser makes u selectable by login_hint (its subject, email or
+// preferred_username), as WithUsers does.
+func (p *Provider) AddUser(u User) error {
+	if err := u.validate(); err != nil {
+		return fmt.Errorf("oauthtest: %w", err)
+	}
+	p.users.do(func(s *userStore) { s.known = append(s.known, u) })
+	return nil
+}
+
+// QueueUser makes u the user the next authorization approves, whatever
+// its login_hint; queued users are approved in order, then the current
+// user again.
+func (p *Provider) QueueUser(u User) error { return p.queueLogin("", u) }
+
+// QueueDenial makes the next authorization fail as if the user declined:
+// access_denied, or consent_required with prompt=none.
+func (p *Provider) QueueDenial() {
+	p.users.do(func(s *userStore) { s.queue = append(s.queue, login{deny: true}) })
+}
+
+func (p *Provider) queueLogin(clientID string, u User) error {
+	if err := u.validate(); err != nil {
+		return fmt.Errorf("oauthtest: %w", err)
+	}
+	p.users.do(func(s *userStore) { s.queue = append(s.queue, login{clientID: clientID, user: u}) })
+	return nil
+}
+
+// SignOut ends the user's session at the provider: an authorization with
+// prompt=none now fails with login_required, until an authorization without
+// it signs the user in again (the provider approves at once, as ever).
+func (p *Provider) SignOut() { p.users.do(func(s *userStore) { s.signedOut = true }) }
