@@ -237,7 +237,7 @@ func (p *Provider) approve(req *authorizeRequest) (url.Values, *Error) {
 		code: p.ids.secret(), clientID: req.client.ID,
 		redirectURI: req.redirectURI, redirectGiven: req.redirectGiven,
 		scopes: req.scopes, nonce: req.nonce, challenge: req.challenge, method: req.method,
-		user: user, authTime: now, expiresAt: now.Add(p.cfg.codeLifetime),
+		user: user, authTime: now, expiresAt: now.Add(p.lifetimes(req.client.ID).Code),
 	}
 	p.codes.add(code, now)
 	params := url.Values{"code": {code.code}, "iss": {p.issuer}}
@@ -247,7 +247,7 @@ func (p *Provider) approve(req *authorizeRequest) (url.Values, *Error) {
 	if req.responseType == responseCodeIDToken {
 		g := grant{clientID: code.clientID, user: code.user, scopes: code.scopes, authTime: now}
 		tc := TokenContext{ClientID: g.clientID, User: g.user, Scopes: g.scopes}
-		idToken, err := p.signIDToken(tc, g, code.nonce, now, jwt.MapClaims{"c_hash": p.cfg.key.halfHash(code.code)})
+		idToken, err := p.signIDToken(tc, g, code.nonce, now, p.lifetimes(g.clientID).IDToken, jwt.MapClaims{"c_hash": p.cfg.key.halfHash(code.code)})
 		if err != nil {
 			return nil, ErrServerError.WithDescription("signing the ID token failed: %v", err)
 		}

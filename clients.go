@@ -48,6 +48,8 @@ type Client struct {
 	// may use. When empty: AuthMethodBasic and AuthMethodPost for a
 	// confidential client, AuthMethodNone for a public one.
 	AuthMethods []string
+	// Lifetimes override the provider's for this client where not zero.
+	Lifetimes Lifetimes
 }
 
 // validate fills the defaults of c and reports what is wrong with it.
@@ -65,6 +67,9 @@ func (c *Client) validate() error {
 		if err := checkRedirectURI(u); err != nil {
 			return fmt.Errorf("client %q: %v", c.ID, err)
 		}
+	}
+	if err := c.Lifetimes.validate(); err != nil {
+		return fmt.Errorf("client %q: %v", c.ID, err)
 	}
 	c.Scopes = cloneOr(c.Scopes, DefaultScopes)
 	c.RedirectURIs = slices.Clone(c.RedirectURIs)

@@ -175,3 +175,40 @@ func TestTokensSnapshot(t *testing.T) {
 		t.Errorf("access token %+v", got[0])
 	}
 }
+
+func TestLifetimesPerClient(t *testing.T) {
+	t.Parallel()
+	p := oauthtest.NewTestProvider(t,
+		oauthtest.WithTime(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)),
+		oauthtest.WithLifetimes(oauthtest.Lifetimes{AccessToken: 2 * time.Hour}),
+		oauthtest.WithClient(oauthtest.Client{ID: "short", Secret: "s", Lifetimes: oauthtest.Lifetimes{Code: 30 * time.Second, AccessToken: 5 * time.Minute, RefreshToken: time.Hour}}))
+	short := oauthConfig(p)
+	short.ClientID, short.ClientSecret = "short", "s"
+	ctx := clientContext(p)
+
+	tok, err := oauthConfig(p).Exchange(ctx, authorizeCode(t, p, oauthConfig(p)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.ExpiresIn != 7200 {
+		t.Errorf("provider-wide expires_in %d, want 7200", tok.ExpiresIn)
+	}
+	tok, err = short.Exchange(ctx, authorizeCode(t, p, short))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.ExpiresIn != 300 {
+		t.Errorf("client's expires_in %d, want 300", tok.ExpiresIn)
+	}
+	code := authorizeCode(t, p, short)
+	p.FastForward(31 * time.Second)
+	_, err = short.Exchange(ctx, code)
+	wantRetrieveError(t, err, "invalid_grant", 400)
+	p.FastForward(time.Hour)
+	_, err = refreshOnce(ctx, short, tok.RefreshToken)
+	wantRetrieveError(t, err, "invalid_grant", 400)
+
+	if _, err := oauthtest.NewProvider(oauthtest.WithClient(oauthtest.Client{ID: "c", Secret: "s", Lifetimes: oauthtest.Lifetimes{IDToken: time.Millisecond}})); err == nil || !strings.Contains(err.Error(), "ID token lifetime") {
+		t.Errorf("a client lifetime under a second: %v", err)
+	}
+}

@@ -33,34 +33,41 @@ func (p *Provider) issueTokens(g grant, scopes []string, nonce, grantType string
 
 	jti := p.ids.uuid()
 	tc := TokenContext{ClientID: g.clientID, User: g.user, Scopes: scopes, GrantType: grantType}
-	access, accessExp, err := p.signAccessToken(tc, g, jti, now)
+	life := p.lifetimes(g.clientID)
+	access, accessExp, err := p.signAccessToken(tc, g, jti, now, life.AccessToken)
 	if err != nil {
 		return nil, err
 	}
 	resp := &tokenResponse{
 		AccessToken:  access,
 		TokenType:    "Bearer",
-		ExpiresIn:    int64(p.cfg.accessLifetime / time.Second),
+		ExpiresIn:    int64(life.AccessToken / time.Second),
 		RefreshToken: p.ids.secret(),
 		Scope:        strings.Join(scopes, " "),
 	}
 	if slices.Contains(scopes, "openid") {
 		extra := jwt.MapClaims{"at_hash": p.cfg.key.halfHash(access)}
-		if resp.IDToken, err = p.signIDToken(tc, g, nonce, now, extra); err != nil {
+		if resp.IDToken, err = p.signIDToken(tc, g, nonce, now, life.IDToken, extra); err != nil {
 			return nil, err
 		}
 	}
 	p.tokens.record(g, issued{
 		jti: jti, refresh: resp.RefreshToken, scopes: scopes,
-		accessExpires: accessExp, refreshExpires: now.Add(p.cfg.refreshLifetime),
+		accessExpires: accessExp, refreshExpires: now.Add(life.RefreshToken),
 	}, now)
 	return resp, nil
 }
 
+// lifetimes are the client's, where it sets them, else the provider's.
+func (p *Provider) lifetimes(clientID string) Lifetimes {
+	c, _ := p.clients.get(clientID)
+	return c.Lifetimes.or(p.cfg.lifetimes)
+}
+
 // signAccessToken signs a JWT access token with the claims of RFC 9068 §2.2.
-func (p *Provider) signAccessToken(tc TokenContext, g grant, jti string, now time.Time) (string, time.Time, error) {
+func (p *Provider) signAccessToken(tc TokenContext, g grant, jti string, now time.Time, lifetime time.Duration) (string, time.Time, error) {
 	iat := now.Unix()
-	exp := iat + int64(p.cfg.accessLifetime/time.Second)
+	exp := iat + int64(lifetime/time.Second)
 	claims := jwt.MapClaims{
 		"iss":       p.issuer,
 		"sub":       g.user.Subject,
@@ -81,7 +88,7 @@ func (p *Provider) signAccessToken(tc TokenContext, g grant, jti string, now tim
 
 // signIDToken signs an ID token (OIDC Core §2) with the user's claims that
 // the token's scopes allow, plus extra (at_hash, c_hash).
-func (p *Provider) signIDToken(tc TokenContext, g grant, nonce string, now time.Time, extra jwt.MapClaims) (string, error) {
+func (p *Provider) signIDToken(tc TokenContext, g grant, nonce string, now time.Time, lifetime time.Duration, extra jwt.MapClaims) (string, error) {
 	claims := jwt.MapClaims{}
 	g.user.claimsFor(tc.Scopes, claims)
 	for k, v := range extra {
@@ -92,7 +99,7 @@ func (p *Provider) signIDToken(tc TokenContext, g grant, nonce string, now time.
 	claims["sub"] = g.user.Subject
 	claims["aud"] = g.clientID
 	claims["iat"] = iat
-	claims["exp"] = iat + int64(p.cfg.idLifetime/time.Second)
+	claims["exp"] = iat + int64(lifetime/time.Second)
 	claims["auth_time"] = g.authTime.Unix()
 	if nonce != "" {
 		claims["nonce"] = nonce

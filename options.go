@@ -44,20 +44,22 @@ type config struct {
 	seed    *uint64
 	start   time.Time
 
-	codeLifetime, accessLifetime, idLifetime, refreshLifetime time.Duration
+	lifetimes Lifetimes
 
 	accessClaims, idClaims ClaimsHook
 }
 
 func newConfig(opts []Option) (*config, error) {
 	c := &config{
-		clients:         []Client{{ID: DefaultClientID, Secret: DefaultClientSecret}},
-		user:            DefaultUser,
-		serve:           true,
-		codeLifetime:    DefaultCodeLifetime,
-		accessLifetime:  DefaultAccessTokenLifetime,
-		idLifetime:      DefaultIDTokenLifetime,
-		refreshLifetime: DefaultRefreshTokenLifetime,
+		clients: []Client{{ID: DefaultClientID, Secret: DefaultClientSecret}},
+		user:    DefaultUser,
+		serve:   true,
+		lifetimes: Lifetimes{
+			Code:         DefaultCodeLifetime,
+			AccessToken:  DefaultAccessTokenLifetime,
+			IDToken:      DefaultIDTokenLifetime,
+			RefreshToken: DefaultRefreshTokenLifetime,
+		},
 	}
 	for _, o := range opts {
 		if err := o.apply(c); err != nil {
@@ -196,32 +198,77 @@ func WithTime(t time.Time) Option {
 	return optionFunc(func(c *config) error { c.start = t; return nil })
 }
 
+// Lifetimes are how long codes and tokens are valid. As a Client's field,
+// a zero duration means the provider's.
+type Lifetimes struct {
+	Code         time.Duration // authorization codes; DefaultCodeLifetime
+	AccessToken  time.Duration // access tokens, also their expires_in; DefaultAccessTokenLifetime
+	IDToken      time.Duration // ID tokens; DefaultIDTokenLifetime
+	RefreshToken time.Duration // refresh tokens; DefaultRefreshTokenLifetime
+}
+
+// or returns l with its zero durations taken from def.
+func (l Lifetimes) or(def Lifetimes) Lifetimes {
+	pick := func(a, b time.Duration) time.Duration {
+		if a == 0 {
+			return b
+		}
+		return a
+	}
+	return Lifetimes{pick(l.Code, def.Code), pick(l.AccessToken, def.AccessToken), pick(l.IDToken, def.IDToken), pick(l.RefreshToken, def.RefreshToken)}
+}
+
+// validate refuses lifetimes under a second, the resolution of JWT times;
+// zero is allowed and means the default.
+func (l Lifetimes) validate() error {
+	for what, d := range map[string]time.Duration{"code": l.Code, "access token": l.AccessToken, "ID token": l.IDToken, "refresh token": l.RefreshToken} {
+		if d != 0 && d < time.Second {
+			return fmt.Errorf("%s lifetime %v is shorter than one second, the resolution of JWT times", what, d)
+		}
+	}
+	return nil
+}
+
+// WithLifetimes sets the provider's lifetimes; its zero fields keep the
+// defaults. A Client's Lifetimes override them for that client.
+func WithLifetimes(l Lifetimes) Option {
+	return optionFunc(func(c *config) error {
+		if err := l.validate(); err != nil {
+			return err
+		}
+		c.lifetimes = l.or(c.lifetimes)
+		return nil
+	})
+}
+
 // WithCodeLifetime sets how long authorization codes can be redeemed.
 func WithCodeLifetime(d time.Duration) Option {
-	return lifetime("code", d, func(c *config) *time.Duration { return &c.codeLifetime })
+	return lifetime(d, func(l *Lifetimes) *time.Duration { return &l.Code })
 }
 
 // WithAccessTokenLifetime sets the validity of access tokens (expires_in).
 func WithAccessTokenLifetime(d time.Duration) Option {
-	return lifetime("access token", d, func(c *config) *time.Duration { return &c.accessLifetime })
+	return lifetime(d, func(l *Lifetimes) *time.Duration { return &l.AccessToken })
 }
 
 // WithIDTokenLifetime sets the validity of ID tokens.
 func WithIDTokenLifetime(d time.Duration) Option {
-	return lifetime("ID token", d, func(c *config) *time.Duration { return &c.idLifetime })
+	return lifetime(d, func(l *Lifetimes) *time.Duration { return &l.IDToken })
 }
 
 // WithRefreshTokenLifetime sets how long refresh tokens can be used.
 func WithRefreshTokenLifetime(d time.Duration) Option {
-	return lifetime("refresh token", d, func(c *config) *time.Duration { return &c.refreshLifetime })
+	return lifetime(d, func(l *Lifetimes) *time.Duration { return &l.RefreshToken })
 }
 
-func lifetime(what string, d time.Duration, field func(*config) *time.Duration) Option {
+func lifetime(d time.Duration, field func(*Lifetimes) *time.Duration) Option {
 	return optionFunc(func(c *config) error {
-		if d < time.Second {
-			return fmt.Errorf("%s lifetime %v is shorter than one second, the resolution of JWT times", what, d)
+		var l Lifetimes
+		*field(&l) = max(d, time.Nanosecond) // zero is no default here: refuse it as too short
+		if err := l.validate(); err != nil {
+			return err
 		}
-		*field(c) = d
+		*field(&c.lifetimes) = d
 		return nil
 	})
 }
