@@ -29,11 +29,12 @@ type authCode struct {
 // codeStore holds issued codes. Redeemed codes stay until they expire, so
 // that a replay is recognised and the tokens it produced are revoked.
 type codeStore struct {
-	mu      sync.Mutex // guards codes, sweepAt, seq and last
-	codes   map[string]*authCode
-	sweepAt int    // sweep expired codes once the map grows to this size
-	seq     uint64 // codes issued so far
-	last    string // the code issued last
+	mu           sync.Mutex // guards codes, sweepAt, seq, last and lastByClient
+	codes        map[string]*authCode
+	sweepAt      int               // sweep expired codes once the map grows to this size
+	seq          uint64            // codes issued so far
+	last         string            // the code issued last
+	lastByClient map[string]string // the code issued last to each client
 }
 
 func (s *codeStore) add(c *authCode, now time.Time) {
@@ -41,6 +42,7 @@ func (s *codeStore) add(c *authCode, now time.Time) {
 	defer s.mu.Unlock()
 	if s.codes == nil {
 		s.codes = make(map[string]*authCode)
+		s.lastByClient = make(map[string]string)
 	}
 	if len(s.codes) >= s.sweepAt {
 		s.sweep(now)
@@ -49,6 +51,7 @@ func (s *codeStore) add(c *authCode, now time.Time) {
 	c.seq = s.seq
 	s.codes[c.code] = c
 	s.last = c.code
+	s.lastByClient[c.clientID] = c.code
 }
 
 // sweep drops expired codes; s.mu must be held. The next sweep waits until

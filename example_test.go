@@ -87,8 +87,9 @@ func ExampleWithClient_public() {
 	defer p.Close()
 	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, p.HTTPClient())
 	cfg := oauth2.Config{
-		ClientID:    "spa",
-		Endpoint:    oauth2.Endpoint{AuthURL: p.AuthURL(), TokenURL: p.TokenURL()},
+		ClientID: "spa",
+		// A public client has no secret: it sends client_id in the body.
+		Endpoint:    oauth2.Endpoint{AuthURL: p.AuthURL(), TokenURL: p.TokenURL(), AuthStyle: oauth2.AuthStyleInParams},
 		RedirectURL: "http://localhost:5173/callback",
 		Scopes:      []string{"openid"},
 	}

@@ -97,6 +97,7 @@ func TestPKCEPublicClient(t *testing.T) {
 	p := oauthtest.NewTestProvider(t, oauthtest.WithClient(oauthtest.Client{ID: "spa", Public: true, RedirectURIs: []string{redirectURI}}))
 	cfg := oauthConfig(p)
 	cfg.ClientID, cfg.ClientSecret = "spa", ""
+	cfg.Endpoint.AuthStyle = oauth2.AuthStyleInParams // a public client sends client_id in the body
 	ctx := clientContext(p)
 	verifier := oauth2.GenerateVerifier()
 	code := authorizeCode(t, p, cfg, oauth2.S256ChallengeOption(verifier))

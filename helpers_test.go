@@ -19,6 +19,9 @@ import (
 const redirectURI = "http://127.0.0.1:9999/callback"
 
 // oauthConfig is the golang.org/x/oauth2 configuration of p's default client.
+// It pins AuthStyleInHeader: with auto-detection, oauth2 retries a failed
+// first token request in the other style, which would use up a fault
+// staged for one request.
 func oauthConfig(p *oauthtest.Provider, scopes ...string) *oauth2.Config {
 	if len(scopes) == 0 {
 		scopes = []string{"openid", "profile", "email"}
@@ -26,7 +29,7 @@ func oauthConfig(p *oauthtest.Provider, scopes ...string) *oauth2.Config {
 	return &oauth2.Config{
 		ClientID:     p.ClientID(),
 		ClientSecret: p.ClientSecret(),
-		Endpoint:     oauth2.Endpoint{AuthURL: p.AuthURL(), TokenURL: p.TokenURL()},
+		Endpoint:     oauth2.Endpoint{AuthURL: p.AuthURL(), TokenURL: p.TokenURL(), AuthStyle: oauth2.AuthStyleInHeader},
 		RedirectURL:  redirectURI,
 		Scopes:       scopes,
 	}

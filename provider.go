@@ -44,6 +44,7 @@ type Provider struct {
 	users   userStore
 	codes   codeStore
 	tokens  tokenStore
+	faults  faultStore
 
 	handler   http.Handler
 	discovery func() []byte
@@ -114,25 +115,40 @@ func (p *Provider) routes() http.Handler {
 	u, _ := url.Parse(p.issuer) // validated by WithIssuer or made from the listener
 	prefix := u.Path
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p.faults.isDown() {
+			panic(http.ErrAbortHandler) // net/http closes the connection without answering
+		}
 		path, ok := strings.CutPrefix(r.URL.Path, prefix)
 		if !ok {
 			path = ""
 		}
 		switch path {
 		case AuthorizePath:
-			p.handleAuthorize(w, r)
+			p.handleAuthorize(w, r) // takes its faults once the redirect URI is trusted
 		case TokenPath:
-			p.handleToken(w, r)
+			p.handleToken(w, r) // takes its faults once the form is read
 		case UserinfoPath:
-			p.handleUserinfo(w, r)
+			p.withFaults(w, r, EndpointUserinfo, bearerClient(r), writeResourceError, p.handleUserinfo)
 		case JWKSPath:
-			p.handleJWKS(w, r)
+			p.withFaults(w, r, EndpointJWKS, "", writeJSONError, p.handleJWKS)
 		case DiscoveryPath, OAuthMetadataPath:
-			p.handleDiscovery(w, r)
+			p.withFaults(w, r, EndpointDiscovery, "", writeJSONError, p.handleDiscovery)
 		default:
 			http.NotFound(w, r)
 		}
 	})
+}
+
+// withFaults serves a request with the fault staged for it, if any.
+func (p *Provider) withFaults(w http.ResponseWriter, r *http.Request, ep Endpoint, clientID string,
+	writeErr func(http.ResponseWriter, *Error), next http.HandlerFunc) {
+	if f, ok := p.faults.take(ep, clientID); ok {
+		var done bool
+		if w, done = serveFault(w, r, f, writeErr); done {
+			return
+		}
+	}
+	next(w, r)
 }
 
 // Close shuts the server down, waiting for requests in flight. It is safe

@@ -16,7 +16,18 @@ const (
 // handleToken serves the token endpoint (RFC 6749 §3.2): the authorization
 // code grant (§4.1.3) and refresh (§6). Errors are JSON (§5.2).
 func (p *Provider) handleToken(w http.ResponseWriter, r *http.Request) {
-	resp, err := p.token(w, r)
+	form, err := readPostForm(w, r)
+	if err != nil {
+		writeJSONError(w, err)
+		return
+	}
+	if f, ok := p.faults.take(tokenRequestTarget(r, form)); ok {
+		var done bool
+		if w, done = serveFault(w, r, f, writeJSONError); done {
+			return
+		}
+	}
+	resp, err := p.token(r, form)
 	if err != nil {
 		writeJSONError(w, err)
 		return
@@ -24,11 +35,7 @@ func (p *Provider) handleToken(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, resp)
 }
 
-func (p *Provider) token(w http.ResponseWriter, r *http.Request) (*tokenResponse, *Error) {
-	form, err := readPostForm(w, r)
-	if err != nil {
-		return nil, err
-	}
+func (p *Provider) token(r *http.Request, form url.Values) (*tokenResponse, *Error) {
 	client, err := p.authenticateClient(r, form)
 	if err != nil {
 		return nil, err
@@ -126,4 +133,14 @@ func (p *Provider) issue(g grant, scopes []string, nonce, grantType string) (*to
 		return nil, ErrServerError.WithDescription("signing tokens failed: %v", err)
 	}
 	return resp, nil
+}
+
+// tokenRequestTarget tells which endpoint and client a token request is
+// for, to find the faults staged for it. Nothing is checked here.
+func tokenRequestTarget(r *http.Request, form url.Values) (Endpoint, string) {
+	id, _, _, _ := clientCredentials(r, form)
+	if form.Get("grant_type") == GrantRefreshToken {
+		return EndpointRefresh, id
+	}
+	return EndpointToken, id
 }

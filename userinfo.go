@@ -93,3 +93,31 @@ func (p *Provider) verificationKey(t *jwt.Token) (any, error) {
 	}
 	return p.cfg.key.public(), nil
 }
+
+// bearerClient is the client_id of the request's bearer token, unverified,
+// to find the faults staged for it.
+func bearerClient(r *http.Request) string {
+	scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	var claims struct {
+		jwt.RegisteredClaims
+		ClientID string `json:"client_id"`
+	}
+	if _, _, err := jwt.NewParser().ParseUnverified(strings.TrimSpace(tok), &claims); err != nil {
+		return ""
+	}
+	return claims.ClientID
+}
+
+// writeResourceError answers an error as a protected resource does: token
+// errors with a Bearer challenge (RFC 6750 §3), others as plain JSON.
+func writeResourceError(w http.ResponseWriter, e *Error) {
+	switch e.ErrorCode {
+	case ErrInvalidToken.ErrorCode, ErrInsufficientScope.ErrorCode, ErrInvalidRequest.ErrorCode:
+		writeBearerError(w, e, "")
+	default:
+		writeJSONError(w, e)
+	}
+}

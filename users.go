@@ -130,16 +130,19 @@ func (s *userStore) approve(o approveOpts) (User, *Error) {
 	return User{}, ErrAccessDenied.WithDescription("login_hint %q matches no user's subject, email or preferred_username; known users: %s", o.loginHint, s.subjects())
 }
 
-// dequeue removes and returns the first login queued for clientID or for
-// any client; s.mu must be held.
+// dequeue removes and returns the first login queued for clientID, else
+// the first queued for any client; s.mu must be held.
 func (s *userStore) dequeue(clientID string) (login, bool) {
-	for i, l := range s.queue {
-		if l.clientID == "" || l.clientID == clientID {
-			s.queue = slices.Delete(s.queue, i, i+1)
-			return l, true
-		}
+	i := slices.IndexFunc(s.queue, func(l login) bool { return l.clientID == clientID })
+	if i < 0 {
+		i = slices.IndexFunc(s.queue, func(l login) bool { return l.clientID == "" })
 	}
-	return login{}, false
+	if i < 0 {
+		return login{}, false
+	}
+	l := s.queue[i]
+	s.queue = slices.Delete(s.queue, i, i+1)
+	return l, true
 }
 
 // signIn records that u has a session; s.mu must be held.

@@ -1,0 +1,229 @@
+package oauthtest
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Endpoint names an endpoint, to aim faults at.
+type Endpoint string
+
+// Endpoints faults can be aimed at.
+const (
+	EndpointAuthorize Endpoint = "authorize"
+	EndpointToken     Endpoint = "token"   // every token request, whatever its grant
+	EndpointRefresh   Endpoint = "refresh" // token requests with grant_type=refresh_token
+	EndpointUserinfo  Endpoint = "userinfo"
+	EndpointJWKS      Endpoint = "jwks"
+	EndpointDiscovery Endpoint = "discovery" // both well-known metadata documents
+)
+
+type faultKind int
+
+const (
+	faultError faultKind = iota
+	faultStatus
+	faultMalformedJSON
+	faultContentType
+	faultLatency
+	faultDrop
+)
+
+// A Fault is what an endpoint does instead of, or besides, its work. Build
+// one with FaultError, FaultStatus, FaultMalformedJSON, FaultContentType,
+// FaultLatency or FaultDrop; stage it with Provider.FailNext or Provider.Fail.
+type Fault struct {
+	kind        faultKind
+	err         *Error
+	status      int
+	contentType string
+	delay       time.Duration
+}
+
+// FaultError answers with a protocol error, as the endpoint answers its own
+// errors: at the authorize endpoint a redirect to the client carrying the
+// error and state, elsewhere JSON with the error's status (503 for
+// ErrTemporarilyUnavailable, 500 for ErrServerError, 400 for most). An
+// error without a description gets one that says it was staged.
+func FaultError(e *Error) Fault {
+	if e.ErrorDescription == "" {
+		e = e.WithDescription("%s staged by the test (oauthtest fault)", e.ErrorCode)
+	}
+	return Fault{kind: faultError, err: e}
+}
+
+// FaultStatus answers with an HTTP status and an HTML body, as a proxy or
+// load balancer in front of a provider does (502, 503, 504...).
+func FaultStatus(status int) Fault { return Fault{kind: faultStatus, status: status} }
+
+// FaultMalformedJSON answers 200 with a JSON content type and a body cut
+// short, which no JSON decoder accepts.
+func FaultMalformedJSON() Fault { return Fault{kind: faultMalformedJSON} }
+
+// FaultContentType lets the endpoint answer as usual but labels the answer
+// with contentType, such as "text/html".
+func FaultContentType(contentType string) Fault {
+	return Fault{kind: faultContentType, contentType: contentType}
+}
+
+// FaultLatency delays the answer by d of real time, then answers as usual.
+// The wait ends early if the client gives up.
+func FaultLatency(d time.Duration) Fault { return Fault{kind: faultLatency, delay: d} }
+
+// FaultDrop closes the connection without an answer: the client sees a
+// transport error.
+func FaultDrop() Fault { return Fault{kind: faultDrop} }
+
+// After delays f by d of real time first: FaultStatus(504).After(time.Second).
+func (f Fault) After(d time.Duration) Fault {
+	f.delay += d
+	return f
+}
+
+// faultRule is a staged fault and how many more requests it hits.
+type faultRule struct {
+	endpoint Endpoint
+	clientID string // "" for any client
+	fault    Fault
+	left     int // requests still to hit; -1 until cleared
+}
+
+// faultStore holds the staged faults.
+type faultStore struct {
+	mu    sync.Mutex // guards rules and down
+	rules []*faultRule
+	down  bool
+}
+
+func (s *faultStore) add(r *faultRule) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rules = append(s.rules, r)
+}
+
+// take returns the first staged fault for a request to ep from clientID,
+// counting the hit. A request to the refresh grant is also a token request.
+func (s *faultStore) take(ep Endpoint, clientID string) (Fault, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, r := range s.rules {
+		hit := r.endpoint == ep || r.endpoint == EndpointToken && ep == EndpointRefresh
+		if !hit || r.clientID != "" && r.clientID != clientID {
+			continue
+		}
+		if r.left > 0 {
+			r.left--
+			if r.left == 0 {
+				s.rules = slices.Delete(s.rules, i, i+1)
+			}
+		}
+		return r.fault, true
+	}
+	return Fault{}, false
+}
+
+func (s *faultStore) clear(clientID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rules = slices.DeleteFunc(s.rules, func(r *faultRule) bool { return clientID == "" || r.clientID == clientID })
+}
+
+func (s *faultStore) isDown() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.down
+}
+
+func (s *faultStore) setDown(down bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.down = down
+}
+
+// FailNext makes the next n requests to endpoint fail with f; later ones
+// are served as usual. Faults staged earlier are used up first.
+func (p *Provider) FailNext(endpoint Endpoint, n int, f Fault) {
+	if n > 0 {
+		p.faults.add(&faultRule{endpoint: endpoint, fault: f, left: n})
+	}
+}
+
+// Fail makes every request to endpoint fail with f until ClearFaults.
+func (p *Provider) Fail(endpoint Endpoint, f Fault) {
+	p.faults.add(&faultRule{endpoint: endpoint, fault: f, left: -1})
+}
+
+// ClearFaults removes every staged fault and brings the provider back up.
+func (p *Provider) ClearFaults() {
+	p.faults.clear("")
+	p.faults.setDown(false)
+}
+
+// TakeDown makes the provider drop every connection without an answer, as
+// if it had crashed, until BringUp. Codes and tokens issued are kept.
+func (p *Provider) TakeDown() { p.faults.setDown(true) }
+
+// BringUp serves again after TakeDown.
+func (p *Provider) BringUp() { p.faults.setDown(false) }
+
+// serveFault carries out f for a request. It reports whether the answer has
+// been given; if not, the endpoint answers through the returned writer.
+// writeErr answers a protocol error the way the endpoint does.
+func serveFault(w http.ResponseWriter, r *http.Request, f Fault, writeErr func(http.ResponseWriter, *Error)) (http.ResponseWriter, bool) {
+	if f.delay > 0 && !wait(r.Context(), f.delay) {
+		return w, true // the client is gone
+	}
+	switch f.kind {
+	case faultDrop:
+		panic(http.ErrAbortHandler) // net/http closes the connection without answering
+	case faultError:
+		writeErr(w, f.err)
+	case faultStatus:
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(f.status)
+		fmt.Fprintf(w, "<html><head><title>%d %s</title></head><body><h1>%[1]d %[2]s</h1><p>oauthtest: staged fault</p></body></html>\n", f.status, http.StatusText(f.status))
+	case faultMalformedJSON:
+		w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+		w.WriteHeader(http.StatusOK)
+		fmt.Fprint(w, `{"access_token":"eyJhbGciOiJSUzI1NiJ9.`)
+	case faultContentType:
+		return &contentTypeWriter{ResponseWriter: w, contentType: f.contentType}, false
+	default: // faultLatency
+		return w, false
+	}
+	return w, true
+}
+
+// wait waits for d unless ctx ends first, and reports whether it waited.
+func wait(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// contentTypeWriter replaces the Content-Type of an answer.
+type contentTypeWriter struct {
+	http.ResponseWriter
+	contentType string
+}
+
+func (w *contentTypeWriter) WriteHeader(status int) {
+	w.Header().Set("Content-Type", w.contentType)
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *contentTypeWriter) Write(b []byte) (int, error) {
+	if w.Header().Get("Content-Type") != w.contentType {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
+}
