@@ -243,7 +243,7 @@ func (p *Provider) approve(req *authorizeRequest) (url.Values, *Error) {
 		code: p.ids.secret(), clientID: req.client.ID,
 		redirectURI: req.redirectURI, redirectGiven: req.redirectGiven,
 		scopes: req.scopes, nonce: req.nonce, challenge: req.challenge, method: req.method,
-		user: user, authTime: now, expiresAt: now.Add(p.lifetimes(req.client.ID).Code),
+		user: user, authTime: now, expiresAt: now.Add(req.client.Lifetimes.or(p.cfg.lifetimes).Code),
 	}
 	p.codes.add(code, now)
 	params := url.Values{"code": {code.code}, "iss": {p.issuer}}
@@ -253,7 +253,8 @@ func (p *Provider) approve(req *authorizeRequest) (url.Values, *Error) {
 	if req.responseType == responseCodeIDToken {
 		g := grant{clientID: code.clientID, user: code.user, scopes: code.scopes, authTime: now}
 		tc := TokenContext{ClientID: g.clientID, User: g.user, Scopes: g.scopes}
-		idToken, err := p.signIDToken(tc, g, code.nonce, now, p.lifetimes(g.clientID).IDToken, jwt.MapClaims{"c_hash": p.cfg.key.halfHash(code.code)})
+		s := p.signerFor(req.client)
+		idToken, err := p.signIDToken(s, tc, g, code.nonce, now, req.client.Lifetimes.or(p.cfg.lifetimes).IDToken, jwt.MapClaims{"c_hash": s.halfHash(code.code)})
 		if err != nil {
 			return nil, ErrServerError.WithDescription("signing the ID token failed: %v", err)
 		}

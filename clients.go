@@ -50,6 +50,10 @@ type Client struct {
 	AuthMethods []string
 	// Lifetimes override the provider's for this client where not zero.
 	Lifetimes Lifetimes
+	// SigningAlg is how the client's tokens are signed: "" with the
+	// provider's key, or HS256 with the client's Secret, which the client
+	// then verifies them with (OIDC Core §10.1). Confidential clients only.
+	SigningAlg string
 }
 
 // validate fills the defaults of c and reports what is wrong with it.
@@ -67,6 +71,12 @@ func (c *Client) validate() error {
 		if err := checkRedirectURI(u); err != nil {
 			return fmt.Errorf("client %q: %v", c.ID, err)
 		}
+	}
+	switch {
+	case c.SigningAlg != "" && c.SigningAlg != HS256:
+		return fmt.Errorf("client %q: SigningAlg %q is not supported; use HS256, or leave it empty for the provider's key", c.ID, c.SigningAlg)
+	case c.SigningAlg == HS256 && c.Public:
+		return fmt.Errorf("client %q is public: it has no secret to sign HS256 tokens with", c.ID)
 	}
 	if err := c.Lifetimes.validate(); err != nil {
 		return fmt.Errorf("client %q: %v", c.ID, err)
@@ -189,6 +199,18 @@ func (s *clientStore) ids() []string {
 	}
 	sort.Strings(ids)
 	return ids
+}
+
+// usesHS256 reports whether some client's tokens are signed with HS256.
+func (s *clientStore) usesHS256() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, c := range s.clients {
+		if c.SigningAlg == HS256 {
+			return true
+		}
+	}
+	return false
 }
 
 // scopes returns every scope some client may request: DefaultScopes first,

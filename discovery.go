@@ -41,7 +41,7 @@ func (p *Provider) discoveryJSON() []byte {
 		ResponseModesSupported:            []string{"query", "fragment", "form_post"},
 		GrantTypesSupported:               []string{GrantAuthorizationCode, GrantRefreshToken},
 		SubjectTypesSupported:             []string{"public"},
-		IDTokenSigningAlgValuesSupported:  []string{p.cfg.key.method.Alg()},
+		IDTokenSigningAlgValuesSupported:  p.signingAlgs(),
 		TokenEndpointAuthMethodsSupported: []string{AuthMethodBasic, AuthMethodPost, AuthMethodNone},
 		ClaimsSupported:                   supportedClaims(),
 		CodeChallengeMethodsSupported:     []string{PKCES256, PKCEPlain},
@@ -49,6 +49,14 @@ func (p *Provider) discoveryJSON() []byte {
 	}
 	b, _ := json.MarshalIndent(m, "", "  ") // only strings and bools: cannot fail
 	return b
+}
+
+// signingAlgs lists the algorithms ID tokens are signed with.
+func (p *Provider) signingAlgs() []string {
+	if p.clients.usesHS256() {
+		return []string{p.keys.alg, HS256}
+	}
+	return []string{p.keys.alg}
 }
 
 // supportedClaims lists the claims an ID token or userinfo may carry.
@@ -67,7 +75,7 @@ func (p *Provider) handleDiscovery(w http.ResponseWriter, r *http.Request) {
 
 // handleJWKS serves the keys that verify the provider's tokens.
 func (p *Provider) handleJWKS(w http.ResponseWriter, r *http.Request) {
-	p.serveDocument(w, r, p.cfg.key.jwks)
+	p.serveDocument(w, r, p.keys.document())
 }
 
 // serveDocument answers GET and HEAD with a JSON document.

@@ -9,7 +9,7 @@ import (
 	"crypto/sha256"
 	"crypto/sha512"
 	"crypto/x509"
-	_ "embed"
+	"embed"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
@@ -22,36 +22,90 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// insecureRS256PEM is the RSA-2048 private key every provider signs with
-// unless given another. It is public, in this repository: tokens it signs
-// prove nothing outside tests.
+// insecureKeys are RSA-2048 private keys shipped with the package: key 0
+// signs by default, the others serve seeded providers and rotation. They are
+// public, in this repository: tokens they sign prove nothing outside tests.
 //
-//go:embed insecure_rs256.pem
-var insecureRS256PEM []byte
+//go:embed insecurekeys/*.pem
+var insecureKeys embed.FS
+
+// insecureRSAKeys is how many RSA keys are shipped.
+const insecureRSAKeys = 8
 
 // InsecureTestKey returns the RSA private key that providers sign with by
 // default. It is published with this package, so anyone can sign tokens with
 // it: use it only in tests and local development. It is parsed once per
 // process and the same on every run and machine, which keeps the JWKS and its
 // kid stable. Callers must not modify it.
-func InsecureTestKey() *rsa.PrivateKey { return defaultKey().private.(*rsa.PrivateKey) }
+func InsecureTestKey() *rsa.PrivateKey { return insecureRSA(0).private.(*rsa.PrivateKey) }
 
-// defaultKey is parsed once per process, never per provider.
-var defaultKey = sync.OnceValue(func() *signingKey {
-	block, _ := pem.Decode(insecureRS256PEM)
-	if block == nil {
-		panic("oauthtest: the embedded insecure key is not PEM")
+// insecureRSA returns shipped key i (modulo their number), parsed on first
+// use, once per process.
+func insecureRSA(i int) *signingKey { return rsaKeys[i%insecureRSAKeys]() }
+
+var rsaKeys = func() (keys [insecureRSAKeys]func() *signingKey) {
+	for i := range keys {
+		keys[i] = sync.OnceValue(func() *signingKey { return parseShippedKey(i) })
 	}
-	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
-	if err != nil {
-		panic("oauthtest: the embedded insecure key does not parse: " + err.Error())
-	}
-	sk, err := newSigningKey(k.(crypto.Signer))
+	return keys
+}()
+
+func parseShippedKey(i int) *signingKey {
+	name := fmt.Sprintf("insecurekeys/rs256-%d.pem", i)
+	b, err := insecureKeys.ReadFile(name)
 	if err != nil {
 		panic("oauthtest: " + err.Error())
 	}
+	block, _ := pem.Decode(b)
+	if block == nil {
+		panic("oauthtest: " + name + " is not PEM")
+	}
+	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		panic("oauthtest: " + name + " does not parse: " + err.Error())
+	}
+	sk, err := newSigningKey(k.(crypto.Signer))
+	if err != nil {
+		panic("oauthtest: " + name + ": " + err.Error())
+	}
 	return sk
-})
+}
+
+// Signing algorithms (RFC 7518 §3.1, RFC 8037).
+const (
+	RS256 = "RS256"
+	ES256 = "ES256"
+	EdDSA = "EdDSA"
+	HS256 = "HS256" // per client, with its secret: see Client.SigningAlg
+)
+
+// seededKey returns key number i of the deterministic sequence of alg for
+// seed: the same on every run and machine. RS256 keys are the shipped ones,
+// starting at seed, so its sequences repeat after eight keys; ES256 and
+// EdDSA keys are derived from seed and i.
+func seededKey(alg string, seed uint64, i int) *signingKey {
+	if alg == RS256 {
+		return insecureRSA(int(seed%insecureRSAKeys) + i)
+	}
+	for ctr := byte(0); ; ctr++ {
+		h := sha256.New()
+		fmt.Fprintf(h, "oauthtest %s key %d/%d/%d", alg, seed, i, ctr)
+		material := h.Sum(nil)
+		var k crypto.Signer
+		if alg == EdDSA {
+			k = ed25519.NewKeyFromSeed(material)
+		} else if ec, err := ecdsa.ParseRawPrivateKey(elliptic.P256(), material); err == nil {
+			k = ec
+		} else {
+			continue // outside the curve's order: about once in 2^32 seeds
+		}
+		sk, err := newSigningKey(k)
+		if err != nil {
+			panic("oauthtest: " + err.Error())
+		}
+		return sk
+	}
+}
 
 // signingKey is a private key with everything derived from it once: its JWS
 // algorithm, its kid (the RFC 7638 thumbprint) and its public JWK.
@@ -61,7 +115,6 @@ type signingKey struct {
 	kid     string
 	jwk     jsonWebKey
 	hash    func() hash.Hash // for at_hash and c_hash (OIDC Core §3.3.2.11)
-	jwks    []byte           // the JWK Set holding this key alone
 }
 
 // jsonWebKey is a public key as RFC 7517 writes it.
@@ -104,7 +157,6 @@ func newSigningKey(k crypto.Signer) (*signingKey, error) {
 	sk.jwk.Use, sk.jwk.Alg = "sig", sk.method.Alg()
 	sk.kid = thumbprint(sk.jwk)
 	sk.jwk.Kid = sk.kid
-	sk.jwks = jwks(sk)
 	return sk, nil
 }
 
@@ -129,18 +181,39 @@ func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
 // public returns the key jwt uses to verify what k signed.
 func (k *signingKey) public() crypto.PublicKey { return k.private.Public() }
 
+// signer signs with k.
+func (k *signingKey) signer() tokenSigner {
+	return tokenSigner{method: k.method, key: k.private, kid: k.kid, hash: k.hash}
+}
+
+// tokenSigner signs the JWTs of one response: with a provider key, or with
+// a client's secret (HS256).
+type tokenSigner struct {
+	method jwt.SigningMethod
+	key    any    // crypto.Signer, or []byte for HS256
+	kid    string // "" for HS256: the client's secret has no key ID
+	hash   func() hash.Hash
+}
+
+// hmacSigner signs with a client's secret (OIDC Core §10.1).
+func hmacSigner(secret string) tokenSigner {
+	return tokenSigner{method: jwt.SigningMethodHS256, key: []byte(secret), hash: sha256.New}
+}
+
 // sign returns the compact JWS of claims with the given typ header.
-func (k *signingKey) sign(claims jwt.MapClaims, typ string) (string, error) {
-	t := jwt.NewWithClaims(k.method, claims)
-	t.Header["kid"] = k.kid
+func (s tokenSigner) sign(claims jwt.MapClaims, typ string) (string, error) {
+	t := jwt.NewWithClaims(s.method, claims)
+	if s.kid != "" {
+		t.Header["kid"] = s.kid
+	}
 	t.Header["typ"] = typ
-	return t.SignedString(k.private)
+	return t.SignedString(s.key)
 }
 
 // halfHash is the at_hash / c_hash of value: the left half of its hash under
-// the key's algorithm, base64url (OIDC Core §3.1.3.6 and §3.3.2.11).
-func (k *signingKey) halfHash(value string) string {
-	h := k.hash()
+// the signing algorithm, base64url (OIDC Core §3.1.3.6 and §3.3.2.11).
+func (s tokenSigner) halfHash(value string) string {
+	h := s.hash()
 	h.Write([]byte(value))
 	sum := h.Sum(nil)
 	return b64(sum[:len(sum)/2])

@@ -33,8 +33,9 @@ func (p *Provider) issueTokens(g grant, scopes []string, nonce, grantType string
 
 	jti := p.ids.uuid()
 	tc := TokenContext{ClientID: g.clientID, User: g.user, Scopes: scopes, GrantType: grantType}
-	life := p.lifetimes(g.clientID)
-	access, accessExp, err := p.signAccessToken(tc, g, jti, now, life.AccessToken)
+	c, _ := p.clients.get(g.clientID)
+	s, life := p.signerFor(c), c.Lifetimes.or(p.cfg.lifetimes)
+	access, accessExp, err := p.signAccessToken(s, tc, g, jti, now, life.AccessToken)
 	if err != nil {
 		return nil, err
 	}
@@ -46,8 +47,8 @@ func (p *Provider) issueTokens(g grant, scopes []string, nonce, grantType string
 		Scope:        strings.Join(scopes, " "),
 	}
 	if slices.Contains(scopes, "openid") {
-		extra := jwt.MapClaims{"at_hash": p.cfg.key.halfHash(access)}
-		if resp.IDToken, err = p.signIDToken(tc, g, nonce, now, life.IDToken, extra); err != nil {
+		extra := jwt.MapClaims{"at_hash": s.halfHash(access)}
+		if resp.IDToken, err = p.signIDToken(s, tc, g, nonce, now, life.IDToken, extra); err != nil {
 			return nil, err
 		}
 	}
@@ -58,14 +59,17 @@ func (p *Provider) issueTokens(g grant, scopes []string, nonce, grantType string
 	return resp, nil
 }
 
-// lifetimes are the client's, where it sets them, else the provider's.
-func (p *Provider) lifetimes(clientID string) Lifetimes {
-	c, _ := p.clients.get(clientID)
-	return c.Lifetimes.or(p.cfg.lifetimes)
+// signerFor signs c's tokens: with its secret for HS256, else with the
+// provider's current key.
+func (p *Provider) signerFor(c Client) tokenSigner {
+	if c.SigningAlg == HS256 {
+		return hmacSigner(c.Secret)
+	}
+	return p.keys.current().signer()
 }
 
 // signAccessToken signs a JWT access token with the claims of RFC 9068 §2.2.
-func (p *Provider) signAccessToken(tc TokenContext, g grant, jti string, now time.Time, lifetime time.Duration) (string, time.Time, error) {
+func (p *Provider) signAccessToken(s tokenSigner, tc TokenContext, g grant, jti string, now time.Time, lifetime time.Duration) (string, time.Time, error) {
 	iat := now.Unix()
 	exp := iat + int64(lifetime/time.Second)
 	claims := jwt.MapClaims{
@@ -82,13 +86,13 @@ func (p *Provider) signAccessToken(tc TokenContext, g grant, jti string, now tim
 	if p.cfg.accessClaims != nil {
 		p.cfg.accessClaims(tc, claims)
 	}
-	tok, err := p.cfg.key.sign(claims, typAccessToken)
+	tok, err := s.sign(claims, typAccessToken)
 	return tok, time.Unix(exp, 0), err
 }
 
 // signIDToken signs an ID token (OIDC Core §2) with the user's claims that
 // the token's scopes allow, plus extra (at_hash, c_hash).
-func (p *Provider) signIDToken(tc TokenContext, g grant, nonce string, now time.Time, lifetime time.Duration, extra jwt.MapClaims) (string, error) {
+func (p *Provider) signIDToken(s tokenSigner, tc TokenContext, g grant, nonce string, now time.Time, lifetime time.Duration, extra jwt.MapClaims) (string, error) {
 	claims := jwt.MapClaims{}
 	g.user.claimsFor(tc.Scopes, claims)
 	for k, v := range extra {
@@ -107,5 +111,5 @@ func (p *Provider) signIDToken(tc TokenContext, g grant, nonce string, now time.
 	if p.cfg.idClaims != nil {
 		p.cfg.idClaims(tc, claims)
 	}
-	return p.cfg.key.sign(claims, typIDToken)
+	return s.sign(claims, typIDToken)
 }

@@ -40,7 +40,9 @@ type config struct {
 	addr    string // empty: a free loopback port
 	tls     bool
 	serve   bool
-	key     *signingKey
+	key     *signingKey // WithSigningKey; nil: the seeded sequence of alg
+	alg     string
+	keySeed uint64
 	seed    *uint64
 	start   time.Time
 
@@ -54,6 +56,7 @@ func newConfig(opts []Option) (*config, error) {
 		clients: []Client{{ID: DefaultClientID, Secret: DefaultClientSecret}},
 		user:    DefaultUser,
 		serve:   true,
+		alg:     RS256,
 		lifetimes: Lifetimes{
 			Code:         DefaultCodeLifetime,
 			AccessToken:  DefaultAccessTokenLifetime,
@@ -71,9 +74,6 @@ func newConfig(opts []Option) (*config, error) {
 	}
 	if !c.serve && c.issuer == "" {
 		return nil, fmt.Errorf("oauthtest: WithoutServer needs WithIssuer: the provider must know its URL")
-	}
-	if c.key == nil {
-		c.key = defaultKey()
 	}
 	return c, nil
 }
@@ -174,16 +174,42 @@ func WithoutServer() Option {
 // WithSigningKey signs tokens with key instead of InsecureTestKey: an
 // *rsa.PrivateKey of at least 2048 bits (RS256), an *ecdsa.PrivateKey on
 // P-256 (ES256) or an ed25519.PrivateKey (EdDSA). Its kid is its RFC 7638
-// thumbprint. Parse the key once and share it: it is not copied.
+// thumbprint. Parse the key once and share it: it is not copied. RotateKey
+// moves on to the deterministic keys of the same algorithm.
 func WithSigningKey(key crypto.Signer) Option {
 	return optionFunc(func(c *config) error {
 		k, err := newSigningKey(key)
 		if err != nil {
 			return err
 		}
-		c.key = k
+		c.key, c.alg = k, k.method.Alg()
 		return nil
 	})
+}
+
+// WithAlgorithm signs with a deterministic key of alg: RS256 (the default,
+// RSA-2048), ES256 (ECDSA P-256) or EdDSA (Ed25519). ES256 and EdDSA sign
+// and verify far faster than RS256: the fastest configuration for large
+// suites. Keys are the same on every run; WithKeySeed picks other ones.
+func WithAlgorithm(alg string) Option {
+	return optionFunc(func(c *config) error {
+		if alg != RS256 && alg != ES256 && alg != EdDSA {
+			return fmt.Errorf("algorithm %q is not supported; supported: RS256, ES256, EdDSA", alg)
+		}
+		c.alg = alg
+		return nil
+	})
+}
+
+// WithKeySeed picks the provider's deterministic key sequence: providers
+// with different seeds sign with different keys, the same on every run, so
+// a test can stage "a token signed by another issuer". RS256 draws on eight
+// shipped keys: seed s signs with key s (mod 8) and rotates to key s+1, the
+// first key of seed s+1, so pick seeds apart by more than the rotations a
+// test makes. ES256 and EdDSA keys are derived from the seed and never
+// repeat.
+func WithKeySeed(seed uint64) Option {
+	return optionFunc(func(c *config) error { c.keySeed = seed; return nil })
 }
 
 // WithSeed makes the provider's codes, refresh tokens and token IDs a

@@ -45,6 +45,7 @@ type Provider struct {
 	codes   codeStore
 	tokens  tokenStore
 	faults  faultStore
+	keys    keyring
 
 	handler   http.Handler
 	discovery func() []byte
@@ -66,6 +67,10 @@ func NewProvider(opts ...Option) (*Provider, error) {
 		p.clients.add(c)
 	}
 	p.users.current, p.users.known = cfg.user, cfg.users
+	p.keys.alg, p.keys.seed = cfg.alg, cfg.keySeed
+	if cfg.key != nil {
+		p.keys.init(cfg.key)
+	}
 	p.discovery = sync.OnceValue(p.discoveryJSON)
 	if !cfg.serve {
 		p.handler = p.routes()

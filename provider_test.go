@@ -78,6 +78,9 @@ func TestBadOptions(t *testing.T) {
 		{oauthtest.WithSigningKey(small), "has 1024 bits"},
 		{oauthtest.WithSigningKey(p384), "must be on P-256"},
 		{oauthtest.WithoutServer(), "WithoutServer needs WithIssuer"},
+		{oauthtest.WithAlgorithm("PS256"), `algorithm "PS256" is not supported`},
+		{oauthtest.WithClient(oauthtest.Client{ID: "c", Secret: "s", SigningAlg: "RS512"}), `SigningAlg "RS512" is not supported`},
+		{oauthtest.WithClient(oauthtest.Client{ID: "p", Public: true, SigningAlg: oauthtest.HS256}), `client "p" is public: it has no secret to sign HS256 tokens`},
 		{oauthtest.WithAddr("256.0.0.1:1"), "listen on 256.0.0.1:1"},
 	} {
 		p, err := oauthtest.NewProvider(tc.opt)

@@ -68,12 +68,18 @@ func bearerToken(w http.ResponseWriter, r *http.Request) (string, *Error) {
 	return strings.TrimSpace(tok), nil
 }
 
+// accessClaims are the claims of an access token that verification reads.
+type accessClaims struct {
+	jwt.RegisteredClaims
+	ClientID string `json:"client_id"`
+}
+
 // verifyAccessToken checks that raw is an access token this provider issued
 // and has neither revoked nor seen expire, and returns its grant and scopes.
 func (p *Provider) verifyAccessToken(raw string) (grant, []string, *Error) {
-	var claims jwt.RegisteredClaims
+	var claims accessClaims
 	tok, err := jwt.ParseWithClaims(raw, &claims, p.verificationKey,
-		jwt.WithValidMethods([]string{p.cfg.key.method.Alg()}),
+		jwt.WithValidMethods([]string{RS256, ES256, EdDSA, HS256}), // verificationKey ties each to its key
 		jwt.WithIssuer(p.issuer),
 		jwt.WithExpirationRequired(),
 		jwt.WithTimeFunc(p.Now))
@@ -86,12 +92,26 @@ func (p *Provider) verifyAccessToken(raw string) (grant, []string, *Error) {
 	return p.tokens.accessGrant(claims.ID, p.Now())
 }
 
-// verificationKey is the jwt.Keyfunc for tokens this provider signed.
+// verificationKey is the jwt.Keyfunc for tokens this provider signed: the
+// provider key with the token's kid, or for HS256 the secret of a client
+// registered for it.
 func (p *Provider) verificationKey(t *jwt.Token) (any, error) {
-	if kid := t.Header["kid"]; kid != p.cfg.key.kid {
-		return nil, fmt.Errorf("kid %v is not a key of this provider (it signs with kid %q)", kid, p.cfg.key.kid)
+	if t.Method.Alg() == HS256 {
+		id := t.Claims.(*accessClaims).ClientID
+		if c, ok := p.clients.get(id); ok && c.SigningAlg == HS256 {
+			return []byte(c.Secret), nil
+		}
+		return nil, fmt.Errorf("HS256 is only used for clients registered with SigningAlg HS256, and client %q is not", id)
 	}
-	return p.cfg.key.public(), nil
+	kid, _ := t.Header["kid"].(string)
+	key := p.keys.lookup(kid)
+	switch {
+	case key == nil:
+		return nil, fmt.Errorf("kid %q is not a key of this provider (it signs with kid %q)", kid, p.keys.current().kid)
+	case key.method.Alg() != t.Method.Alg():
+		return nil, fmt.Errorf("kid %q is a %s key, but the token says alg %s", kid, key.method.Alg(), t.Method.Alg())
+	}
+	return key.public(), nil
 }
 
 // bearerClient is the client_id of the request's bearer token, unverified,

@@ -1,0 +1,132 @@
+package oauthtest
+
+import (
+	"slices"
+	"sync"
+)
+
+// keyring holds a provider's keys: the one it signs with, the ones its
+// JWKS publishes, and every one it ever used, so that its own tokens stay
+// verifiable at userinfo after a key is retired from the JWKS.
+type keyring struct {
+	mu        sync.Mutex // guards every field below
+	alg       string
+	seed      uint64
+	next      int         // index in the seeded sequence of the next key
+	signing   *signingKey // nil until first needed
+	published []*signingKey
+	known     map[string]*signingKey // by kid
+	jwks      []byte                 // the published set, built on demand
+}
+
+// init starts the ring with key, or with the first key of the sequence when
+// key is nil; k.mu must be held.
+func (k *keyring) init(key *signingKey) {
+	if key == nil {
+		key = seededKey(k.alg, k.seed, 0)
+	}
+	k.next = 1
+	k.signing, k.published = key, []*signingKey{key}
+	k.known = map[string]*signingKey{key.kid: key}
+}
+
+// ensure derives the first key if nothing did yet; k.mu must be held.
+// Deriving lazily keeps key work out of provider start-up.
+func (k *keyring) ensure() {
+	if k.signing == nil {
+		k.init(nil)
+	}
+}
+
+func (k *keyring) current() *signingKey {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.ensure()
+	return k.signing
+}
+
+// lookup returns the key with kid that this provider has signed with.
+func (k *keyring) lookup(kid string) *signingKey {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.ensure()
+	return k.known[kid]
+}
+
+// document returns the JWK Set of the published keys.
+func (k *keyring) document() []byte {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.ensure()
+	if k.jwks == nil {
+		k.jwks = jwks(k.published...)
+	}
+	return k.jwks
+}
+
+// publishNext adds the next key of the sequence to the JWKS, once, and
+// returns it; k.mu must be held.
+func (k *keyring) publishNext() *signingKey {
+	k.ensure()
+	if last := k.published[len(k.published)-1]; last != k.signing {
+		return last // already published, not yet signing
+	}
+	key := seededKey(k.alg, k.seed, k.next)
+	k.next++
+	k.published = append(k.published, key)
+	k.known[key.kid] = key
+	k.jwks = nil
+	return key
+}
+
+func (k *keyring) do(f func(k *keyring)) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	f(k)
+}
+
+// PublishNextKey adds the next key of the provider's deterministic sequence
+// to its JWKS without signing with it yet, as a provider announces a key
+// ahead of a rotation. It returns the new key's kid.
+func (p *Provider) PublishNextKey() (kid string) {
+	p.keys.do(func(k *keyring) { kid = k.publishNext().kid })
+	return kid
+}
+
+// RotateKey switches signing to the next key, publishing it first if
+// PublishNextKey did not. Earlier keys stay in the JWKS until
+// RetireOldKeys, so tokens signed before still verify. It returns the kid
+// now signing.
+func (p *Provider) RotateKey() (kid string) {
+	p.keys.do(func(k *keyring) {
+		k.signing = k.publishNext()
+		kid = k.signing.kid
+	})
+	return kid
+}
+
+// RetireOldKeys removes every key but the signing one from the JWKS:
+// clients can no longer verify tokens signed before the last rotation.
+// Rotating and retiring at once is a rotation without overlap.
+func (p *Provider) RetireOldKeys() {
+	p.keys.do(func(k *keyring) {
+		k.ensure()
+		k.published = slices.DeleteFunc(k.published, func(key *signingKey) bool { return key != k.signing })
+		k.jwks = nil
+	})
+}
+
+// KeyIDs returns the kids the JWKS publishes now, oldest first.
+func (p *Provider) KeyIDs() []string {
+	var kids []string
+	p.keys.do(func(k *keyring) {
+		k.ensure()
+		for _, key := range k.published {
+			kids = append(kids, key.kid)
+		}
+	})
+	return kids
+}
+
+// SigningKeyID returns the kid of the key signing now.
+func (p *Provider) SigningKeyID() string { return p.keys.current().kid }

@@ -1,0 +1,147 @@
+package oauthtest_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"github.com/c95d6557/oauthtest"
+	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// idVerifier discovers p afresh, with an empty key cache.
+func idVerifier(t *testing.T, p *oauthtest.Provider, ctx context.Context) *oidc.IDTokenVerifier {
+	t.Helper()
+	op, err := oidc.NewProvider(ctx, p.Issuer())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return op.Verifier(&oidc.Config{ClientID: p.ClientID(), Now: p.Now})
+}
+
+func idToken(t *testing.T, p *oauthtest.Provider) string {
+	t.Helper()
+	return issuedTokens(t, p).Extra("id_token").(string)
+}
+
+// TestRotationWithOverlap: go-oidc's cached key set picks up a rotated key,
+// and tokens signed before keep verifying until the old key is retired.
+func TestRotationWithOverlap(t *testing.T) {
+	t.Parallel()
+	p := oauthtest.NewTestProvider(t)
+	ctx := clientContext(p)
+	cached := idVerifier(t, p, ctx)
+	before := idToken(t, p)
+	if _, err := cached.Verify(ctx, before); err != nil {
+		t.Fatal(err)
+	}
+	old := p.SigningKeyID()
+	next := p.PublishNextKey()
+	if kids := p.KeyIDs(); !slices.Equal(kids, []string{old, next}) || p.SigningKeyID() != old {
+		t.Fatalf("after PublishNextKey: published %v, signing %s", kids, p.SigningKeyID())
+	}
+	if p.RotateKey() != next || p.SigningKeyID() != next {
+		t.Fatal("RotateKey did not switch to the published key")
+	}
+	after := idToken(t, p)
+	if _, err := cached.Verify(ctx, after); err != nil {
+		t.Errorf("the cached key set did not pick up the new key: %v", err)
+	}
+	if _, err := idVerifier(t, p, ctx).Verify(ctx, before); err != nil {
+		t.Errorf("a token signed before the rotation: %v", err)
+	}
+	p.RetireOldKeys()
+	if _, err := idVerifier(t, p, ctx).Verify(ctx, before); err == nil {
+		t.Error("a fresh verifier accepted a token signed with a retired key")
+	}
+	if _, err := cached.Verify(ctx, before); err != nil {
+		t.Errorf("go-oidc's cache still holds the retired key, so this should verify: %v", err)
+	}
+}
+
+// TestRotationWithoutOverlap: rotating and retiring at once.
+func TestRotationWithoutOverlap(t *testing.T) {
+	t.Parallel()
+	p := oauthtest.NewTestProvider(t)
+	ctx := clientContext(p)
+	cached := idVerifier(t, p, ctx)
+	before := issuedTokens(t, p)
+	p.RotateKey()
+	p.RetireOldKeys()
+	if len(p.KeyIDs()) != 1 {
+		t.Fatalf("published %v", p.KeyIDs())
+	}
+	if _, err := cached.Verify(ctx, idToken(t, p)); err != nil {
+		t.Errorf("a token signed with the new key: %v", err)
+	}
+	if _, err := idVerifier(t, p, ctx).Verify(ctx, before.Extra("id_token").(string)); err == nil {
+		t.Error("a fresh verifier accepted a token of the retired key")
+	}
+	if resp, _ := userinfo(t, p, before.AccessToken); resp.StatusCode != 200 {
+		t.Errorf("the provider itself no longer accepts its own unexpired token: HTTP %d", resp.StatusCode)
+	}
+}
+
+func TestKeySeeds(t *testing.T) {
+	t.Parallel()
+	for _, alg := range []string{oauthtest.RS256, oauthtest.ES256, oauthtest.EdDSA} {
+		t.Run(alg, func(t *testing.T) {
+			t.Parallel()
+			a1 := oauthtest.NewTestProvider(t, oauthtest.WithAlgorithm(alg), oauthtest.WithKeySeed(1))
+			a2 := oauthtest.NewTestProvider(t, oauthtest.WithAlgorithm(alg), oauthtest.WithKeySeed(1))
+			b := oauthtest.NewTestProvider(t, oauthtest.WithAlgorithm(alg), oauthtest.WithKeySeed(2))
+			if a1.SigningKeyID() != a2.SigningKeyID() || a1.SigningKeyID() == b.SigningKeyID() {
+				t.Errorf("kids %s %s %s: want the same for one seed, another for another", a1.SigningKeyID(), a2.SigningKeyID(), b.SigningKeyID())
+			}
+			verifyFlow(t, a1, clientContext(a1))
+			// A token of b does not verify with a1's keys, even with the issuer check off.
+			ctx := clientContext(a1)
+			op, err := oidc.NewProvider(ctx, a1.Issuer())
+			if err != nil {
+				t.Fatal(err)
+			}
+			v := op.Verifier(&oidc.Config{ClientID: a1.ClientID(), SkipIssuerCheck: true, SupportedSigningAlgs: []string{alg}})
+			if _, err := v.Verify(ctx, idToken(t, b)); err == nil {
+				t.Error("a token of another provider's key verified")
+			}
+			if a1.RotateKey() != a2.RotateKey() {
+				t.Error("rotation is not deterministic")
+			}
+		})
+	}
+}
+
+// TestHS256Client: the first seed's sample verifies the access token with
+// the client secret.
+func TestHS256Client(t *testing.T) {
+	t.Parallel()
+	p := oauthtest.NewTestProvider(t, oauthtest.WithClient(oauthtest.Client{ID: "legacy", Secret: "shared-secret-of-the-legacy-app", SigningAlg: oauthtest.HS256}))
+	cfg := oauthConfig(p)
+	cfg.ClientID, cfg.ClientSecret = "legacy", "shared-secret-of-the-legacy-app"
+	tok, err := cfg.Exchange(clientContext(p), authorizeCode(t, p, cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := func(*jwt.Token) (any, error) { return []byte(cfg.ClientSecret), nil }
+	for _, raw := range []string{tok.AccessToken, tok.Extra("id_token").(string)} {
+		if _, err := jwt.Parse(raw, secret, jwt.WithValidMethods([]string{"HS256"}), jwt.WithIssuer(p.Issuer()), jwt.WithAudience("legacy")); err != nil {
+			t.Errorf("verifying with the client secret: %v", err)
+		}
+	}
+	if resp, body := userinfo(t, p, tok.AccessToken); resp.StatusCode != 200 {
+		t.Errorf("userinfo with an HS256 access token: %d %v", resp.StatusCode, body)
+	}
+	// A token claiming another client, signed with this one's secret, is refused.
+	forged, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"iss": p.Issuer(), "client_id": oauthtest.DefaultClientID, "exp": p.Now().Unix() + 60}).SignedString([]byte(cfg.ClientSecret))
+	resp, body := userinfo(t, p, forged)
+	wantJSONError(t, resp, body, "invalid_token", 401)
+	// The default client's tokens are still RS256.
+	if _, err := verifyRS256(idToken(t, p)); err != nil {
+		t.Error(err)
+	}
+}
+
+func verifyRS256(raw string) (*jwt.Token, error) {
+	return jwt.Parse(raw, func(*jwt.Token) (any, error) { return oauthtest.InsecureTestKey().Public(), nil }, jwt.WithValidMethods([]string{"RS256"}))
+}
