@@ -1,0 +1,198 @@
+package oauthtest
+
+import (
+	"maps"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// A MintOption changes a token that MintIDToken or MintAccessToken makes,
+// usually to spoil it for a negative test.
+type MintOption func(*minting)
+
+// minting is a token being made: its claims, header and signer.
+type minting struct {
+	claims      jwt.MapClaims
+	kid         string // "" keeps the signer's
+	signer      tokenSigner
+	algNone     bool
+	badSig      bool
+	now         time.Time
+	lifetime    time.Duration
+	foreignSeed uint64
+}
+
+// SetClaims sets claims, replacing the provider's; a nil value removes the
+// claim. Use it for a valid token with chosen claims (nonce, email, aud...).
+func SetClaims(claims map[string]any) MintOption {
+	return func(m *minting) {
+		for k, v := range claims {
+			if v == nil {
+				delete(m.claims, k)
+			} else {
+				m.claims[k] = v
+			}
+		}
+	}
+}
+
+// Without removes claims, such as "sub" or "nonce".
+func Without(claims ...string) MintOption {
+	return func(m *minting) {
+		for _, c := range claims {
+			delete(m.claims, c)
+		}
+	}
+}
+
+// Expired makes the token expired a minute ago by the provider's clock.
+func Expired() MintOption {
+	return func(m *minting) {
+		m.claims["exp"] = m.now.Add(-time.Minute).Unix()
+		m.claims["iat"] = m.now.Add(-time.Minute - m.lifetime).Unix()
+	}
+}
+
+// NotYetValid makes the token valid only from an hour on (nbf and iat).
+func NotYetValid() MintOption {
+	return func(m *minting) {
+		later := m.now.Add(time.Hour)
+		m.claims["nbf"], m.claims["iat"] = later.Unix(), later.Unix()
+		m.claims["exp"] = later.Add(m.lifetime).Unix()
+	}
+}
+
+// WrongIssuer makes the token claim another issuer.
+func WrongIssuer() MintOption {
+	return func(m *minting) { m.claims["iss"] = "https://wrong-issuer.example" }
+}
+
+// WrongAudience makes the token for another client.
+func WrongAudience() MintOption {
+	return func(m *minting) { m.claims["aud"] = "some-other-client" }
+}
+
+// UnknownKeyID signs with the provider's key but names a kid its JWKS does
+// not hold.
+func UnknownKeyID() MintOption { return func(m *minting) { m.kid = "unknown-kid" } }
+
+// AlgNone makes an unsigned token, alg "none" (RFC 7519 §6), which no
+// verifier may accept.
+func AlgNone() MintOption { return func(m *minting) { m.algNone = true } }
+
+// BadSignature spoils the signature.
+func BadSignature() MintOption { return func(m *minting) { m.badSig = true } }
+
+// ForeignKey signs with a key of another issuer's (deterministic, of the
+// same algorithm) and names that key's kid; for an HS256 client, with
+// another secret.
+func ForeignKey() MintOption {
+	return func(m *minting) {
+		if alg := m.signer.method.Alg(); alg == HS256 {
+			m.signer = hmacSigner("a secret of another issuer")
+		} else {
+			m.signer = seededKey(alg, m.foreignSeed, 0).signer()
+		}
+	}
+}
+
+// MintIDToken returns an ID token, as the token endpoint issues one for
+// the default client and the current user with the scopes openid, profile
+// and email, changed by opts. It needs no HTTP request.
+func (p *Provider) MintIDToken(opts ...MintOption) string {
+	c, _ := p.clients.get(DefaultClientID)
+	g := p.mintGrant(c)
+	m := p.newMinting(c, g, c.Lifetimes.or(p.cfg.lifetimes).IDToken)
+	g.user.claimsFor(g.scopes, m.claims)
+	m.claims["aud"] = c.ID
+	return m.finish(typIDToken, opts)
+}
+
+// MintAccessToken returns an access token for the default client and the
+// current user with the scopes openid, profile and email, changed by opts.
+// It is recorded as issued, so userinfo accepts it unless opts spoiled it;
+// its scope claim decides what userinfo returns.
+func (p *Provider) MintAccessToken(opts ...MintOption) string {
+	c, _ := p.clients.get(DefaultClientID)
+	g := p.mintGrant(c)
+	m := p.newMinting(c, g, c.Lifetimes.or(p.cfg.lifetimes).AccessToken)
+	jti := p.ids.uuid()
+	maps.Copy(m.claims, jwt.MapClaims{"aud": c.ID, "client_id": c.ID, "jti": jti, "scope": strings.Join(g.scopes, " ")})
+	tok := m.finish(typAccessToken, opts)
+	scope, _ := m.claims["scope"].(string)
+	p.tokens.record(g, issued{jti: jti, scopes: splitScope(scope), accessExpires: unixClaim(m.claims["exp"], m.now)}, m.now)
+	return tok
+}
+
+// mintGrant is the grant a minted token stands for: the current user's.
+func (p *Provider) mintGrant(c Client) grant {
+	var user User
+	p.users.do(func(s *userStore) { user = s.current })
+	now := p.Now().Truncate(time.Second)
+	return grant{family: p.ids.uuid(), clientID: c.ID, user: user, scopes: []string{"openid", "profile", "email"}, authTime: now}
+}
+
+func (p *Provider) newMinting(c Client, g grant, lifetime time.Duration) *minting {
+	now := g.authTime
+	return &minting{
+		claims: jwt.MapClaims{
+			"iss": p.issuer, "sub": g.user.Subject, "iat": now.Unix(),
+			"exp": now.Add(lifetime).Unix(), "auth_time": now.Unix(),
+		},
+		signer: p.signerFor(c), now: now, lifetime: lifetime,
+		foreignSeed: p.keys.seed + insecureRSAKeys/2, // far from this provider's rotations
+	}
+}
+
+// finish applies opts and signs. It panics only if signing fails, which
+// the provider's own keys never do.
+func (m *minting) finish(typ string, opts []MintOption) string {
+	for _, o := range opts {
+		o(m)
+	}
+	if m.algNone {
+		t := jwt.NewWithClaims(jwt.SigningMethodNone, m.claims)
+		t.Header["typ"] = typ
+		tok, _ := t.SignedString(jwt.UnsafeAllowNoneSignatureType)
+		return tok
+	}
+	if m.kid != "" {
+		m.signer.kid = m.kid
+	}
+	tok, err := m.signer.sign(m.claims, typ)
+	if err != nil {
+		panic("oauthtest: minting a token: " + err.Error())
+	}
+	if m.badSig {
+		tok = spoil(tok)
+	}
+	return tok
+}
+
+// spoil changes the first character of the signature.
+func spoil(tok string) string {
+	i := strings.LastIndexByte(tok, '.') + 1
+	c := byte('A')
+	if tok[i] == 'A' {
+		c = 'B'
+	}
+	return tok[:i] + string(c) + tok[i+1:]
+}
+
+// unixClaim reads a NumericDate claim in any form SetClaims may have given
+// it, or returns def.
+func unixClaim(v any, def time.Time) time.Time {
+	switch v := v.(type) {
+	case int64:
+		return time.Unix(v, 0)
+	case int:
+		return time.Unix(int64(v), 0)
+	case float64:
+		return time.Unix(int64(v), 0)
+	case time.Time:
+		return v
+	}
+	return def
+}
