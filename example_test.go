@@ -160,3 +160,90 @@ func ExampleError() {
 	// true 400
 	// oauthtest: invalid_grant: code was issued to client "web", not "cli"
 }
+
+// A user queued for the next login, a staged outage at the token endpoint,
+// and what the provider observed.
+func ExampleProvider_QueueUser() {
+	p, err := oauthtest.NewProvider()
+	if err != nil {
+		panic(err)
+	}
+	defer p.Close()
+	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, p.HTTPClient())
+	cfg := oauth2.Config{
+		ClientID: p.ClientID(), ClientSecret: p.ClientSecret(),
+		Endpoint:    oauth2.Endpoint{AuthURL: p.AuthURL(), TokenURL: p.TokenURL(), AuthStyle: oauth2.AuthStyleInHeader},
+		RedirectURL: "http://127.0.0.1:8080/callback",
+		Scopes:      []string{"openid"},
+	}
+	_ = p.QueueUser(oauthtest.User{Subject: "ada", Claims: map[string]any{"roles": []string{"admin"}}})
+	p.FailNext(oauthtest.EndpointToken, 1, oauthtest.FaultError(oauthtest.ErrTemporarilyUnavailable))
+
+	browse(p, cfg.AuthCodeURL("s"))
+	_, err = cfg.Exchange(ctx, p.LastCode())
+	fmt.Println("first exchange:", err.(*oauth2.RetrieveError).ErrorCode)
+	tok, _ := cfg.Exchange(ctx, p.LastCode()) // the code survived the outage
+	fmt.Println("user:", p.Tokens()[0].Subject, "token:", tok.AccessToken != "")
+	for _, r := range p.RequestsTo(oauthtest.EndpointToken) {
+		fmt.Println(r.GrantType, r.AuthMethod, r.Status, r.Error)
+	}
+	// Output:
+	// first exchange: temporarily_unavailable
+	// user: ada token: true
+	// authorization_code client_secret_basic 503 temporarily_unavailable
+	// authorization_code client_secret_basic 200
+}
+
+// Tokens for negative tests, straight from the running provider.
+func ExampleProvider_MintIDToken() {
+	p, err := oauthtest.NewProvider()
+	if err != nil {
+		panic(err)
+	}
+	defer p.Close()
+	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, p.HTTPClient())
+	op, err := oidc.NewProvider(ctx, p.Issuer())
+	if err != nil {
+		panic(err)
+	}
+	verifier := op.Verifier(&oidc.Config{ClientID: p.ClientID(), Now: p.Now})
+
+	_, err = verifier.Verify(ctx, p.MintIDToken(oauthtest.SetClaims(map[string]any{"nonce": "n"})))
+	fmt.Println("valid:", err == nil)
+	_, err = verifier.Verify(ctx, p.MintIDToken(oauthtest.Expired()))
+	var expired *oidc.TokenExpiredError
+	fmt.Println("expired:", errors.As(err, &expired))
+	_, err = verifier.Verify(ctx, p.MintIDToken(oauthtest.ForeignKey()))
+	fmt.Println("foreign key:", err != nil)
+	// Output:
+	// valid: true
+	// expired: true
+	// foreign key: true
+}
+
+// A key rotation: the verifier's cached key set picks up the new key.
+func ExampleProvider_RotateKey() {
+	p, err := oauthtest.NewProvider()
+	if err != nil {
+		panic(err)
+	}
+	defer p.Close()
+	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, p.HTTPClient())
+	op, err := oidc.NewProvider(ctx, p.Issuer())
+	if err != nil {
+		panic(err)
+	}
+	verifier := op.Verifier(&oidc.Config{ClientID: p.ClientID()})
+
+	old := p.SigningKeyID()
+	p.RotateKey()
+	_, err = verifier.Verify(ctx, p.MintIDToken())
+	fmt.Println("new key verifies:", err == nil)
+	fmt.Println("published:", len(p.KeyIDs()), "old still there:", p.KeyIDs()[0] == old)
+	p.RetireOldKeys()
+	fmt.Println("after retiring:", len(p.KeyIDs()))
+	// Output:
+	// new key verifies: true
+	// published: 2 old still there: true
+	// after retiring: 1
+}

@@ -38,14 +38,15 @@ type Provider struct {
 	issuer string
 	server *httptest.Server // nil with WithoutServer
 
-	clock   clock
-	ids     *idSource
-	clients clientStore
-	users   userStore
-	codes   codeStore
-	tokens  tokenStore
-	faults  faultStore
-	keys    keyring
+	clock    clock
+	ids      *idSource
+	clients  clientStore
+	users    userStore
+	codes    codeStore
+	tokens   tokenStore
+	faults   faultStore
+	keys     keyring
+	requests requestLog
 
 	handler   http.Handler
 	discovery func() []byte
@@ -113,35 +114,48 @@ func (p *Provider) start() error {
 	return nil
 }
 
-// routes serves each endpoint below the issuer's path. A switch on fixed
+// routes serves each endpoint below the issuer's path. A lookup of fixed
 // paths costs nothing to build, where registering patterns with an
 // http.ServeMux would cost each provider start some 15 µs.
 func (p *Provider) routes() http.Handler {
 	u, _ := url.Parse(p.issuer) // validated by WithIssuer or made from the listener
 	prefix := u.Path
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if p.faults.isDown() {
-			panic(http.ErrAbortHandler) // net/http closes the connection without answering
-		}
 		path, ok := strings.CutPrefix(r.URL.Path, prefix)
-		if !ok {
-			path = ""
-		}
-		switch path {
-		case AuthorizePath:
-			p.handleAuthorize(w, r) // takes its faults once the redirect URI is trusted
-		case TokenPath:
-			p.handleToken(w, r) // takes its faults once the form is read
-		case UserinfoPath:
-			p.withFaults(w, r, EndpointUserinfo, bearerClient(r), writeResourceError, p.handleUserinfo)
-		case JWKSPath:
-			p.withFaults(w, r, EndpointJWKS, "", writeJSONError, p.handleJWKS)
-		case DiscoveryPath, OAuthMetadataPath:
-			p.withFaults(w, r, EndpointDiscovery, "", writeJSONError, p.handleDiscovery)
-		default:
+		ep, known := endpoints[path]
+		if !ok || !known {
 			http.NotFound(w, r)
+			return
 		}
+		p.observe(w, r, ep, func(w http.ResponseWriter) {
+			if p.faults.isDown() {
+				panic(http.ErrAbortHandler) // net/http closes the connection without answering
+			}
+			p.serve(w, r, ep)
+		})
 	})
+}
+
+// endpoints maps each path below the issuer to its endpoint.
+var endpoints = map[string]Endpoint{
+	AuthorizePath: EndpointAuthorize, TokenPath: EndpointToken, UserinfoPath: EndpointUserinfo,
+	JWKSPath: EndpointJWKS, DiscoveryPath: EndpointDiscovery, OAuthMetadataPath: EndpointDiscovery,
+}
+
+// serve dispatches a request to its endpoint's handler.
+func (p *Provider) serve(w http.ResponseWriter, r *http.Request, ep Endpoint) {
+	switch ep {
+	case EndpointAuthorize:
+		p.handleAuthorize(w, r) // takes its faults once the redirect URI is trusted
+	case EndpointToken:
+		p.handleToken(w, r) // takes its faults once the form is read
+	case EndpointUserinfo:
+		p.withFaults(w, r, EndpointUserinfo, bearerClient(r), writeResourceError, p.handleUserinfo)
+	case EndpointJWKS:
+		p.withFaults(w, r, EndpointJWKS, "", writeJSONError, p.handleJWKS)
+	default:
+		p.withFaults(w, r, EndpointDiscovery, "", writeJSONError, p.handleDiscovery)
+	}
 }
 
 // withFaults serves a request with the fault staged for it, if any.

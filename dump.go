@@ -1,0 +1,66 @@
+package oauthtest
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Dump describes the provider's state for a failure message: issuer and
+// clock, clients, users and queued logins, codes, tokens, staged faults,
+// keys and the requests received.
+func (p *Provider) Dump() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "oauthtest provider %s, clock %s\n", p.issuer, p.Now().UTC().Format(time.RFC3339))
+	p.dumpClients(&b)
+	p.dumpUsers(&b)
+	b.WriteString("codes:\n")
+	for _, c := range p.Codes() {
+		fmt.Fprintf(&b, "  %s client=%q sub=%q scope=%q expires=%s redeemed=%t invalidated=%t\n", abbreviate(c.Code),
+			c.ClientID, c.Subject, strings.Join(c.Scopes, " "), c.ExpiresAt.UTC().Format(time.RFC3339), c.Redeemed, c.Invalidated)
+	}
+	b.WriteString("tokens:\n")
+	for _, t := range p.Tokens() {
+		fmt.Fprintf(&b, "  %-13s %s family=%s client=%q sub=%q scope=%q expires=%s revoked=%t rotated=%t\n", t.Kind, abbreviate(t.ID),
+			abbreviate(t.Family), t.ClientID, t.Subject, strings.Join(t.Scopes, " "), t.ExpiresAt.UTC().Format(time.RFC3339), t.Revoked, t.Rotated)
+	}
+	p.dumpFaults(&b)
+	fmt.Fprintf(&b, "keys: signing %s, published %s\n", p.SigningKeyID(), strings.Join(p.KeyIDs(), ", "))
+	b.WriteString(p.describeRequests())
+	return b.String()
+}
+
+func (p *Provider) dumpClients(b *strings.Builder) {
+	b.WriteString("clients:\n")
+	for _, id := range p.clients.ids() {
+		c, _ := p.clients.get(id)
+		fmt.Fprintf(b, "  %q %s auth=%s scopes=%q redirect URIs: %s\n", c.ID, c.kind(),
+			strings.Join(c.AuthMethods, ","), strings.Join(c.Scopes, " "), c.registeredRedirects())
+	}
+}
+
+func (p *Provider) dumpUsers(b *strings.Builder) {
+	p.users.do(func(s *userStore) {
+		fmt.Fprintf(b, "user: %q (signed out: %t); selectable by login_hint: %s\n", s.current.Subject, s.signedOut, s.subjects())
+		for _, l := range s.queue {
+			what := "user " + l.user.Subject
+			if l.deny {
+				what = "denial"
+			}
+			fmt.Fprintf(b, "  queued: %s for client %q\n", what, l.clientID)
+		}
+	})
+}
+
+func (p *Provider) dumpFaults(b *strings.Builder) {
+	p.faults.mu.Lock()
+	defer p.faults.mu.Unlock()
+	fmt.Fprintf(b, "faults (down: %t):\n", p.faults.down)
+	for _, r := range p.faults.rules {
+		left := fmt.Sprint(r.left)
+		if r.left < 0 {
+			left = "until cleared"
+		}
+		fmt.Fprintf(b, "  %s client=%q left=%s\n", r.endpoint, r.clientID, left)
+	}
+}

@@ -1,0 +1,231 @@
+package oauthtest
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// maxRequests bounds the request log: older requests are forgotten.
+const maxRequests = 1000
+
+// Request is a request the provider received, as it understood it.
+type Request struct {
+	Endpoint     Endpoint  // EndpointRefresh for the refresh grant, EndpointToken for other token requests
+	Time         time.Time // by the provider's clock
+	Method       string
+	ClientID     string     // as the request named it, whether or not it authenticated
+	AuthMethod   string     // token endpoint: client_secret_basic, client_secret_post or none
+	GrantType    string     // token endpoint
+	ResponseType string     // authorize endpoint
+	PKCEMethod   string     // authorize: S256 or plain (plain when the method was left out); "" without PKCE
+	PKCEVerifier bool       // token endpoint: a code_verifier was sent
+	Scopes       []string   // requested
+	Params       url.Values // every query and form parameter
+	Status       int        // the HTTP status answered; 0 when the connection was dropped
+	Error        string     // the OAuth error code answered, if any
+}
+
+// requestLog keeps the last maxRequests requests.
+type requestLog struct {
+	mu   sync.Mutex // guards reqs
+	reqs []Request
+}
+
+func (l *requestLog) add(r Request) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.reqs) == maxRequests {
+		l.reqs = slices.Delete(l.reqs, 0, 1)
+	}
+	l.reqs = append(l.reqs, r)
+}
+
+// Requests returns the requests the provider received, oldest first: the
+// last 1,000 at most. They are copies.
+func (p *Provider) Requests() []Request { return p.RequestsTo("") }
+
+// RequestsTo returns the requests to endpoint, oldest first; EndpointToken
+// includes refresh requests, as it does for faults.
+func (p *Provider) RequestsTo(endpoint Endpoint) []Request {
+	p.requests.mu.Lock()
+	defer p.requests.mu.Unlock()
+	var out []Request
+	for _, r := range p.requests.reqs {
+		if endpoint == "" || r.Endpoint == endpoint || endpoint == EndpointToken && r.Endpoint == EndpointRefresh {
+			r.Scopes, r.Params = slices.Clone(r.Scopes), cloneValues(r.Params)
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func cloneValues(v url.Values) url.Values {
+	c := make(url.Values, len(v))
+	for k, vs := range v {
+		c[k] = slices.Clone(vs)
+	}
+	return c
+}
+
+// observe records the request after it has been served, even if serving
+// it ended in a dropped connection.
+func (p *Provider) observe(w http.ResponseWriter, r *http.Request, ep Endpoint, serve func(http.ResponseWriter)) {
+	rec := &recorder{ResponseWriter: w}
+	defer func() { p.requests.add(describe(r, ep, rec, p.Now())) }()
+	serve(rec)
+}
+
+// describe reads what the request said; it runs after the handler parsed it.
+func describe(r *http.Request, ep Endpoint, rec *recorder, now time.Time) Request {
+	params := cloneValues(r.Form)
+	if params == nil {
+		params = cloneValues(r.URL.Query())
+	}
+	req := Request{
+		Endpoint: ep, Time: now, Method: r.Method, Params: params,
+		Status: rec.status, Error: rec.oauthError(),
+		Scopes: splitScope(params.Get("scope")), ClientID: params.Get("client_id"),
+	}
+	switch ep {
+	case EndpointAuthorize:
+		req.ResponseType = params.Get("response_type")
+		if req.PKCEMethod = params.Get("code_challenge_method"); req.PKCEMethod == "" && params.Has("code_challenge") {
+			req.PKCEMethod = PKCEPlain
+		}
+	case EndpointToken:
+		if params.Get("grant_type") == GrantRefreshToken {
+			req.Endpoint = EndpointRefresh
+		}
+		id, _, method, err := clientCredentials(r, params)
+		if err == nil {
+			req.ClientID, req.AuthMethod = id, method
+		}
+		req.GrantType, req.PKCEVerifier = params.Get("grant_type"), params.Has("code_verifier")
+	case EndpointUserinfo:
+		req.ClientID = bearerClient(r)
+	}
+	return req
+}
+
+// recorder notes the status and, for errors, the start of the body.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	body   []byte // up to 1 KiB of an error answer
+}
+
+func (w *recorder) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *recorder) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	if w.status >= 400 && len(w.body) < 1024 {
+		w.body = append(w.body, b[:min(len(b), 1024-len(w.body))]...)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// oauthError is the error code of the answer: from a redirect's
+// parameters, a JSON body, or the error page.
+func (w *recorder) oauthError() string {
+	if loc := w.Header().Get("Location"); w.status == http.StatusFound && loc != "" {
+		u, err := url.Parse(loc)
+		if err != nil {
+			return ""
+		}
+		frag, _ := url.ParseQuery(u.EscapedFragment())
+		return cmp.Or(u.Query().Get("error"), frag.Get("error"))
+	}
+	var body errorBody
+	if w.status >= 400 && json.Unmarshal(w.body, &body) == nil {
+		return body.Error
+	}
+	if w.status == http.StatusBadRequest && strings.HasPrefix(w.Header().Get("Content-Type"), "text/html") {
+		return ErrInvalidRequest.ErrorCode // the error page
+	}
+	return ""
+}
+
+// Reporter is the part of testing.TB the Check helpers use.
+type Reporter interface {
+	Helper()
+	Errorf(format string, args ...any)
+}
+
+// CheckRequests reports an error unless endpoint received exactly n
+// requests: CheckRequests(t, EndpointRefresh, 1) asserts the app refreshed
+// once. It returns whether the check passed.
+func (p *Provider) CheckRequests(t Reporter, endpoint Endpoint, n int) bool {
+	t.Helper()
+	if got := len(p.RequestsTo(endpoint)); got != n {
+		t.Errorf("oauthtest: %d requests to the %s endpoint, want %d\n%s", got, endpoint, n, p.describeRequests())
+		return false
+	}
+	return true
+}
+
+// CheckAuthMethod reports an error unless every token request
+// authenticated its client with method (AuthMethodBasic, AuthMethodPost or
+// AuthMethodNone), and there was at least one.
+func (p *Provider) CheckAuthMethod(t Reporter, method string) bool {
+	t.Helper()
+	reqs := p.RequestsTo(EndpointToken)
+	for _, r := range reqs {
+		if r.AuthMethod != method {
+			t.Errorf("oauthtest: a token request authenticated with %q, want %q\n%s", r.AuthMethod, method, p.describeRequests())
+			return false
+		}
+	}
+	if len(reqs) == 0 {
+		t.Errorf("oauthtest: no token request, want one authenticated with %q", method)
+		return false
+	}
+	return true
+}
+
+// CheckPKCE reports an error unless every authorization request used PKCE
+// with method (PKCES256 or PKCEPlain), and there was at least one.
+func (p *Provider) CheckPKCE(t Reporter, method string) bool {
+	t.Helper()
+	reqs := p.RequestsTo(EndpointAuthorize)
+	for _, r := range reqs {
+		if r.PKCEMethod != method {
+			t.Errorf("oauthtest: an authorization request used PKCE method %q, want %q\n%s", r.PKCEMethod, method, p.describeRequests())
+			return false
+		}
+	}
+	if len(reqs) == 0 {
+		t.Errorf("oauthtest: no authorization request, want one with PKCE %q", method)
+		return false
+	}
+	return true
+}
+
+// describeRequests lists the requests, one a line, for failure messages.
+func (p *Provider) describeRequests() string {
+	var b strings.Builder
+	b.WriteString("requests received:\n")
+	for _, r := range p.Requests() {
+		fmt.Fprintf(&b, "  %s %-9s client=%q", r.Method, r.Endpoint, r.ClientID)
+		for _, kv := range [][2]string{{"grant", r.GrantType}, {"auth", r.AuthMethod}, {"pkce", r.PKCEMethod}, {"error", r.Error}} {
+			if kv[1] != "" {
+				fmt.Fprintf(&b, " %s=%s", kv[0], kv[1])
+			}
+		}
+		fmt.Fprintf(&b, " -> %d\n", r.Status)
+	}
+	return b.String()
+}
