@@ -24,9 +24,12 @@ const (
 	DefaultClientSecret = "oauthtest-secret"
 )
 
-// DefaultScopes are the scopes a client may request when its Scopes are not
-// set: the OpenID Connect scopes of OIDC Core §5.4 plus offline_access.
-var DefaultScopes = []string{"openid", "profile", "email", "address", "phone", "offline_access"}
+// DefaultScopes returns the scopes a client may request when its Scopes
+// are not set: the OpenID Connect scopes of OIDC Core §5.4 plus
+// offline_access. Each call returns a new slice.
+func DefaultScopes() []string {
+	return []string{"openid", "profile", "email", "address", "phone", "offline_access"}
+}
 
 // Client is an OAuth 2.0 client registered with the provider.
 type Client struct {
@@ -42,7 +45,7 @@ type Client struct {
 	// empty, any loopback URI is accepted: http or https on 127.0.0.1, [::1]
 	// or localhost, any port and path (RFC 8252 §7.3).
 	RedirectURIs []string
-	// Scopes the client may request; DefaultScopes when empty.
+	// Scopes the client may request; DefaultScopes() when empty.
 	Scopes []string
 	// AuthMethods are the token endpoint authentication methods the client
 	// may use. When empty: AuthMethodBasic and AuthMethodPost for a
@@ -81,7 +84,7 @@ func (c *Client) validate() error {
 	if err := c.Lifetimes.validate(); err != nil {
 		return fmt.Errorf("client %q: %v", c.ID, err)
 	}
-	c.Scopes = cloneOr(c.Scopes, DefaultScopes)
+	c.Scopes = cloneOr(c.Scopes, DefaultScopes())
 	c.RedirectURIs = slices.Clone(c.RedirectURIs)
 	return c.validateAuthMethods()
 }
@@ -218,16 +221,17 @@ func (s *clientStore) usesHS256() bool {
 func (s *clientStore) scopes() []string {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	defaults := DefaultScopes()
 	var extra []string
 	for _, c := range s.clients {
 		for _, sc := range c.Scopes {
-			if !slices.Contains(DefaultScopes, sc) && !slices.Contains(extra, sc) {
+			if !slices.Contains(defaults, sc) && !slices.Contains(extra, sc) {
 				extra = append(extra, sc)
 			}
 		}
 	}
 	slices.Sort(extra)
-	return append(slices.Clone(DefaultScopes), extra...)
+	return append(defaults, extra...)
 }
 
 func cloneOr(s, def []string) []string {

@@ -42,7 +42,7 @@ func TestCodeFlowWithRealClients(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if idt.Nonce != "n-123" || idt.Subject != oauthtest.DefaultUser.Subject {
+			if idt.Nonce != "n-123" || idt.Subject != oauthtest.DefaultUser().Subject {
 				t.Errorf("ID token nonce %q sub %q", idt.Nonce, idt.Subject)
 			}
 			if err := idt.VerifyAccessToken(tok.AccessToken); err != nil {
@@ -59,7 +59,7 @@ func TestCodeFlowWithRealClients(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if ui.Subject != oauthtest.DefaultUser.Subject || ui.Email != "test.user@example.com" || !ui.EmailVerified {
+			if ui.Subject != oauthtest.DefaultUser().Subject || ui.Email != "test.user@example.com" || !ui.EmailVerified {
 				t.Errorf("userinfo %+v", ui)
 			}
 		})

@@ -12,7 +12,7 @@ type TB interface {
 // when the test and its subtests end. Invalid options fail the test.
 //
 // With no options it has one confidential client (ClientID, ClientSecret)
-// that accepts any loopback redirect URI, and approves DefaultUser.
+// that accepts any loopback redirect URI, and approves DefaultUser().
 func NewTestProvider(t TB, opts ...Option) *Provider {
 	t.Helper()
 	p, err := NewProvider(opts...)

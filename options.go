@@ -54,7 +54,7 @@ type config struct {
 func newConfig(opts []Option) (*config, error) {
 	c := &config{
 		clients: []Client{{ID: DefaultClientID, Secret: DefaultClientSecret}},
-		user:    DefaultUser,
+		user:    DefaultUser(),
 		serve:   true,
 		alg:     RS256,
 		lifetimes: Lifetimes{
@@ -102,7 +102,7 @@ func WithClient(cl Client) Option {
 	})
 }
 
-// WithUser sets the user the authorize endpoint approves (DefaultUser
+// WithUser sets the user the authorize endpoint approves (DefaultUser()
 // otherwise).
 func WithUser(u User) Option {
 	return optionFunc(func(c *config) error { c.user = u; return nil })

@@ -19,17 +19,20 @@ type User struct {
 	Claims map[string]any
 }
 
-// DefaultUser is the user a provider approves unless configured otherwise.
-var DefaultUser = User{
-	Subject: "test-user",
-	Claims: map[string]any{
-		"name":               "Test User",
-		"given_name":         "Test",
-		"family_name":        "User",
-		"preferred_username": "test.user",
-		"email":              "test.user@example.com",
-		"email_verified":     true,
-	},
+// DefaultUser returns the user a provider approves unless configured
+// otherwise. Each call returns a new value, whose Claims the caller may change.
+func DefaultUser() User {
+	return User{
+		Subject: "test-user",
+		Claims: map[string]any{
+			"name":               "Test User",
+			"given_name":         "Test",
+			"family_name":        "User",
+			"preferred_username": "test.user",
+			"email":              "test.user@example.com",
+			"email_verified":     true,
+		},
+	}
 }
 
 // scopeClaims maps each OpenID Connect scope to the standard claims it
