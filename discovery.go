@@ -13,6 +13,8 @@ type metadata struct {
 	TokenEndpoint                     string   `json:"token_endpoint"`
 	UserinfoEndpoint                  string   `json:"userinfo_endpoint"`
 	JWKSURI                           string   `json:"jwks_uri"`
+	RevocationEndpoint                string   `json:"revocation_endpoint"`
+	IntrospectionEndpoint             string   `json:"introspection_endpoint"`
 	ScopesSupported                   []string `json:"scopes_supported"`
 	ResponseTypesSupported            []string `json:"response_types_supported"`
 	ResponseModesSupported            []string `json:"response_modes_supported"`
@@ -20,6 +22,8 @@ type metadata struct {
 	SubjectTypesSupported             []string `json:"subject_types_supported"`
 	IDTokenSigningAlgValuesSupported  []string `json:"id_token_signing_alg_values_supported"`
 	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
+	RevocationAuthMethodsSupported    []string `json:"revocation_endpoint_auth_methods_supported"`
+	IntrospectionAuthMethodsSupported []string `json:"introspection_endpoint_auth_methods_supported"`
 	ClaimsSupported                   []string `json:"claims_supported"`
 	CodeChallengeMethodsSupported     []string `json:"code_challenge_methods_supported"`
 	ClaimsParameterSupported          bool     `json:"claims_parameter_supported"`
@@ -30,19 +34,24 @@ type metadata struct {
 
 // discoveryJSON builds the document once per provider, on first request.
 func (p *Provider) discoveryJSON() []byte {
+	authMethods := []string{AuthMethodBasic, AuthMethodPost, AuthMethodNone}
 	m := metadata{
 		Issuer:                            p.issuer,
 		AuthorizationEndpoint:             p.AuthURL(),
 		TokenEndpoint:                     p.TokenURL(),
 		UserinfoEndpoint:                  p.UserinfoURL(),
 		JWKSURI:                           p.JWKSURL(),
+		RevocationEndpoint:                p.RevocationURL(),
+		IntrospectionEndpoint:             p.IntrospectionURL(),
 		ScopesSupported:                   p.clients.scopes(),
 		ResponseTypesSupported:            []string{responseCode, responseCodeIDToken},
 		ResponseModesSupported:            []string{"query", "fragment", "form_post"},
 		GrantTypesSupported:               []string{GrantAuthorizationCode, GrantRefreshToken},
 		SubjectTypesSupported:             []string{"public"},
 		IDTokenSigningAlgValuesSupported:  p.signingAlgs(),
-		TokenEndpointAuthMethodsSupported: []string{AuthMethodBasic, AuthMethodPost, AuthMethodNone},
+		TokenEndpointAuthMethodsSupported: authMethods,
+		RevocationAuthMethodsSupported:    authMethods,
+		IntrospectionAuthMethodsSupported: authMethods,
 		ClaimsSupported:                   supportedClaims(),
 		CodeChallengeMethodsSupported:     []string{PKCES256, PKCEPlain},
 		AuthorizationResponseIssParameter: true,

@@ -14,12 +14,14 @@ type Endpoint string
 
 // Endpoints faults can be aimed at.
 const (
-	EndpointAuthorize Endpoint = "authorize"
-	EndpointToken     Endpoint = "token"   // every token request, whatever its grant
-	EndpointRefresh   Endpoint = "refresh" // token requests with grant_type=refresh_token
-	EndpointUserinfo  Endpoint = "userinfo"
-	EndpointJWKS      Endpoint = "jwks"
-	EndpointDiscovery Endpoint = "discovery" // both well-known metadata documents
+	EndpointAuthorize     Endpoint = "authorize"
+	EndpointToken         Endpoint = "token"   // every token request, whatever its grant
+	EndpointRefresh       Endpoint = "refresh" // token requests with grant_type=refresh_token
+	EndpointUserinfo      Endpoint = "userinfo"
+	EndpointJWKS          Endpoint = "jwks"
+	EndpointDiscovery     Endpoint = "discovery" // both well-known metadata documents
+	EndpointIntrospection Endpoint = "introspection"
+	EndpointRevocation    Endpoint = "revocation"
 )
 
 type faultKind int

@@ -99,6 +99,10 @@ func describe(r *http.Request, ep Endpoint, rec *recorder, now time.Time) Reques
 		if req.PKCEMethod = params.Get("code_challenge_method"); req.PKCEMethod == "" && params.Has("code_challenge") {
 			req.PKCEMethod = PKCEPlain
 		}
+	case EndpointIntrospection, EndpointRevocation:
+		if id, _, method, err := clientCredentials(r, params); err == nil {
+			req.ClientID, req.AuthMethod = id, method
+		}
 	case EndpointToken:
 		if params.Get("grant_type") == GrantRefreshToken {
 			req.Endpoint = EndpointRefresh

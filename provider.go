@@ -29,6 +29,8 @@ const (
 	JWKSPath          = "/.well-known/jwks.json"
 	DiscoveryPath     = "/.well-known/openid-configuration"
 	OAuthMetadataPath = "/.well-known/oauth-authorization-server"
+	IntrospectionPath = "/oauth/introspect"
+	RevocationPath    = "/oauth/revoke"
 )
 
 // Provider is an OAuth 2.0 authorization server and OpenID Connect provider.
@@ -140,6 +142,7 @@ func (p *Provider) routes() http.Handler {
 var endpoints = map[string]Endpoint{
 	AuthorizePath: EndpointAuthorize, TokenPath: EndpointToken, UserinfoPath: EndpointUserinfo,
 	JWKSPath: EndpointJWKS, DiscoveryPath: EndpointDiscovery, OAuthMetadataPath: EndpointDiscovery,
+	IntrospectionPath: EndpointIntrospection, RevocationPath: EndpointRevocation,
 }
 
 // serve dispatches a request to its endpoint's handler.
@@ -151,6 +154,10 @@ func (p *Provider) serve(w http.ResponseWriter, r *http.Request, ep Endpoint) {
 		p.handleToken(w, r) // takes its faults once the form is read
 	case EndpointUserinfo:
 		p.withFaults(w, r, EndpointUserinfo, bearerClient(r), writeResourceError, p.handleUserinfo)
+	case EndpointIntrospection:
+		p.handleIntrospect(w, r) // takes its faults once the client is known
+	case EndpointRevocation:
+		p.handleRevoke(w, r)
 	case EndpointJWKS:
 		p.withFaults(w, r, EndpointJWKS, "", writeJSONError, p.handleJWKS)
 	default:
@@ -217,6 +224,12 @@ func (p *Provider) UserinfoURL() string { return p.issuer + UserinfoPath }
 
 // JWKSURL returns the URL of the JSON Web Key Set that verifies the tokens.
 func (p *Provider) JWKSURL() string { return p.issuer + JWKSPath }
+
+// IntrospectionURL returns the token introspection endpoint's URL (RFC 7662).
+func (p *Provider) IntrospectionURL() string { return p.issuer + IntrospectionPath }
+
+// RevocationURL returns the token revocation endpoint's URL (RFC 7009).
+func (p *Provider) RevocationURL() string { return p.issuer + RevocationPath }
 
 // DiscoveryURL returns the URL of the OpenID Connect discovery document.
 func (p *Provider) DiscoveryURL() string { return p.issuer + DiscoveryPath }

@@ -131,3 +131,50 @@ func accessTokenID(token string) string {
 	}
 	return claims.ID
 }
+
+// liveRefresh returns the grant and record of refresh token tok if it can
+// still be used: known, not rotated, revoked or expired.
+func (s *tokenStore) liveRefresh(tok string, now time.Time) (grant, refreshRecord, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.refresh[tok]
+	if r == nil {
+		return grant{}, refreshRecord{}, false
+	}
+	f := s.families[r.family]
+	if f == nil || f.revoked || r.revoked || r.rotated || !now.Before(r.expiresAt) {
+		return grant{}, refreshRecord{}, false
+	}
+	return f.grant, *r, true
+}
+
+// owner returns the client an access or refresh token was issued to.
+func (s *tokenStore) owner(tok string) (clientID string, known bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fam := ""
+	if r := s.refresh[tok]; r != nil {
+		fam = r.family
+	} else if a := s.access[accessTokenID(tok)]; a != nil {
+		fam = a.family
+	}
+	if f := s.families[fam]; f != nil {
+		return f.grant.clientID, true
+	}
+	return "", false
+}
+
+// revokeRefreshFamily revokes the grant of refresh token tok, and reports
+// whether tok was one.
+func (s *tokenStore) revokeRefreshFamily(tok string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.refresh[tok]
+	if r == nil {
+		return false
+	}
+	if f := s.families[r.family]; f != nil {
+		f.revoked = true
+	}
+	return true
+}

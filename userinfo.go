@@ -28,7 +28,7 @@ func (p *Provider) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusUnauthorized)
 		return
 	}
-	g, scopes, err := p.verifyAccessToken(raw)
+	_, g, scopes, err := p.verifyAccessToken(raw)
 	if err != nil {
 		writeBearerError(w, err, "")
 		return
@@ -75,21 +75,23 @@ type accessClaims struct {
 }
 
 // verifyAccessToken checks that raw is an access token this provider issued
-// and has neither revoked nor seen expire, and returns its grant and scopes.
-func (p *Provider) verifyAccessToken(raw string) (grant, []string, *Error) {
-	var claims accessClaims
-	tok, err := jwt.ParseWithClaims(raw, &claims, p.verificationKey,
+// and has neither revoked nor seen expire, and returns its claims, grant and
+// scopes.
+func (p *Provider) verifyAccessToken(raw string) (*accessClaims, grant, []string, *Error) {
+	claims := &accessClaims{}
+	tok, err := jwt.ParseWithClaims(raw, claims, p.verificationKey,
 		jwt.WithValidMethods([]string{RS256, ES256, EdDSA, HS256}), // verificationKey ties each to its key
 		jwt.WithIssuer(p.issuer),
 		jwt.WithExpirationRequired(),
 		jwt.WithTimeFunc(p.Now))
 	if err != nil {
-		return grant{}, nil, ErrInvalidToken.WithDescription("the access token is not valid: %v", err)
+		return nil, grant{}, nil, ErrInvalidToken.WithDescription("the access token is not valid: %v", err)
 	}
 	if typ := tok.Header["typ"]; typ != typAccessToken {
-		return grant{}, nil, ErrInvalidToken.WithDescription("the token's typ is %v, not %q: an ID token is not an access token (RFC 9068 §2.1)", typ, typAccessToken)
+		return nil, grant{}, nil, ErrInvalidToken.WithDescription("the token's typ is %v, not %q: an ID token is not an access token (RFC 9068 §2.1)", typ, typAccessToken)
 	}
-	return p.tokens.accessGrant(claims.ID, p.Now())
+	g, scopes, gerr := p.tokens.accessGrant(claims.ID, p.Now())
+	return claims, g, scopes, gerr
 }
 
 // verificationKey is the jwt.Keyfunc for tokens this provider signed: the
