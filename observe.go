@@ -186,34 +186,30 @@ func (p *Provider) CheckRequests(t Reporter, endpoint Endpoint, n int) bool {
 // AuthMethodNone), and there was at least one.
 func (p *Provider) CheckAuthMethod(t Reporter, method string) bool {
 	t.Helper()
-	reqs := p.RequestsTo(EndpointToken)
-	for _, r := range reqs {
-		if r.AuthMethod != method {
-			t.Errorf("oauthtest: a token request authenticated with %q, want %q\n%s", r.AuthMethod, method, p.describeRequests())
-			return false
-		}
-	}
-	if len(reqs) == 0 {
-		t.Errorf("oauthtest: no token request, want one authenticated with %q", method)
-		return false
-	}
-	return true
+	return p.checkEvery(t, EndpointToken, "authenticated with", method, func(r Request) string { return r.AuthMethod })
 }
 
 // CheckPKCE reports an error unless every authorization request used PKCE
 // with method (PKCES256 or PKCEPlain), and there was at least one.
 func (p *Provider) CheckPKCE(t Reporter, method string) bool {
 	t.Helper()
-	reqs := p.RequestsTo(EndpointAuthorize)
+	return p.checkEvery(t, EndpointAuthorize, "used PKCE method", method, func(r Request) string { return r.PKCEMethod })
+}
+
+// checkEvery reports an error unless there were requests to ep and field
+// of each is want.
+func (p *Provider) checkEvery(t Reporter, ep Endpoint, what, want string, field func(Request) string) bool {
+	t.Helper()
+	reqs := p.RequestsTo(ep)
+	if len(reqs) == 0 {
+		t.Errorf("oauthtest: no request to the %s endpoint, want one that %s %q", ep, what, want)
+		return false
+	}
 	for _, r := range reqs {
-		if r.PKCEMethod != method {
-			t.Errorf("oauthtest: an authorization request used PKCE method %q, want %q\n%s", r.PKCEMethod, method, p.describeRequests())
+		if got := field(r); got != want {
+			t.Errorf("oauthtest: a request to the %s endpoint %s %q, want %q\n%s", ep, what, got, want, p.describeRequests())
 			return false
 		}
-	}
-	if len(reqs) == 0 {
-		t.Errorf("oauthtest: no authorization request, want one with PKCE %q", method)
-		return false
 	}
 	return true
 }

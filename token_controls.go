@@ -84,17 +84,23 @@ func (p *Provider) RevokeFamily(token string) bool {
 	s := &p.tokens
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	fam := ""
-	if r := s.refresh[token]; r != nil {
-		fam = r.family
-	} else if a := s.access[accessTokenID(token)]; a != nil {
-		fam = a.family
-	}
-	if f := s.families[fam]; f != nil {
+	if f := s.familyOf(token); f != nil {
 		f.revoked = true
 		return true
 	}
 	return false
+}
+
+// familyOf returns the family of an access or refresh token, or nil; s.mu
+// must be held.
+func (s *tokenStore) familyOf(token string) *family {
+	if r := s.refresh[token]; r != nil {
+		return s.families[r.family]
+	}
+	if a := s.access[accessTokenID(token)]; a != nil {
+		return s.families[a.family]
+	}
+	return nil
 }
 
 // RevokeUser revokes every token issued for the user with this subject and
@@ -152,13 +158,7 @@ func (s *tokenStore) liveRefresh(tok string, now time.Time) (grant, refreshRecor
 func (s *tokenStore) owner(tok string) (clientID string, known bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	fam := ""
-	if r := s.refresh[tok]; r != nil {
-		fam = r.family
-	} else if a := s.access[accessTokenID(tok)]; a != nil {
-		fam = a.family
-	}
-	if f := s.families[fam]; f != nil {
+	if f := s.familyOf(tok); f != nil {
 		return f.grant.clientID, true
 	}
 	return "", false
