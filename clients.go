@@ -116,7 +116,7 @@ func (c *Client) kind() string {
 // checkRedirectURI applies RFC 6749 §3.1.2: absolute, without a fragment.
 func checkRedirectURI(raw string) error {
 	u, err := url.Parse(raw)
-	if err != nil || !u.IsAbs() || u.Host == "" && u.Opaque == "" {
+	if err != nil || !u.IsAbs() || u.Host == "" && u.Opaque == "" || !isURIText(raw) {
 		return fmt.Errorf("redirect URI %q is not an absolute URI", raw)
 	}
 	if strings.Contains(raw, "#") {
@@ -146,7 +146,7 @@ func (c *Client) registeredRedirects() string {
 // and no user information (RFC 8252 §7.3).
 func isLoopbackURI(raw string) bool {
 	u, err := url.Parse(raw)
-	if err != nil || strings.Contains(raw, "#") || u.User != nil || u.Opaque != "" {
+	if err != nil || !isURIText(raw) || strings.Contains(raw, "#") || u.User != nil || u.Opaque != "" {
 		return false
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
@@ -158,6 +158,19 @@ func isLoopbackURI(raw string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// isURIText reports whether s holds only the characters RFC 3986 allows in
+// a URI: unreserved, reserved and '%'. Anything else (spaces, quotes,
+// non-ASCII) would be re-encoded on the way out, to a URI other than the
+// one checked.
+func isURIText(s string) bool {
+	for _, c := range []byte(s) {
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"<>\^`+"`{|}", c) >= 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // allowsScope reports whether c may request scope.

@@ -29,9 +29,9 @@ type authCode struct {
 // codeStore holds issued codes. Redeemed codes stay until they expire, so
 // that a replay is recognised and the tokens it produced are revoked.
 type codeStore struct {
-	mu           sync.Mutex // guards codes, sweepAt, seq, last and lastByClient
+	mu           sync.Mutex // guards codes, sweeper, seq, last and lastByClient
 	codes        map[string]*authCode
-	sweepAt      int               // sweep expired codes once the map grows to this size
+	sweeper      sweeper
 	seq          uint64            // codes issued so far
 	last         string            // the code issued last
 	lastByClient map[string]string // the code issued last to each client
@@ -44,7 +44,7 @@ func (s *codeStore) add(c *authCode, now time.Time) {
 		s.codes = make(map[string]*authCode)
 		s.lastByClient = make(map[string]string)
 	}
-	if len(s.codes) >= s.sweepAt {
+	if s.sweeper.due(len(s.codes), now) {
 		s.sweep(now)
 	}
 	s.seq++
@@ -54,15 +54,14 @@ func (s *codeStore) add(c *authCode, now time.Time) {
 	s.lastByClient[c.clientID] = c.code
 }
 
-// sweep drops expired codes; s.mu must be held. The next sweep waits until
-// the map doubles, so sweeping costs O(1) per code.
+// sweep drops expired codes; s.mu must be held.
 func (s *codeStore) sweep(now time.Time) {
 	for k, c := range s.codes {
 		if !now.Before(c.expiresAt) {
 			delete(s.codes, k)
 		}
 	}
-	s.sweepAt = max(2*len(s.codes), 64)
+	s.sweeper.swept(len(s.codes), now)
 }
 
 // redeem consumes code for a new token family if check accepts it. A code

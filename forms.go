@@ -8,8 +8,12 @@ import (
 	"slices"
 )
 
-// maxBodyBytes bounds a request body; no legitimate OAuth request comes near.
-const maxBodyBytes = 64 << 10
+// Request size limits; no legitimate OAuth request comes near them.
+const (
+	maxBodyBytes   = 64 << 10 // a request body
+	maxParamBytes  = 8 << 10  // one parameter's value (a state, a token...)
+	maxHeaderBytes = 64 << 10 // the request line and headers, refused by net/http itself
+)
 
 // isForm reports whether r's body is application/x-www-form-urlencoded.
 func isForm(r *http.Request) bool {
@@ -28,6 +32,13 @@ func parseForm(w http.ResponseWriter, r *http.Request) *Error {
 		return ErrInvalidRequest.WithDescription("the request body exceeds %d bytes", maxBodyBytes).withStatus(http.StatusRequestEntityTooLarge)
 	case err != nil:
 		return ErrInvalidRequest.WithDescription("the request is not a valid form: %v", err)
+	}
+	for k, vs := range r.Form {
+		for _, v := range vs {
+			if len(v) > maxParamBytes {
+				return ErrInvalidRequest.WithDescription("parameter %q is %d bytes long; at most %d are accepted", abbreviate(k), len(v), maxParamBytes)
+			}
+		}
 	}
 	return nil
 }

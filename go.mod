@@ -10,3 +10,5 @@ require (
 )
 
 require github.com/go-jose/go-jose/v4 v4.1.4
+
+require go.uber.org/goleak v1.3.0

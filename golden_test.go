@@ -68,6 +68,7 @@ func checkGolden(t *testing.T, name string, got []byte) {
 }
 
 func TestGoldenDiscovery(t *testing.T) {
+	t.Parallel()
 	p := goldenProvider(t)
 	checkGolden(t, "openid-configuration.json", serve(p, "GET", "https://oauthtest.example/.well-known/openid-configuration", nil).Body.Bytes())
 	if as := serve(p, "GET", "https://oauthtest.example/.well-known/oauth-authorization-server", nil).Body.String(); !strings.Contains(as, `"issuer": "https://oauthtest.example"`) {
@@ -76,10 +77,12 @@ func TestGoldenDiscovery(t *testing.T) {
 }
 
 func TestGoldenJWKS(t *testing.T) {
+	t.Parallel()
 	checkGolden(t, "jwks.json", serve(goldenProvider(t), "GET", "https://oauthtest.example/.well-known/jwks.json", nil).Body.Bytes())
 }
 
 func TestGoldenTokenResponse(t *testing.T) {
+	t.Parallel()
 	p := goldenProvider(t)
 	auth := serve(p, "GET", "https://oauthtest.example/oauth/authorize?"+url.Values{
 		"client_id": {oauthtest.DefaultClientID}, "redirect_uri": {"http://127.0.0.1:8080/callback"},

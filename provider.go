@@ -107,6 +107,7 @@ func (p *Provider) start() error {
 	}
 	p.handler = p.routes()
 	s.Config.Handler = p.handler
+	s.Config.MaxHeaderBytes = maxHeaderBytes
 	if p.cfg.tls {
 		s.StartTLS()
 	} else {

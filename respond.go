@@ -1,6 +1,7 @@
 package oauthtest
 
 import (
+	"html"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -44,19 +45,23 @@ func redirect(w http.ResponseWriter, location string) {
 var formPostPage = template.Must(template.New("form_post").Parse(`<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>Submit this form</title></head>
 <body onload="document.forms[0].submit()">
-<form method="post" action="{{.Action}}">
+<form method="post" {{.Action}}>
 {{range $k, $vs := .Params}}{{range $vs}}<input type="hidden" name="{{$k}}" value="{{.}}">
 {{end}}{{end}}<noscript><button type="submit">Continue</button></noscript>
 </form></body></html>
 `))
 
+// writeFormPost answers with a form that posts params to action. The
+// action attribute is written HTML-escaped but not URL-normalised, as
+// html/template would do (turning ' into %27): the browser must post to
+// exactly the redirect URI that was checked.
 func writeFormPost(w http.ResponseWriter, action string, params url.Values) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(http.StatusOK)
 	_ = formPostPage.Execute(w, struct {
-		Action template.URL
+		Action template.HTMLAttr
 		Params url.Values
-	}{template.URL(action), params})
+	}{template.HTMLAttr(`action="` + html.EscapeString(action) + `"`), params})
 }
 
 var errorPage = template.Must(template.New("error").Parse(`<!DOCTYPE html>

@@ -44,11 +44,11 @@ type refreshRecord struct {
 
 // tokenStore holds the token families with their access and refresh tokens.
 type tokenStore struct {
-	mu       sync.Mutex // guards families, access, refresh, sweepAt and seq
+	mu       sync.Mutex // guards families, access, refresh, sweeper and seq
 	families map[string]*family
 	access   map[string]*accessRecord  // by jti
 	refresh  map[string]*refreshRecord // by token
-	sweepAt  int
+	sweeper  sweeper
 	seq      uint64 // tokens recorded so far
 }
 
@@ -66,7 +66,7 @@ func (s *tokenStore) record(g grant, t issued, now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.init()
-	if len(s.families) >= s.sweepAt {
+	if s.sweeper.due(len(s.families), now) {
 		s.sweep(now)
 	}
 	f := s.families[g.family]
@@ -84,8 +84,7 @@ func (s *tokenStore) record(g grant, t issued, now time.Time) {
 }
 
 // sweep forgets families whose every token has expired, with their tokens;
-// s.mu must be held. It runs when the number of families has doubled since
-// the last sweep, so its cost is O(1) per family.
+// s.mu must be held.
 func (s *tokenStore) sweep(now time.Time) {
 	for id, f := range s.families {
 		if now.After(f.expires) {
@@ -102,7 +101,7 @@ func (s *tokenStore) sweep(now time.Time) {
 			delete(s.refresh, tok)
 		}
 	}
-	s.sweepAt = max(2*len(s.families), 64)
+	s.sweeper.swept(len(s.families), now)
 }
 
 // init makes the maps on first use; s.mu must be held.

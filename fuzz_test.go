@@ -1,0 +1,208 @@
+package oauthtest_test
+
+import (
+	"encoding/json"
+	"html"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/c95d6557/oauthtest"
+)
+
+// fuzzProvider serves requests in process, through its handler.
+func fuzzProvider(f *testing.F) *oauthtest.Provider {
+	p, err := oauthtest.NewProvider(oauthtest.WithoutServer(), oauthtest.WithIssuer("https://op.example"),
+		oauthtest.WithClient(exactClient), oauthtest.WithClient(oauthtest.Client{ID: "spa", Public: true}))
+	if err != nil {
+		f.Fatal(err)
+	}
+	return p
+}
+
+// rawRequest builds a request from untrusted parts without parsing them as
+// httptest.NewRequest would (it panics on what a fuzzer makes).
+func rawRequest(method, path, rawQuery, body string) *http.Request {
+	r := &http.Request{
+		Method: method, URL: &url.URL{Path: path, RawQuery: rawQuery}, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: http.Header{}, Body: io.NopCloser(strings.NewReader(body)), Host: "op.example", RemoteAddr: "127.0.0.1:1",
+	}
+	r.ContentLength = int64(len(body))
+	if body != "" {
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	return r
+}
+
+// knownErrors are the error codes the provider may answer with.
+var knownErrors = []string{"invalid_request", "invalid_client", "invalid_grant", "unauthorized_client",
+	"unsupported_grant_type", "unsupported_response_type", "invalid_scope", "access_denied", "invalid_token",
+	"insufficient_scope", "login_required", "consent_required", "request_not_supported", "request_uri_not_supported"}
+
+// wantStatus fails unless status is one of allowed.
+func wantStatus(t *testing.T, w *httptest.ResponseRecorder, allowed ...int) {
+	t.Helper()
+	if !slices.Contains(allowed, w.Code) {
+		t.Fatalf("HTTP %d, want one of %v; body %s", w.Code, allowed, w.Body)
+	}
+}
+
+// wantJSONErrorBody fails unless the body is an RFC 6749 §5.2 error with a
+// known code and a description.
+func wantJSONErrorBody(t *testing.T, w *httptest.ResponseRecorder) {
+	t.Helper()
+	var body struct {
+		Error       string `json:"error"`
+		Description string `json:"error_description"`
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil || !slices.Contains(knownErrors, body.Error) || body.Description == "" {
+		t.Fatalf("HTTP %d error body %q (%v)", w.Code, w.Body, err)
+	}
+}
+
+// registered tells whether uri may receive the authorization response of client.
+func registered(client, uri string) bool {
+	switch client {
+	case exactClient.ID:
+		return slices.Contains(exactClient.RedirectURIs, uri)
+	case oauthtest.DefaultClientID, "spa":
+		u, err := url.Parse(uri)
+		if err != nil || strings.Contains(uri, "#") || u.User != nil || (u.Scheme != "http" && u.Scheme != "https") {
+			return false
+		}
+		ip := net.ParseIP(u.Hostname())
+		return u.Hostname() == "localhost" || ip != nil && ip.IsLoopback()
+	}
+	return false
+}
+
+var formAction = regexp.MustCompile(`<form method="post" action="([^"]*)">`)
+
+// FuzzAuthorizeQuery: whatever the query, no panic, no 500, and never a
+// redirect (or form_post) to anything but a registered URI of the client.
+func FuzzAuthorizeQuery(f *testing.F) {
+	for _, seed := range []string{
+		"client_id=web&redirect_uri=https%3A%2F%2Fapp.example%2Fcb&response_type=code&scope=openid&state=s",
+		"client_id=web&redirect_uri=https%3A%2F%2Fapp.example%2Fcb%2F..%2Fevil&response_type=code&scope=openid",
+		"client_id=web&redirect_uri=https%3A%2F%2Fapp.example%2Fcb&redirect_uri=https%3A%2F%2Fevil.example&response_type=code",
+		"client_id=oauthtest-client&redirect_uri=http%3A%2F%2F127.0.0.1%3A1%2Fcb&response_type=code+id_token&scope=openid&nonce=n&response_mode=form_post",
+		"client_id=oauthtest-client&redirect_uri=http%3A%2F%2F127.0.0.1.evil.example%2Fcb&response_type=code&scope=openid",
+		"client_id=oauthtest-client&redirect_uri=http%3A%2F%2Fuser%40127.0.0.1%2Fcb&response_type=code&scope=openid",
+		"client_id=spa&redirect_uri=http%3A%2F%2Flocalhost%3A5173%2F&response_type=code&scope=openid&code_challenge=" + strings.Repeat("a", 43),
+		"client_id=web&redirect_uri=http%3A%2F%2F127.0.0.1%3A8080%2Fcb%3Ftenant%3D1&response_type=code&scope=openid&prompt=none&login_hint=x",
+		"client_id=%zz", "client_id=web;redirect_uri=x", "", "=&=&", "client_id=web&response_mode=fragment&response_type=token",
+	} {
+		f.Add(seed)
+	}
+	p := fuzzProvider(f)
+	f.Fuzz(func(t *testing.T, query string) {
+		w := httptest.NewRecorder()
+		p.Handler().ServeHTTP(w, rawRequest(http.MethodGet, "/oauth/authorize", query, ""))
+		wantStatus(t, w, http.StatusFound, http.StatusOK, http.StatusBadRequest)
+		target := w.Header().Get("Location")
+		if w.Code == http.StatusOK {
+			m := formAction.FindStringSubmatch(w.Body.String())
+			if m == nil {
+				t.Fatalf("200 without a form_post form: %s", w.Body)
+			}
+			target = html.UnescapeString(m[1]) + "?"
+		}
+		if w.Code == http.StatusBadRequest {
+			return // the error page: no redirect
+		}
+		params, _ := url.ParseQuery(query) // the provider parsed it, or it would have answered 400
+		client, uri := params.Get("client_id"), params.Get("redirect_uri")
+		if uri == "" && client == exactClient.ID {
+			t.Fatalf("redirected to %q without a redirect_uri for a client with two", target)
+		}
+		if !registered(client, uri) || !strings.HasPrefix(target, uri) || len(target) == len(uri) || !strings.ContainsAny(target[len(uri):len(uri)+1], "?&#") {
+			t.Fatalf("client %q, redirect_uri %q: answered to %q", client, uri, target)
+		}
+	})
+}
+
+// FuzzTokenForm: whatever the form, a JSON answer with a known error code,
+// never a panic or a 500.
+func FuzzTokenForm(f *testing.F) {
+	for _, seed := range []string{
+		"grant_type=authorization_code&code=x&redirect_uri=http%3A%2F%2F127.0.0.1%3A9999%2Fcallback",
+		"grant_type=refresh_token&refresh_token=x&scope=openid+email",
+		"grant_type=authorization_code&code=x&code_verifier=" + strings.Repeat("a", 43),
+		"grant_type=client_credentials", "grant_type=%zz", "code=a&code=b", "client_id=spa", "client_assertion=x",
+		"grant_type=refresh_token&refresh_token=eyJhbGciOiJub25lIn0.e30.", "", "&&&===",
+	} {
+		f.Add(seed, true)
+		f.Add(seed, false)
+	}
+	p := fuzzProvider(f)
+	f.Fuzz(func(t *testing.T, body string, basic bool) {
+		r := rawRequest(http.MethodPost, "/oauth/token", "", body)
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if basic {
+			r.SetBasicAuth(oauthtest.DefaultClientID, oauthtest.DefaultClientSecret)
+		}
+		w := httptest.NewRecorder()
+		p.Handler().ServeHTTP(w, r)
+		wantStatus(t, w, http.StatusBadRequest, http.StatusUnauthorized, http.StatusRequestEntityTooLarge)
+		wantJSONErrorBody(t, w)
+	})
+}
+
+// FuzzAuthorizationHeader: whatever the Authorization header of a token
+// request, a clean invalid_client or invalid_request.
+func FuzzAuthorizationHeader(f *testing.F) {
+	for _, seed := range []string{
+		"Basic b2F1dGh0ZXN0LWNsaWVudDpvYXV0aHRlc3Qtc2VjcmV0", "Basic b2F1dGh0ZXN0LWNsaWVudDolenp6", "Basic !!!",
+		"Basic ", "basic b2F1dGh0ZXN0LWNsaWVudDo=", "Bearer x", "Basic " + strings.Repeat("QUFB", 3000), "Digest a=b",
+	} {
+		f.Add(seed)
+	}
+	p := fuzzProvider(f)
+	f.Fuzz(func(t *testing.T, header string) {
+		r := rawRequest(http.MethodPost, "/oauth/token", "", "grant_type=authorization_code&code=unknown")
+		r.Header.Set("Authorization", header)
+		w := httptest.NewRecorder()
+		p.Handler().ServeHTTP(w, r)
+		wantStatus(t, w, http.StatusBadRequest, http.StatusUnauthorized)
+		wantJSONErrorBody(t, w)
+	})
+}
+
+// FuzzBearerToken: whatever the token, userinfo answers a clean RFC 6750
+// error (or the claims of a real token) and introspection a JSON verdict.
+func FuzzBearerToken(f *testing.F) {
+	p := fuzzProvider(f)
+	for _, seed := range []string{
+		p.MintAccessToken(), p.MintAccessToken(oauthtest.Expired()), p.MintAccessToken(oauthtest.AlgNone()),
+		p.MintAccessToken(oauthtest.BadSignature()), p.MintIDToken(), "eyJhbGciOiJIUzI1NiJ9.e30.x", "a.b.c", "", "...",
+		strings.Repeat("A", 10000),
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, tok string) {
+		r := rawRequest(http.MethodGet, "/oauth/userinfo", "", "")
+		r.Header.Set("Authorization", "Bearer "+tok)
+		w := httptest.NewRecorder()
+		p.Handler().ServeHTTP(w, r)
+		wantStatus(t, w, http.StatusOK, http.StatusUnauthorized, http.StatusForbidden)
+		if w.Code != http.StatusOK && w.Body.Len() > 0 {
+			wantJSONErrorBody(t, w)
+		}
+
+		r = rawRequest(http.MethodPost, "/oauth/introspect", "", url.Values{"token": {tok}}.Encode())
+		r.SetBasicAuth(oauthtest.DefaultClientID, oauthtest.DefaultClientSecret)
+		w = httptest.NewRecorder()
+		p.Handler().ServeHTTP(w, r)
+		wantStatus(t, w, http.StatusOK, http.StatusBadRequest)
+		var verdict map[string]any
+		if w.Code == http.StatusOK && (json.Unmarshal(w.Body.Bytes(), &verdict) != nil || verdict["active"] == nil) {
+			t.Fatalf("introspection %s", w.Body)
+		}
+	})
+}
