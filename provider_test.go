@@ -197,13 +197,27 @@ func TestWithAddr(t *testing.T) {
 	verifyFlow(t, p, clientContext(p))
 }
 
-// TestProvidersAreIndependent: a code of one provider means nothing to another.
+// TestProvidersAreIndependent: codes, tokens, faults, users and clocks of
+// one provider mean nothing to another.
 func TestProvidersAreIndependent(t *testing.T) {
 	t.Parallel()
 	a, b := oauthtest.NewTestProvider(t), oauthtest.NewTestProvider(t)
 	code := authorizeCode(t, a, oauthConfig(a))
 	_, err := oauthConfig(b).Exchange(clientContext(b), code)
 	wantRetrieveError(t, err, "invalid_grant", 400)
+	tok := issuedTokens(t, a)
+	_, err = refreshOnce(clientContext(b), oauthConfig(b), tok.RefreshToken)
+	wantRetrieveError(t, err, "invalid_grant", 400)
+
+	a.Fail(oauthtest.EndpointToken, oauthtest.FaultStatus(503))
+	a.QueueDenial()
+	a.FastForward(24 * time.Hour)
+	if sub := loginSubject(t, b); sub != "test-user" {
+		t.Errorf("b was affected by a's staging: %s", sub)
+	}
+	if d := a.Now().Sub(b.Now()); d < 23*time.Hour {
+		t.Errorf("clocks differ by %v, want a day", d)
+	}
 }
 
 func TestCustomUserClaimsInIDToken(t *testing.T) {
