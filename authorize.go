@@ -56,6 +56,9 @@ func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if p.pickUser(w, req, params) {
+		return
+	}
 	params, err := p.approve(req)
 	if err != nil {
 		params = p.errorParams(err, req.state)

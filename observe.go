@@ -4,8 +4,10 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -17,19 +19,20 @@ const maxRequests = 1000
 
 // Request is a request the provider received, as it understood it.
 type Request struct {
-	Endpoint     Endpoint  // EndpointRefresh for the refresh grant, EndpointToken for other token requests
-	Time         time.Time // by the provider's clock
-	Method       string
-	ClientID     string     // as the request named it, whether or not it authenticated
-	AuthMethod   string     // token endpoint: client_secret_basic, client_secret_post or none
-	GrantType    string     // token endpoint
-	ResponseType string     // authorize endpoint
-	PKCEMethod   string     // authorize: S256 or plain (plain when the method was left out); "" without PKCE
-	PKCEVerifier bool       // token endpoint: a code_verifier was sent
-	Scopes       []string   // requested
-	Params       url.Values // every query and form parameter
-	Status       int        // the HTTP status answered; 0 when the connection was dropped
-	Error        string     // the OAuth error code answered, if any
+	Endpoint         Endpoint  // EndpointRefresh for the refresh grant, EndpointToken for other token requests
+	Time             time.Time // by the provider's clock
+	Method           string
+	ClientID         string     // as the request named it, whether or not it authenticated
+	AuthMethod       string     // token endpoint: client_secret_basic, client_secret_post or none
+	GrantType        string     // token endpoint
+	ResponseType     string     // authorize endpoint
+	PKCEMethod       string     // authorize: S256 or plain (plain when the method was left out); "" without PKCE
+	PKCEVerifier     bool       // token endpoint: a code_verifier was sent
+	Scopes           []string   // requested
+	Params           url.Values // every query and form parameter
+	Status           int        // the HTTP status answered; 0 when the connection was dropped
+	Error            string     // the OAuth error code answered, if any
+	ErrorDescription string     // its error_description
 }
 
 // requestLog keeps the last maxRequests requests.
@@ -78,7 +81,13 @@ func cloneValues(v url.Values) url.Values {
 // it ended in a dropped connection.
 func (p *Provider) observe(w http.ResponseWriter, r *http.Request, ep Endpoint, serve func(http.ResponseWriter)) {
 	rec := &recorder{ResponseWriter: w}
-	defer func() { p.requests.add(describe(r, ep, rec, p.Now())) }()
+	defer func() {
+		req := describe(r, ep, rec, p.Now())
+		p.requests.add(req)
+		if p.cfg.observer != nil {
+			p.cfg.observer(req)
+		}
+	}()
 	serve(rec)
 }
 
@@ -90,9 +99,10 @@ func describe(r *http.Request, ep Endpoint, rec *recorder, now time.Time) Reques
 	}
 	req := Request{
 		Endpoint: ep, Time: now, Method: r.Method, Params: params,
-		Status: rec.status, Error: rec.oauthError(),
+		Status: rec.status,
 		Scopes: splitScope(params.Get("scope")), ClientID: params.Get("client_id"),
 	}
+	req.Error, req.ErrorDescription = rec.oauthError()
 	switch ep {
 	case EndpointAuthorize:
 		req.ResponseType = params.Get("response_type")
@@ -142,26 +152,32 @@ func (w *recorder) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
-// oauthError is the error code of the answer: from a redirect's
-// parameters, a JSON body, or the error page.
-func (w *recorder) oauthError() string {
+// oauthError is the error code and description of the answer: from a
+// redirect's parameters, a JSON body, or the error page.
+func (w *recorder) oauthError() (code, description string) {
 	if loc := w.Header().Get("Location"); w.status == http.StatusFound && loc != "" {
 		u, err := url.Parse(loc)
 		if err != nil {
-			return ""
+			return "", ""
 		}
-		frag, _ := url.ParseQuery(u.EscapedFragment())
-		return cmp.Or(u.Query().Get("error"), frag.Get("error"))
+		q, frag := u.Query(), url.Values{}
+		if !q.Has("error") {
+			frag, _ = url.ParseQuery(u.EscapedFragment())
+		}
+		return cmp.Or(q.Get("error"), frag.Get("error")), cmp.Or(q.Get("error_description"), frag.Get("error_description"))
 	}
 	var body errorBody
 	if w.status >= 400 && json.Unmarshal(w.body, &body) == nil {
-		return body.Error
+		return body.Error, body.ErrorDescription
 	}
-	if w.status == http.StatusBadRequest && strings.HasPrefix(w.Header().Get("Content-Type"), "text/html") {
-		return ErrInvalidRequest.ErrorCode // the error page
+	if m := pageDescription.FindSubmatch(w.body); w.status == http.StatusBadRequest && m != nil {
+		return ErrInvalidRequest.ErrorCode, html.UnescapeString(string(m[1])) // the error page
 	}
-	return ""
+	return "", ""
 }
+
+// pageDescription finds the description on the error page.
+var pageDescription = regexp.MustCompile(`<p id="error_description">([^<]*)</p>`)
 
 // Reporter is the part of testing.TB the Check helpers use.
 type Reporter interface {

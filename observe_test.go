@@ -117,3 +117,19 @@ func TestDump(t *testing.T) {
 		}
 	}
 }
+
+func TestRequestObserver(t *testing.T) {
+	t.Parallel()
+	seen := make(chan oauthtest.Request, 10)
+	p := oauthtest.NewTestProvider(t, oauthtest.WithRequestObserver(func(r oauthtest.Request) { seen <- r }))
+	authorizeError(t, p, oauth2.SetAuthURLParam("scope", "openid admin"))
+	visit(t, p, "GET", p.AuthURL()+"?client_id=nope", nil)
+	_, err := oauthConfig(p).Exchange(clientContext(p), "made-up")
+	wantRetrieveError(t, err, "invalid_grant", 400)
+	for _, want := range []string{`scope "admin" is not allowed`, `client_id "nope" is not registered`, `code "made-up" was not issued`} {
+		r := <-seen
+		if !strings.Contains(r.ErrorDescription, want) {
+			t.Errorf("observed %s %q, want a description with %q", r.Error, r.ErrorDescription, want)
+		}
+	}
+}

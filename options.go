@@ -49,6 +49,9 @@ type config struct {
 	lifetimes Lifetimes
 
 	accessClaims, idClaims ClaimsHook
+
+	observer  func(Request)
+	loginPage bool
 }
 
 func newConfig(opts []Option) (*config, error) {
@@ -136,6 +139,20 @@ func WithAccessTokenClaims(hook ClaimsHook) Option {
 // WithIDTokenClaims calls hook for every ID token the provider signs.
 func WithIDTokenClaims(hook ClaimsHook) Option {
 	return optionFunc(func(c *config) error { c.idClaims = hook; return nil })
+}
+
+// WithRequestObserver calls observe after each request the provider
+// served, with what Requests would list; cmd/oauthtest logs with it. It
+// runs on the request's goroutine and must be safe for concurrent use.
+func WithRequestObserver(observe func(Request)) Option {
+	return optionFunc(func(c *config) error { c.observer = observe; return nil })
+}
+
+// WithLoginPage makes the authorize endpoint show a page on which to pick
+// which user signs in, among WithUser and WithUsers, instead of approving
+// at once: for trying several roles by hand. prompt=none never shows it.
+func WithLoginPage() Option {
+	return optionFunc(func(c *config) error { c.loginPage = true; return nil })
 }
 
 // WithIssuer sets the issuer URL the provider advertises and puts in its

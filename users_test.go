@@ -1,7 +1,9 @@
 package oauthtest_test
 
 import (
+	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -156,5 +158,32 @@ func TestClaimsHooks(t *testing.T) {
 	}
 	if strings.Join(grants, " ") != "authorization_code refresh_token" {
 		t.Errorf("grant types seen by the hook: %v", grants)
+	}
+}
+
+func TestLoginPage(t *testing.T) {
+	t.Parallel()
+	p := oauthtest.NewTestProvider(t, oauthtest.WithLoginPage(), oauthtest.WithUsers(alice, bob))
+	cfg := oauthConfig(p)
+	resp := visit(t, p, http.MethodGet, cfg.AuthCodeURL("st"), nil)
+	b, _ := io.ReadAll(resp.Body)
+	page := string(b)
+	if resp.StatusCode != 200 || !strings.Contains(page, `value="alice"`) || !strings.Contains(page, `value="test-user"`) || !strings.Contains(page, `name="state" value="st"`) {
+		t.Fatalf("HTTP %d page:\n%s", resp.StatusCode, page)
+	}
+	// The browser submits the page: the same parameters and the pick.
+	form, _ := url.ParseQuery(strings.SplitN(cfg.AuthCodeURL("st"), "?", 2)[1])
+	form.Set("oauthtest_login", "bob")
+	q, _ := redirected(t, visit(t, p, http.MethodPost, p.AuthURL(), form), redirectURI)
+	tok, err := cfg.Exchange(clientContext(p), q.Get("code"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, body := userinfo(t, p, tok.AccessToken); body["sub"] != "bob" {
+		t.Errorf("signed in %v, want bob", body["sub"])
+	}
+	// prompt=none cannot show a page: the session's user is approved.
+	if sub := loginSubject(t, p, oauth2.SetAuthURLParam("prompt", "none")); sub != "test-user" {
+		t.Errorf("prompt=none: %s", sub)
 	}
 }
