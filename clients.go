@@ -217,6 +217,17 @@ func (s *clientStore) ids() []string {
 	return ids
 }
 
+// Clients returns the registered clients, sorted by ID: copies.
+func (p *Provider) Clients() []Client {
+	var out []Client
+	for _, id := range p.clients.ids() {
+		c, _ := p.clients.get(id)
+		c.RedirectURIs, c.Scopes, c.AuthMethods = slices.Clone(c.RedirectURIs), slices.Clone(c.Scopes), slices.Clone(c.AuthMethods)
+		out = append(out, c)
+	}
+	return out
+}
+
 // usesHS256 reports whether some client's tokens are signed with HS256.
 func (s *clientStore) usesHS256() bool {
 	s.mu.RLock()

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/c95d6557/oauthtest"
+)
+
+// configVersion is the version of the config file format this build reads.
+const configVersion = 1
+
+// fileConfig is the JSON config file (-config), format version 1. See
+// README.md for a complete example.
+type fileConfig struct {
+	Version   int          `json:"version"`
+	Addr      string       `json:"addr"`
+	Issuer    string       `json:"issuer"`
+	KeyFile   string       `json:"key_file"`
+	Algorithm string       `json:"algorithm"`
+	LoginPage bool         `json:"login_page"`
+	Lifetimes fileLifetime `json:"lifetimes"`
+	Clients   []fileClient `json:"clients"`
+	Users     []fileUser   `json:"users"` // the first is approved by default
+}
+
+type fileLifetime struct {
+	Code         duration `json:"code"`
+	AccessToken  duration `json:"access_token"`
+	IDToken      duration `json:"id_token"`
+	RefreshToken duration `json:"refresh_token"`
+}
+
+type fileClient struct {
+	ID           string       `json:"id"`
+	Secret       string       `json:"secret"`
+	Public       bool         `json:"public"`
+	RedirectURIs []string     `json:"redirect_uris"`
+	Scopes       []string     `json:"scopes"`
+	AuthMethods  []string     `json:"auth_methods"`
+	SigningAlg   string       `json:"signing_alg"`
+	Lifetimes    fileLifetime `json:"lifetimes"`
+}
+
+type fileUser struct {
+	Subject string         `json:"subject"`
+	Claims  map[string]any `json:"claims"`
+}
+
+// duration is a time.Duration written as "10m", "1h30m"...
+type duration time.Duration
+
+func (d *duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("a lifetime must be a string such as \"10m\" or \"1h\", not %s", b)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("lifetime %q: %v", s, err)
+	}
+	*d = duration(v)
+	return nil
+}
+
+func (l fileLifetime) lifetimes() oauthtest.Lifetimes {
+	return oauthtest.Lifetimes{Code: time.Duration(l.Code), AccessToken: time.Duration(l.AccessToken),
+		IDToken: time.Duration(l.IDToken), RefreshToken: time.Duration(l.RefreshToken)}
+}
+
+// readConfig reads and checks a config file.
+func readConfig(path string) (*fileConfig, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var c fileConfig
+	if err := dec.Decode(&c); err != nil {
+		return nil, fmt.Errorf("%s: %v", path, describeJSONError(b, err))
+	}
+	if c.Version != configVersion {
+		return nil, fmt.Errorf("%s: \"version\" is %d; this oauthtest reads version %d", path, c.Version, configVersion)
+	}
+	return &c, nil
+}
+
+// describeJSONError adds the line of a syntax error.
+func describeJSONError(b []byte, err error) error {
+	if se, ok := err.(*json.SyntaxError); ok {
+		line := bytes.Count(b[:se.Offset], []byte("\n")) + 1
+		return fmt.Errorf("line %d: %v", line, err)
+	}
+	return err
+}
+
+// options turns the file into provider options.
+func (c *fileConfig) options() []oauthtest.Option {
+	opts := []oauthtest.Option{oauthtest.WithLifetimes(c.Lifetimes.lifetimes())}
+	for _, cl := range c.Clients {
+		opts = append(opts, oauthtest.WithClient(oauthtest.Client{
+			ID: cl.ID, Secret: cl.Secret, Public: cl.Public, RedirectURIs: cl.RedirectURIs, Scopes: cl.Scopes,
+			AuthMethods: cl.AuthMethods, SigningAlg: cl.SigningAlg, Lifetimes: cl.Lifetimes.lifetimes(),
+		}))
+	}
+	for i, u := range c.Users {
+		user := oauthtest.User{Subject: u.Subject, Claims: u.Claims}
+		if i == 0 {
+			opts = append(opts, oauthtest.WithUser(user))
+		} else {
+			opts = append(opts, oauthtest.WithUsers(user))
+		}
+	}
+	if c.LoginPage {
+		opts = append(opts, oauthtest.WithLoginPage())
+	}
+	return opts
+}

@@ -1,0 +1,190 @@
+// Command oauthtest runs a fake OpenID Connect provider for local
+// development: the provider of github.com/c95d6557/oauthtest on a fixed
+// port, approving a configured user at once (or on a login page), with keys
+// that stay the same across restarts.
+//
+//	go run github.com/c95d6557/oauthtest/cmd/oauthtest@latest
+//	oauthtest -addr 127.0.0.1:9090 -client-id web -client-secret s3cret -redirect-uri http://localhost:8080/callback
+//	oauthtest -config oauthtest.json
+//
+// Its keys are published with the package: use it for tests and local
+// development only.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/c95d6557/oauthtest"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitFail  = 1 // the provider could not run, e.g. its address is taken
+	exitUsage = 2 // a wrong flag or config file
+)
+
+// run starts the provider, prints how to reach it, logs each request and
+// stops when ctx ends. Errors are one line on stderr.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	s, err := parseFlags(args, stdout)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case err != nil:
+		fmt.Fprintf(stderr, "oauthtest: %v\n", err)
+		return exitUsage
+	case s.version:
+		fmt.Fprintln(stdout, "oauthtest", version())
+		return exitOK
+	}
+	opts, err := s.options()
+	if err != nil {
+		fmt.Fprintf(stderr, "oauthtest: %v\n", err)
+		return exitUsage
+	}
+	logger := newLogger(s.logFormat, stderr)
+	p, err := oauthtest.NewProvider(append(opts, oauthtest.WithRequestObserver(logRequest(logger)))...)
+	if err != nil {
+		fmt.Fprintln(stderr, err) // already "oauthtest: ..."
+		if strings.Contains(err.Error(), "listen on") {
+			return exitFail
+		}
+		return exitUsage
+	}
+	printBanner(stdout, p, s.loginPage)
+	<-ctx.Done()
+	logger.Info("shutting down")
+	p.Close()
+	return exitOK
+}
+
+// settings are what the flags and the config file say.
+type settings struct {
+	addr, issuer, configFile, keyFile, alg, logFormat string
+	clientID, clientSecret, sub                       string
+	redirectURIs, claims                              list
+	public, loginPage, version                        bool
+	lifetimes                                         oauthtest.Lifetimes
+	set                                               map[string]bool // flags given explicitly
+}
+
+// list is a repeatable string flag.
+type list []string
+
+func (l *list) String() string     { return strings.Join(*l, ",") }
+func (l *list) Set(v string) error { *l = append(*l, v); return nil }
+
+func parseFlags(args []string, stdout io.Writer) (*settings, error) {
+	s := &settings{set: map[string]bool{}}
+	fs := flag.NewFlagSet("oauthtest", flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // errors are reported in one line by run
+	fs.StringVar(&s.addr, "addr", "127.0.0.1:9090", "`host:port` to listen on")
+	fs.StringVar(&s.issuer, "issuer", "", "issuer `URL` to advertise, behind a proxy or in a container network (default http://ADDR)")
+	fs.StringVar(&s.clientID, "client-id", oauthtest.DefaultClientID, "the client's `id`")
+	fs.StringVar(&s.clientSecret, "client-secret", oauthtest.DefaultClientSecret, "the client's `secret`")
+	fs.Var(&s.redirectURIs, "redirect-uri", "a redirect `URI` of the client, matched exactly; repeatable (default: any loopback URI)")
+	fs.BoolVar(&s.public, "public", false, "the client is public: no secret, PKCE required")
+	fs.StringVar(&s.sub, "sub", oauthtest.DefaultUser().Subject, "the `subject` of the user approved")
+	fs.Var(&s.claims, "claim", "a claim of the user, `name=value`; a JSON value (true, 42, [\"admin\"]) is decoded; repeatable")
+	fs.DurationVar(&s.lifetimes.Code, "code-lifetime", 0, "authorization code lifetime (default 10m)")
+	fs.DurationVar(&s.lifetimes.AccessToken, "access-token-lifetime", 0, "access token lifetime (default 1h)")
+	fs.DurationVar(&s.lifetimes.IDToken, "id-token-lifetime", 0, "ID token lifetime (default 1h)")
+	fs.DurationVar(&s.lifetimes.RefreshToken, "refresh-token-lifetime", 0, "refresh token lifetime (default 720h)")
+	fs.StringVar(&s.configFile, "config", "", "JSON config `file` for several clients and users (see README.md)")
+	fs.StringVar(&s.keyFile, "key", "", "PEM private key `file` to sign with, instead of the built-in insecure key")
+	fs.StringVar(&s.alg, "alg", "", "signing algorithm of the built-in keys: RS256 (default), ES256 or EdDSA")
+	fs.StringVar(&s.logFormat, "log-format", "text", "request log format: text or json")
+	fs.BoolVar(&s.loginPage, "login-page", false, "show a page to pick the user instead of approving at once")
+	fs.BoolVar(&s.version, "version", false, "print the version and exit")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stdout)
+			fmt.Fprintln(stdout, "Usage: oauthtest [flags]\n\nA fake OpenID Connect provider for local development. Its keys are public: never use it in production.")
+			fs.PrintDefaults()
+			return nil, err
+		}
+		return nil, fmt.Errorf("%v (oauthtest -h lists the flags)", err)
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q (oauthtest -h lists the flags)", fs.Arg(0))
+	}
+	fs.Visit(func(f *flag.Flag) { s.set[f.Name] = true })
+	return s, nil
+}
+
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
+}
+
+// newLogger logs to w in the given format.
+func newLogger(format string, w io.Writer) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+// logRequest logs each request on one line; errors with their description.
+func logRequest(l *slog.Logger) func(oauthtest.Request) {
+	return func(r oauthtest.Request) {
+		attrs := []any{"method", r.Method, "endpoint", string(r.Endpoint), "status", r.Status}
+		for _, kv := range [][2]string{{"client", r.ClientID}, {"grant_type", r.GrantType}, {"auth", r.AuthMethod}, {"pkce", r.PKCEMethod}} {
+			if kv[1] != "" {
+				attrs = append(attrs, kv[0], kv[1])
+			}
+		}
+		if r.Error != "" {
+			l.Warn("request", append(attrs, "error", r.Error, "error_description", r.ErrorDescription)...)
+			return
+		}
+		l.Info("request", attrs...)
+	}
+}
+
+// printBanner says where the provider is and how to use it.
+func printBanner(w io.Writer, p *oauthtest.Provider, loginPage bool) {
+	fmt.Fprintln(w, "oauthtest: a fake OpenID Connect provider; its keys are public, for tests and local development only.")
+	for _, e := range [][2]string{
+		{"issuer", p.Issuer()}, {"discovery", p.DiscoveryURL()}, {"authorization", p.AuthURL()},
+		{"token", p.TokenURL()}, {"userinfo", p.UserinfoURL()}, {"jwks", p.JWKSURL()},
+		{"introspection", p.IntrospectionURL()}, {"revocation", p.RevocationURL()},
+	} {
+		fmt.Fprintf(w, "  %-14s %s\n", e[0]+":", e[1])
+	}
+	for _, c := range p.Clients() {
+		cred := fmt.Sprintf("secret %q", c.Secret)
+		if c.Public {
+			cred = "public (PKCE required)"
+		}
+		redirects := "any loopback URI"
+		if len(c.RedirectURIs) > 0 {
+			redirects = strings.Join(c.RedirectURIs, " ")
+		}
+		fmt.Fprintf(w, "  client %q: %s; redirect URIs: %s\n", c.ID, cred, redirects)
+	}
+	if loginPage {
+		fmt.Fprintln(w, "  the authorization endpoint shows a login page to pick the user")
+	}
+	fmt.Fprintf(w, "  started %s; Ctrl-C stops\n", time.Now().Format(time.TimeOnly))
+}

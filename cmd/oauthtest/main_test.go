@@ -1,0 +1,288 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+)
+
+// TestMain lets the test binary run as the command itself, for the tests
+// that start it as a process.
+func TestMain(m *testing.M) {
+	if os.Getenv("OAUTHTEST_BE_THE_COMMAND") == "1" {
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// process is the command running in its own process.
+type process struct {
+	cmd    *exec.Cmd
+	issuer string
+	stderr *bytes.Buffer
+	done   chan struct{} // closed when stdout is drained
+}
+
+// startCommand starts the command with args and waits for its banner.
+func startCommand(t *testing.T, args ...string) *process {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "OAUTHTEST_BE_THE_COMMAND=1")
+	pr := &process{cmd: cmd, stderr: &bytes.Buffer{}, done: make(chan struct{})}
+	cmd.Stderr = pr.stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		if issuer, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "issuer:"); ok {
+			pr.issuer = strings.TrimSpace(issuer)
+			break
+		}
+	}
+	go func() { _, _ = io.Copy(io.Discard, stdout); close(pr.done) }()
+	if pr.issuer == "" {
+		_ = cmd.Wait()
+		t.Fatalf("no issuer printed; stderr: %s", pr.stderr)
+	}
+	t.Cleanup(func() { pr.stop(t) })
+	return pr
+}
+
+// stop sends SIGTERM and expects a clean exit; stopping twice is harmless.
+func (pr *process) stop(t *testing.T) {
+	t.Helper()
+	if pr.cmd.ProcessState != nil {
+		return
+	}
+	_ = pr.cmd.Process.Signal(syscall.SIGTERM)
+	<-pr.done
+	if err := pr.cmd.Wait(); err != nil {
+		t.Errorf("the command did not exit cleanly on SIGTERM: %v; stderr: %s", err, pr.stderr)
+	}
+}
+
+// login runs a code flow against the command with golang.org/x/oauth2 and
+// returns the tokens and the verified ID token.
+func login(t *testing.T, issuer, clientID, secret, redirect string, opts ...oauth2.AuthCodeOption) (*oauth2.Token, *oidc.IDToken) {
+	t.Helper()
+	ctx := context.Background()
+	op, err := oidc.NewProvider(ctx, issuer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := oauth2.Config{ClientID: clientID, ClientSecret: secret, Endpoint: op.Endpoint(), RedirectURL: redirect, Scopes: []string{"openid", "email"}}
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noFollow.Get(cfg.AuthCodeURL("st", opts...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil || loc.Query().Get("code") == "" {
+		t.Fatalf("authorize answered %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	tok, err := cfg.Exchange(ctx, loc.Query().Get("code"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	idt, err := op.Verifier(&oidc.Config{ClientID: clientID}).Verify(ctx, tok.Extra("id_token").(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok, idt
+}
+
+func TestFlowAgainstTheCommand(t *testing.T) {
+	t.Parallel()
+	pr := startCommand(t, "-addr", "127.0.0.1:0", "-client-id", "web", "-client-secret", "s3cret",
+		"-redirect-uri", "http://127.0.0.1:8080/cb", "-sub", "ada", "-claim", "email=ada@example.com", "-claim", `roles=["admin"]`)
+	tok, idt := login(t, pr.issuer, "web", "s3cret", "http://127.0.0.1:8080/cb")
+	var claims struct {
+		Email string   `json:"email"`
+		Roles []string `json:"roles"`
+	}
+	if err := idt.Claims(&claims); err != nil || idt.Subject != "ada" || claims.Email != "ada@example.com" || len(claims.Roles) != 1 {
+		t.Errorf("ID token sub %q claims %+v (%v)", idt.Subject, claims, err)
+	}
+	// A wrong secret is logged with its description.
+	cfg := oauth2.Config{ClientID: "web", ClientSecret: "wrong", Endpoint: oauth2.Endpoint{TokenURL: pr.issuer + "/oauth/token", AuthStyle: oauth2.AuthStyleInHeader}}
+	if _, err := cfg.TokenSource(context.Background(), &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err == nil {
+		t.Error("a wrong secret was accepted")
+	}
+	pr.stop(t)
+	log := pr.stderr.String()
+	for _, want := range []string{"level=INFO msg=request method=POST endpoint=token status=200 client=web grant_type=authorization_code auth=client_secret_basic",
+		`level=WARN msg=request method=POST endpoint=refresh status=401 client=web grant_type=refresh_token auth=client_secret_basic error=invalid_client error_description="client_secret does not match`} {
+		if !strings.Contains(log, want) {
+			t.Errorf("the log lacks %q:\n%s", want, log)
+		}
+	}
+}
+
+// TestRestartKeepsKeys: a token issued before a restart verifies after it.
+func TestRestartKeepsKeys(t *testing.T) {
+	t.Parallel()
+	addr := freeAddr(t)
+	first := startCommand(t, "-addr", addr)
+	tok, _ := login(t, first.issuer, "oauthtest-client", "oauthtest-secret", "http://127.0.0.1:1/cb")
+	first.stop(t)
+
+	second := startCommand(t, "-addr", addr)
+	op, err := oidc.NewProvider(context.Background(), second.issuer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := op.Verifier(&oidc.Config{ClientID: "oauthtest-client"}).Verify(context.Background(), tok.Extra("id_token").(string)); err != nil {
+		t.Errorf("a token issued before the restart: %v", err)
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+const configFile = `{
+  "version": 1,
+  "addr": "127.0.0.1:0",
+  "lifetimes": {"access_token": "5m"},
+  "clients": [
+    {"id": "web", "secret": "web-secret", "redirect_uris": ["http://127.0.0.1:8080/callback"]},
+    {"id": "spa", "public": true, "redirect_uris": ["http://localhost:5173/callback"]}
+  ],
+  "users": [
+    {"subject": "alice", "claims": {"email": "alice@example.com"}},
+    {"subject": "bob", "claims": {"email": "bob@example.com", "roles": ["admin"]}}
+  ]
+}`
+
+func TestConfigFile(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "oauthtest.json")
+	if err := os.WriteFile(path, []byte(configFile), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pr := startCommand(t, "-config", path)
+	tok, idt := login(t, pr.issuer, "web", "web-secret", "http://127.0.0.1:8080/callback")
+	if idt.Subject != "alice" || tok.ExpiresIn != 300 {
+		t.Errorf("default user %q, expires_in %d; want alice and 300", idt.Subject, tok.ExpiresIn)
+	}
+	if _, idt := login(t, pr.issuer, "web", "web-secret", "http://127.0.0.1:8080/callback", oauth2.SetAuthURLParam("login_hint", "bob")); idt.Subject != "bob" {
+		t.Errorf("login_hint bob signed in %q", idt.Subject)
+	}
+}
+
+// TestBadInput: each mistake is one line naming it, and exit code 2 (1 for
+// an address in use); never a stack trace.
+func TestBadInput(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"-bogus"}, 2, "flag provided but not defined: -bogus (oauthtest -h lists the flags)"},
+		{[]string{"extra"}, 2, `unexpected argument "extra"`},
+		{[]string{"-access-token-lifetime", "soon"}, 2, `invalid value "soon" for flag -access-token-lifetime`},
+		{[]string{"-access-token-lifetime", "1ms"}, 2, "access token lifetime 1ms is shorter than one second"},
+		{[]string{"-claim", "novalue"}, 2, `-claim "novalue": write name=value`},
+		{[]string{"-claim", "iss=x"}, 2, `claim "iss" is set by the provider`},
+		{[]string{"-public", "-client-secret", "s"}, 2, "a public client has no secret"},
+		{[]string{"-redirect-uri", "not a uri"}, 2, `redirect URI "not a uri" is not an absolute URI`},
+		{[]string{"-issuer", "ftp://x"}, 2, `issuer "ftp://x" must be an http or https URL`},
+		{[]string{"-log-format", "xml"}, 2, `-log-format "xml": use text or json`},
+		{[]string{"-alg", "PS256"}, 2, `algorithm "PS256" is not supported`},
+		{[]string{"-key", filepath.Join(dir, "missing.pem")}, 2, "missing.pem: no such file"},
+		{[]string{"-key", write("bad.pem", "not pem")}, 2, "no PEM block found"},
+		{[]string{"-config", filepath.Join(dir, "missing.json")}, 2, "missing.json: no such file"},
+		{[]string{"-config", write("syntax.json", "{\n  \"version\": 1,\n  \"clients\": [\n}")}, 2, "syntax.json: line 4: invalid character"},
+		{[]string{"-config", write("unknown.json", `{"version": 1, "client": []}`)}, 2, `unknown field "client"`},
+		{[]string{"-config", write("version.json", `{"version": 2}`)}, 2, `"version" is 2; this oauthtest reads version 1`},
+		{[]string{"-config", write("lifetime.json", `{"version": 1, "lifetimes": {"code": 600}}`)}, 2, `a lifetime must be a string such as "10m"`},
+		{[]string{"-config", write("client.json", `{"version": 1, "clients": [{"id": "c"}]}`)}, 2, `client "c" is confidential and needs a Secret`},
+		{[]string{"-config", write("ok.json", `{"version": 1}`), "-client-id", "x"}, 2, "-client-id and -config both describe clients and users"},
+		{[]string{"-addr", busy.Addr().String()}, 1, "listen on " + busy.Addr().String()},
+	} {
+		var stdout, stderr bytes.Buffer
+		code := run(context.Background(), tc.args, &stdout, &stderr)
+		msg := stderr.String()
+		if code != tc.code || !strings.Contains(msg, tc.want) || !strings.HasPrefix(msg, "oauthtest: ") || strings.Count(msg, "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q; want exit %d and one line with %q", tc.args, code, msg, tc.code, tc.want)
+		}
+	}
+}
+
+func TestVersionAndHelp(t *testing.T) {
+	t.Parallel()
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"-version"}, &stdout, &stderr); code != 0 || !strings.HasPrefix(stdout.String(), "oauthtest ") {
+		t.Errorf("-version: exit %d, %q", code, stdout.String())
+	}
+	stdout.Reset()
+	if code := run(context.Background(), []string{"-h"}, &stdout, &stderr); code != 0 || !strings.Contains(stdout.String(), "-redirect-uri URI") {
+		t.Errorf("-h: exit %d, %q", code, stdout.String())
+	}
+}
+
+func TestLoginPageFlag(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "oauthtest.json")
+	if err := os.WriteFile(path, []byte(configFile), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pr := startCommand(t, "-config", path, "-login-page")
+	resp, err := http.Get(pr.issuer + "/oauth/authorize?client_id=web&redirect_uri=http%3A%2F%2F127.0.0.1%3A8080%2Fcallback&response_type=code&scope=openid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	page, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || !bytes.Contains(page, []byte(`value="alice"`)) || !bytes.Contains(page, []byte(`value="bob"`)) {
+		t.Errorf("HTTP %d, page:\n%s", resp.StatusCode, page)
+	}
+}
+
+func TestDefaultAddr(t *testing.T) {
+	t.Parallel()
+	s, err := parseFlags(nil, io.Discard)
+	if err != nil || s.addr != "127.0.0.1:9090" {
+		t.Errorf("default addr %q (%v)", s.addr, err)
+	}
+}
