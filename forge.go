@@ -100,13 +100,17 @@ func ForeignKey() MintOption {
 
 // MintIDToken returns an ID token, as the token endpoint issues one for
 // the default client and the current user with the scopes openid, profile
-// and email, changed by opts. It needs no HTTP request.
+// and email (WithIDTokenClaims included), changed by opts. It needs no
+// HTTP request.
 func (p *Provider) MintIDToken(opts ...MintOption) string {
 	c, _ := p.clients.get(DefaultClientID)
 	g := p.mintGrant(c)
 	m := p.newMinting(c, g, c.Lifetimes.or(p.cfg.lifetimes).IDToken)
 	g.user.claimsFor(g.scopes, m.claims)
 	m.claims["aud"] = c.ID
+	if p.cfg.idClaims != nil {
+		p.cfg.idClaims(TokenContext{ClientID: c.ID, User: g.user, Scopes: g.scopes}, m.claims)
+	}
 	return m.finish(typIDToken, opts)
 }
 
@@ -120,6 +124,9 @@ func (p *Provider) MintAccessToken(opts ...MintOption) string {
 	m := p.newMinting(c, g, c.Lifetimes.or(p.cfg.lifetimes).AccessToken)
 	jti := p.ids.uuid()
 	maps.Copy(m.claims, jwt.MapClaims{"aud": c.ID, "client_id": c.ID, "jti": jti, "scope": strings.Join(g.scopes, " ")})
+	if p.cfg.accessClaims != nil {
+		p.cfg.accessClaims(TokenContext{ClientID: c.ID, User: g.user, Scopes: g.scopes}, m.claims)
+	}
 	tok := m.finish(typAccessToken, opts)
 	scope, _ := m.claims["scope"].(string)
 	p.tokens.record(g, issued{jti: jti, scopes: splitScope(scope), accessExpires: unixClaim(m.claims["exp"], m.now)}, m.now)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/c95d6557/oauthtest"
 	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // TestMintedIDTokensAgainstGoOIDC: each spoiled token is refused by go-oidc
@@ -87,5 +88,28 @@ func TestMintedAccessTokensAtUserinfo(t *testing.T) {
 		if resp.StatusCode != 401 || body["error"] != "invalid_token" {
 			t.Errorf("%s: HTTP %d %v", name, resp.StatusCode, body)
 		}
+	}
+}
+
+// TestMintedTokensPassThroughHooks: minted tokens are as the token endpoint
+// would issue them, claim hooks included; options still have the last word.
+func TestMintedTokensPassThroughHooks(t *testing.T) {
+	t.Parallel()
+	p := oauthtest.NewTestProvider(t,
+		oauthtest.WithAccessTokenClaims(func(_ oauthtest.TokenContext, c map[string]any) { c["aud"] = "https://api.example" }),
+		oauthtest.WithIDTokenClaims(func(_ oauthtest.TokenContext, c map[string]any) { c["tenant"] = "acme" }))
+	access, err := verifyRS256(p.MintAccessToken())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aud, _ := access.Claims.GetAudience(); len(aud) != 1 || aud[0] != "https://api.example" {
+		t.Errorf("aud %v", aud)
+	}
+	spoiled, _ := verifyRS256(p.MintAccessToken(oauthtest.WrongAudience()))
+	if aud, _ := spoiled.Claims.GetAudience(); len(aud) != 1 || aud[0] != "some-other-client" {
+		t.Errorf("WrongAudience after the hook: aud %v", aud)
+	}
+	if id, _ := verifyRS256(p.MintIDToken()); !strings.Contains(id.Raw, ".") || id.Claims.(jwt.MapClaims)["tenant"] != "acme" {
+		t.Errorf("ID token claims %v", id.Claims)
 	}
 }
