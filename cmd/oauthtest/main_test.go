@@ -286,3 +286,26 @@ func TestDefaultAddr(t *testing.T) {
 		t.Errorf("default addr %q (%v)", s.addr, err)
 	}
 }
+
+// TestREADMEConfigExample: the config file documented in README.md is one
+// the command accepts.
+func TestREADMEConfigExample(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(readme), "The config file format is versioned; version 1:\n\n```json\n")
+	example, _, _ := strings.Cut(rest, "```")
+	if !ok || example == "" {
+		t.Fatal("README.md has no config example")
+	}
+	path := filepath.Join(t.TempDir(), "example.json")
+	if err := os.WriteFile(path, []byte(example), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pr := startCommand(t, "-config", path, "-addr", "127.0.0.1:0")
+	if _, idt := login(t, pr.issuer, "webapp", "webapp-secret", "http://127.0.0.1:8080/callback"); idt.Subject != "alice" {
+		t.Errorf("signed in %q", idt.Subject)
+	}
+}
