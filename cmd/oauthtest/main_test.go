@@ -4,6 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
 	"io"
 	"net"
 	"net/http"
@@ -16,6 +22,7 @@ import (
 	"testing"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/oauth2"
 )
 
@@ -307,5 +314,36 @@ func TestREADMEConfigExample(t *testing.T) {
 	pr := startCommand(t, "-config", path, "-addr", "127.0.0.1:0")
 	if _, idt := login(t, pr.issuer, "webapp", "webapp-secret", "http://127.0.0.1:8080/callback"); idt.Subject != "alice" {
 		t.Errorf("signed in %q", idt.Subject)
+	}
+}
+
+// TestKeyFileAndJSONLog: tokens are signed with the key file's key, and the
+// log is one JSON object a line.
+func TestKeyFileAndJSONLog(t *testing.T) {
+	t.Parallel()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ := x509.MarshalPKCS8PrivateKey(key)
+	path := filepath.Join(t.TempDir(), "key.pem")
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pr := startCommand(t, "-addr", "127.0.0.1:0", "-key", path, "-log-format", "json")
+	tok, _ := login(t, pr.issuer, "oauthtest-client", "oauthtest-secret", "http://127.0.0.1:1/cb")
+	if _, err := jwt.Parse(tok.AccessToken, func(*jwt.Token) (any, error) { return key.Public(), nil }, jwt.WithValidMethods([]string{"ES256"})); err != nil {
+		t.Errorf("the access token is not signed with the key file's key: %v", err)
+	}
+	pr.stop(t)
+	lines := strings.Split(strings.TrimSpace(pr.stderr.String()), "\n")
+	for _, line := range lines {
+		var entry map[string]any
+		if err := json.Unmarshal([]byte(line), &entry); err != nil || entry["msg"] == nil {
+			t.Errorf("not a JSON log line: %q", line)
+		}
+	}
+	if len(lines) < 4 {
+		t.Errorf("%d log lines, want one per request", len(lines))
 	}
 }
