@@ -56,12 +56,15 @@ func (s *codeStore) add(c *authCode, now time.Time) {
 
 // sweep drops expired codes; s.mu must be held.
 func (s *codeStore) sweep(now time.Time) {
+	before := len(s.codes)
 	for k, c := range s.codes {
 		if !now.Before(c.expiresAt) {
 			delete(s.codes, k)
 		}
 	}
-	s.sweeper.swept(len(s.codes), now)
+	if s.sweeper.swept(before, len(s.codes), now) {
+		s.codes = rebuilt(s.codes)
+	}
 }
 
 // redeem consumes code for a new token family if check accepts it. A code

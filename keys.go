@@ -68,6 +68,9 @@ func parseShippedKey(i int) *signingKey {
 	if err != nil {
 		panic("oauthtest: " + name + ": " + err.Error())
 	}
+	if rk := k.(*rsa.PrivateKey); canSignInParallel(rk) {
+		sk.method = &parallelRS256{key: rk} // public keys: see parallelRS256
+	}
 	return sk
 }
 

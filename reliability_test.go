@@ -134,7 +134,7 @@ func TestMemoryFollowsWhatIsLive(t *testing.T) {
 }
 
 // handlerFlow runs authorize and token exchange through p's handler.
-func handlerFlow(t *testing.T, p *oauthtest.Provider) {
+func handlerFlow(t testing.TB, p *oauthtest.Provider) {
 	t.Helper()
 	q := url.Values{"client_id": {p.ClientID()}, "redirect_uri": {redirectURI}, "response_type": {"code"}, "scope": {"openid"}}
 	auth := serve(p, "GET", "https://op.example/oauth/authorize?"+q.Encode(), nil)

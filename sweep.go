@@ -14,6 +14,7 @@ const sweepInterval = time.Minute
 type sweeper struct {
 	at   int       // sweep once the store holds this many entries
 	next time.Time // sweep once the clock passes this
+	peak int       // the most entries held since the maps were last rebuilt
 }
 
 // due reports whether a store holding n entries should sweep now.
@@ -21,8 +22,26 @@ func (s *sweeper) due(n int, now time.Time) bool {
 	return n >= s.at || now.After(s.next)
 }
 
-// swept records a sweep that left n entries.
-func (s *sweeper) swept(n int, now time.Time) {
+// swept records a sweep that left n entries out of before, and reports
+// whether the store should rebuild its maps: Go maps keep the memory of
+// their largest size, so a store that shrank to a quarter of its peak
+// copies what is left into new maps.
+func (s *sweeper) swept(before, n int, now time.Time) (rebuild bool) {
 	s.at = max(2*n, 64)
 	s.next = now.Add(sweepInterval)
+	s.peak = max(s.peak, before)
+	if n < s.peak/4 && s.peak > 1024 {
+		s.peak = n
+		return true
+	}
+	return false
+}
+
+// rebuilt returns a copy of m sized for what it holds.
+func rebuilt[K comparable, V any](m map[K]V) map[K]V {
+	c := make(map[K]V, len(m))
+	for k, v := range m {
+		c[k] = v
+	}
+	return c
 }

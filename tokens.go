@@ -86,6 +86,7 @@ func (s *tokenStore) record(g grant, t issued, now time.Time) {
 // sweep forgets families whose every token has expired, with their tokens;
 // s.mu must be held.
 func (s *tokenStore) sweep(now time.Time) {
+	before := len(s.families)
 	for id, f := range s.families {
 		if now.After(f.expires) {
 			delete(s.families, id)
@@ -101,7 +102,9 @@ func (s *tokenStore) sweep(now time.Time) {
 			delete(s.refresh, tok)
 		}
 	}
-	s.sweeper.swept(len(s.families), now)
+	if s.sweeper.swept(before, len(s.families), now) {
+		s.families, s.access, s.refresh = rebuilt(s.families), rebuilt(s.access), rebuilt(s.refresh)
+	}
 }
 
 // init makes the maps on first use; s.mu must be held.

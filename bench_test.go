@@ -1,0 +1,306 @@
+package oauthtest_test
+
+// Benchmarks, each beside its floor: what the same work costs without the
+// provider. scripts/bench.sh runs them interleaved and compares each pair
+// with its target (README.md, Performance).
+
+import (
+	"context"
+	"crypto/rsa"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/c95d6557/oauthtest"
+	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/oauth2"
+)
+
+// ---- 1. Start and close ----
+
+// cleanupTB runs NewTestProvider's cleanup when asked, as a test's end does.
+type cleanupTB struct {
+	testing.TB
+	cleanups []func()
+}
+
+func (c *cleanupTB) Cleanup(f func()) { c.cleanups = append(c.cleanups, f) }
+func (c *cleanupTB) end() {
+	for _, f := range c.cleanups {
+		f()
+	}
+	c.cleanups = c.cleanups[:0]
+}
+
+func BenchmarkStartClose(b *testing.B) {
+	b.ReportAllocs()
+	tb := &cleanupTB{TB: b}
+	for b.Loop() {
+		oauthtest.NewTestProvider(tb)
+		tb.end()
+	}
+}
+
+func BenchmarkStartCloseFloor(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		httptest.NewServer(http.NotFoundHandler()).Close()
+	}
+}
+
+// ---- 2. A code flow, and 3. a refresh ----
+
+// flowClient is what an app holds: an oauth2 config and a go-oidc verifier
+// whose key set is cached after the first verification.
+type flowClient struct {
+	cfg      *oauth2.Config
+	ctx      context.Context
+	browser  *http.Client
+	verifier *oidc.IDTokenVerifier
+}
+
+func newFlowClient(b *testing.B, issuer, authURL, tokenURL string, hc *http.Client) *flowClient {
+	b.Helper()
+	ctx := oidc.ClientContext(context.Background(), hc)
+	browser := *hc
+	browser.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	keys := oidc.NewRemoteKeySet(ctx, issuer+"/.well-known/jwks.json")
+	return &flowClient{
+		cfg: &oauth2.Config{ClientID: oauthtest.DefaultClientID, ClientSecret: oauthtest.DefaultClientSecret,
+			Endpoint:    oauth2.Endpoint{AuthURL: authURL, TokenURL: tokenURL, AuthStyle: oauth2.AuthStyleInHeader},
+			RedirectURL: "http://127.0.0.1:9999/callback", Scopes: []string{"openid", "email"}},
+		ctx: ctx, browser: &browser,
+		verifier: oidc.NewVerifier(issuer, keys, &oidc.Config{ClientID: oauthtest.DefaultClientID, SupportedSigningAlgs: []string{oidc.RS256, oidc.ES256, oidc.EdDSA}}),
+	}
+}
+
+// flow runs authorize, exchange and ID token verification.
+func (c *flowClient) flow(b testing.TB) *oauth2.Token {
+	resp, err := c.browser.Get(c.cfg.AuthCodeURL("st"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	tok, err := c.cfg.Exchange(c.ctx, loc.Query().Get("code"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	c.verify(b, tok)
+	return tok
+}
+
+func (c *flowClient) verify(b testing.TB, tok *oauth2.Token) {
+	if _, err := c.verifier.Verify(c.ctx, tok.Extra("id_token").(string)); err != nil {
+		b.Fatal(err)
+	}
+}
+
+func (c *flowClient) refresh(b testing.TB, rt string) *oauth2.Token {
+	tok, err := c.cfg.TokenSource(c.ctx, &oauth2.Token{RefreshToken: rt}).Token()
+	if err != nil {
+		b.Fatal(err)
+	}
+	c.verify(b, tok)
+	return tok
+}
+
+func providerClient(b *testing.B, opts ...oauthtest.Option) (*oauthtest.Provider, *flowClient) {
+	p := oauthtest.NewTestProvider(b, opts...)
+	return p, newFlowClient(b, p.Issuer(), p.AuthURL(), p.TokenURL(), p.HTTPClient())
+}
+
+func BenchmarkFlow(b *testing.B) {
+	_, c := providerClient(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		c.flow(b)
+	}
+}
+
+func BenchmarkFlowFloor(b *testing.B) {
+	srv, c := floorClient(b)
+	defer srv.Close()
+	b.ReportAllocs()
+	for b.Loop() {
+		c.flow(b)
+	}
+}
+
+func BenchmarkRefresh(b *testing.B) {
+	_, c := providerClient(b)
+	rt := c.flow(b).RefreshToken
+	b.ReportAllocs()
+	for b.Loop() {
+		rt = c.refresh(b, rt).RefreshToken
+	}
+}
+
+func BenchmarkRefreshFloor(b *testing.B) {
+	srv, c := floorClient(b)
+	defer srv.Close()
+	b.ReportAllocs()
+	for b.Loop() {
+		c.refresh(b, "rt")
+	}
+}
+
+// ---- 4. Throughput on one shared provider ----
+
+func BenchmarkParallelFlows(b *testing.B) {
+	_, c := providerClient(b)
+	c.flow(b)           // caches the key set
+	b.SetParallelism(2) // 4 goroutines with GOMAXPROCS=2
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			c.flow(b)
+		}
+	})
+}
+
+func BenchmarkParallelFlowsFloor(b *testing.B) {
+	srv, c := floorClient(b)
+	defer srv.Close()
+	c.flow(b)
+	b.SetParallelism(2)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			c.flow(b)
+		}
+	})
+}
+
+// ---- 5. 200 parallel tests, each with its own provider and one flow ----
+
+func Benchmark200Tests(b *testing.B) {
+	for b.Loop() {
+		run200(b, func() (func(), *flowClient) {
+			tb := &cleanupTB{TB: b}
+			p := oauthtest.NewTestProvider(tb)
+			return tb.end, newFlowClient(b, p.Issuer(), p.AuthURL(), p.TokenURL(), p.HTTPClient())
+		})
+	}
+}
+
+func Benchmark200TestsFloor(b *testing.B) {
+	for b.Loop() {
+		run200(b, func() (func(), *flowClient) {
+			srv, c := floorClient(b)
+			return srv.Close, c
+		})
+	}
+}
+
+func run200(b *testing.B, start func() (stop func(), c *flowClient)) {
+	var wg sync.WaitGroup
+	for range 200 {
+		wg.Go(func() {
+			stop, c := start()
+			defer stop()
+			c.flow(b)
+		})
+	}
+	wg.Wait()
+}
+
+// ---- 7. ES256 and EdDSA against RS256 ----
+
+func BenchmarkFlowES256(b *testing.B) {
+	_, c := providerClient(b, oauthtest.WithAlgorithm(oauthtest.ES256))
+	b.ReportAllocs()
+	for b.Loop() {
+		c.flow(b)
+	}
+}
+
+func BenchmarkFlowEdDSA(b *testing.B) {
+	_, c := providerClient(b, oauthtest.WithAlgorithm(oauthtest.EdDSA))
+	b.ReportAllocs()
+	for b.Loop() {
+		c.flow(b)
+	}
+}
+
+// ---- 6. Memory retained ----
+
+// BenchmarkRetainedHeap reports the heap a provider holds after 100,000
+// flows whose tokens have all expired, and per live flow before that.
+func BenchmarkRetainedHeap(b *testing.B) {
+	for b.Loop() {
+		p, err := oauthtest.NewProvider(oauthtest.WithoutServer(), oauthtest.WithIssuer("https://op.example"),
+			oauthtest.WithAlgorithm(oauthtest.EdDSA), oauthtest.WithTime(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		before := heap()
+		const flows = 100_000
+		for range flows {
+			handlerFlow(b, p)
+		}
+		live := heap()
+		p.FastForward(oauthtest.DefaultRefreshTokenLifetime + time.Minute)
+		handlerFlow(b, p) // the next flow sweeps what expired
+		after := heap()
+		b.ReportMetric(float64(live-before)/flows, "B/live-flow")
+		b.ReportMetric(float64(after-before), "B-retained")
+		runtime.KeepAlive(p)
+	}
+}
+
+func heap() int64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return int64(m.HeapAlloc)
+}
+
+// ---- The floor server ----
+
+// floorClient starts the floor: trivial handlers that make the same two
+// round trips and sign the same two RS256 tokens, one after the other, with
+// the same key.
+func floorClient(b *testing.B) (*httptest.Server, *flowClient) {
+	key := oauthtest.InsecureTestKey()
+	mux := http.NewServeMux()
+	srv := httptest.NewServer(mux)
+	kid := "floor"
+	mux.HandleFunc("/authorize", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, r.URL.Query().Get("redirect_uri")+"?code=c&state="+r.URL.Query().Get("state"), http.StatusFound)
+	})
+	mux.HandleFunc("/token", func(w http.ResponseWriter, r *http.Request) {
+		now := time.Now().Unix()
+		claims := jwt.MapClaims{"iss": srv.URL, "sub": "test-user", "aud": oauthtest.DefaultClientID, "iat": now, "exp": now + 3600}
+		access := floorSign(key, kid, claims)
+		id := floorSign(key, kid, claims)
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"access_token": access, "token_type": "Bearer", "expires_in": 3600, "refresh_token": "rt", "id_token": id})
+	})
+	mux.HandleFunc("/.well-known/jwks.json", func(w http.ResponseWriter, r *http.Request) {
+		n, e := key.N.Bytes(), []byte{1, 0, 1}
+		fmt.Fprintf(w, `{"keys":[{"kty":"RSA","kid":%q,"alg":"RS256","use":"sig","n":%q,"e":%q}]}`, kid, b64(n), b64(e))
+	})
+	return srv, newFlowClient(b, srv.URL, srv.URL+"/authorize", srv.URL+"/token", srv.Client())
+}
+
+func floorSign(key *rsa.PrivateKey, kid string, claims jwt.MapClaims) string {
+	t := jwt.NewWithClaims(jwt.SigningMethodRS256, claims)
+	t.Header["kid"] = kid
+	s, err := t.SignedString(key)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
