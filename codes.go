@@ -103,18 +103,18 @@ func abbreviate(s string) string {
 
 // CodeInfo describes an issued authorization code: a copy, for assertions.
 type CodeInfo struct {
-	Code                string
-	ClientID            string
-	RedirectURI         string
-	Scopes              []string
-	Nonce               string
-	CodeChallenge       string
-	CodeChallengeMethod string
-	Subject             string // the user it was issued for
-	IssuedAt            time.Time
-	ExpiresAt           time.Time
-	Redeemed            bool
-	Invalidated         bool
+	Code                string    // the code itself
+	ClientID            string    // the client it was issued to
+	RedirectURI         string    // the redirect URI it was sent to
+	Scopes              []string  // the scopes granted
+	Nonce               string    // the nonce of the authorization request
+	CodeChallenge       string    // the PKCE challenge, "" without PKCE
+	CodeChallengeMethod string    // S256 or plain, "" without PKCE
+	Subject             string    // the user it was issued for
+	IssuedAt            time.Time // by the provider's clock
+	ExpiresAt           time.Time // by the provider's clock
+	Redeemed            bool      // exchanged for tokens
+	Invalidated         bool      // by InvalidateCode
 }
 
 func (c *authCode) info() CodeInfo {

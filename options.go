@@ -125,7 +125,7 @@ type ClaimsHook func(tc TokenContext, claims map[string]any)
 
 // TokenContext tells a ClaimsHook what the token is for.
 type TokenContext struct {
-	ClientID  string
+	ClientID  string   // the client the token is for
 	User      User     // the approved user; its Claims must not be modified
 	Scopes    []string // the token's scopes
 	GrantType string   // "authorization_code", "refresh_token", or "" at the authorize endpoint

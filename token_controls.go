@@ -17,16 +17,16 @@ const (
 // TokenInfo describes an issued access or refresh token: a copy, for
 // assertions.
 type TokenInfo struct {
-	Kind      string // KindAccessToken or KindRefreshToken
-	ID        string // the jti of an access token; the refresh token itself
-	Family    string // all tokens issued from one code share it
-	ClientID  string
-	Subject   string
-	Scopes    []string
-	IssuedAt  time.Time
-	ExpiresAt time.Time
-	Revoked   bool // the token or its family was revoked
-	Rotated   bool // a refresh token already exchanged for a new one
+	Kind      string    // KindAccessToken or KindRefreshToken
+	ID        string    // the jti of an access token; the refresh token itself
+	Family    string    // all tokens issued from one code share it
+	ClientID  string    // the client it was issued to
+	Subject   string    // the user it was issued for
+	Scopes    []string  // its scopes
+	IssuedAt  time.Time // by the provider's clock
+	ExpiresAt time.Time // by the provider's clock
+	Revoked   bool      // the token or its family was revoked
+	Rotated   bool      // a refresh token already exchanged for a new one
 	seq       uint64
 }
 
