@@ -19,9 +19,9 @@ const maxRequests = 1000
 
 // Request is a request the provider received, as it understood it.
 type Request struct {
-	Endpoint         Endpoint  // EndpointRefresh for the refresh grant, EndpointToken for other token requests
-	Time             time.Time // by the provider's clock
-	Method           string
+	Endpoint         Endpoint   // EndpointRefresh for the refresh grant, EndpointToken for other token requests
+	Time             time.Time  // by the provider's clock
+	Method           string     // the HTTP method
 	ClientID         string     // as the request named it, whether or not it authenticated
 	AuthMethod       string     // token endpoint: client_secret_basic, client_secret_post or none
 	GrantType        string     // token endpoint
