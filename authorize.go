@@ -50,11 +50,9 @@ func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		p.deliver(w, req, p.errorParams(err, req.state))
 		return
 	}
-	if f, ok := p.faults.take(EndpointAuthorize, req.client.ID); ok {
-		var done bool
-		if w, done = serveFault(w, r, f, func(w http.ResponseWriter, e *Error) { p.deliver(w, req, p.errorParams(e, req.state)) }); done {
-			return
-		}
+	w, done := p.fault(w, r, EndpointAuthorize, req.client.ID, func(w http.ResponseWriter, e *Error) { p.deliver(w, req, p.errorParams(e, req.state)) })
+	if done {
+		return
 	}
 	if p.pickUser(w, req, params) {
 		return

@@ -172,6 +172,18 @@ func (p *Provider) TakeDown() { p.faults.setDown(true) }
 // BringUp serves again after TakeDown.
 func (p *Provider) BringUp() { p.faults.setDown(false) }
 
+// fault serves the fault staged for a request to ep from clientID, if any.
+// It reports whether the answer has been given; if not, the endpoint
+// answers through the returned writer. writeErr answers a protocol error
+// the way the endpoint does.
+func (p *Provider) fault(w http.ResponseWriter, r *http.Request, ep Endpoint, clientID string, writeErr func(http.ResponseWriter, *Error)) (http.ResponseWriter, bool) {
+	f, ok := p.faults.take(ep, clientID)
+	if !ok {
+		return w, false
+	}
+	return serveFault(w, r, f, writeErr)
+}
+
 // serveFault carries out f for a request. It reports whether the answer has
 // been given; if not, the endpoint answers through the returned writer.
 // writeErr answers a protocol error the way the endpoint does.

@@ -97,11 +97,6 @@ func (p *Provider) clientRequest(w http.ResponseWriter, r *http.Request, ep Endp
 		writeJSONError(w, err)
 		return w, nil, Client{}, false
 	}
-	if f, staged := p.faults.take(ep, c.ID); staged {
-		var done bool
-		if w, done = serveFault(w, r, f, writeJSONError); done {
-			return w, nil, Client{}, false
-		}
-	}
-	return w, form, c, true
+	w, done := p.fault(w, r, ep, c.ID, writeJSONError)
+	return w, form, c, !done
 }

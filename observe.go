@@ -93,19 +93,21 @@ func (p *Provider) observe(w http.ResponseWriter, r *http.Request, ep Endpoint, 
 	rec := &recorder{ResponseWriter: w}
 	defer func() {
 		req := describe(r, ep, rec, p.Now())
-		p.requests.add(req)
+		p.requests.add(req) // keeps an encoded copy of the parameters
 		if p.cfg.observer != nil {
+			req.Params = cloneValues(req.Params)
 			p.cfg.observer(req)
 		}
 	}()
 	serve(rec)
 }
 
-// describe reads what the request said; it runs after the handler parsed it.
+// describe reads what the request said; it runs after the handler parsed
+// it. Params are the request's own: copy them before handing them out.
 func describe(r *http.Request, ep Endpoint, rec *recorder, now time.Time) Request {
-	params := cloneValues(r.Form)
+	params := r.Form
 	if params == nil {
-		params = cloneValues(r.URL.Query())
+		params = r.URL.Query()
 	}
 	req := Request{
 		Endpoint: ep, Time: now, Method: r.Method, Params: params,

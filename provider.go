@@ -169,13 +169,9 @@ func (p *Provider) serve(w http.ResponseWriter, r *http.Request, ep Endpoint) {
 // withFaults serves a request with the fault staged for it, if any.
 func (p *Provider) withFaults(w http.ResponseWriter, r *http.Request, ep Endpoint, clientID string,
 	writeErr func(http.ResponseWriter, *Error), next http.HandlerFunc) {
-	if f, ok := p.faults.take(ep, clientID); ok {
-		var done bool
-		if w, done = serveFault(w, r, f, writeErr); done {
-			return
-		}
+	if w, done := p.fault(w, r, ep, clientID, writeErr); !done {
+		next(w, r)
 	}
-	next(w, r)
 }
 
 // Close shuts the server down, waiting for requests in flight. It is safe

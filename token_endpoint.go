@@ -21,11 +21,10 @@ func (p *Provider) handleToken(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, err)
 		return
 	}
-	if f, ok := p.faults.take(tokenRequestTarget(r, form)); ok {
-		var done bool
-		if w, done = serveFault(w, r, f, writeJSONError); done {
-			return
-		}
+	ep, clientID := tokenRequestTarget(r, form)
+	w, done := p.fault(w, r, ep, clientID, writeJSONError)
+	if done {
+		return
 	}
 	resp, err := p.token(r, form)
 	if err != nil {
