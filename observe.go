@@ -35,11 +35,13 @@ type Request struct {
 	ErrorDescription string     // its error_description
 }
 
-// requestLog keeps the last maxRequests requests. Their parameters are
-// kept encoded, a third of the memory of url.Values, and parsed when read.
+// requestLog keeps the last maxRequests requests in a ring. Their
+// parameters are kept encoded, a third of the memory of url.Values, and
+// parsed when read.
 type requestLog struct {
-	mu   sync.Mutex // guards reqs
+	mu   sync.Mutex // guards reqs and next
 	reqs []loggedRequest
+	next int // where the next request goes once the ring is full
 }
 
 type loggedRequest struct {
@@ -52,10 +54,17 @@ func (l *requestLog) add(r Request) {
 	logged.req.Params, logged.req.Scopes = nil, nil
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if len(l.reqs) == maxRequests {
-		l.reqs = slices.Delete(l.reqs, 0, 1)
+	if len(l.reqs) < maxRequests {
+		l.reqs = append(l.reqs, logged)
+		return
 	}
-	l.reqs = append(l.reqs, logged)
+	l.reqs[l.next] = logged
+	l.next = (l.next + 1) % maxRequests
+}
+
+// inOrder returns the logged requests, oldest first; l.mu must be held.
+func (l *requestLog) inOrder() []loggedRequest {
+	return append(l.reqs[l.next:len(l.reqs):len(l.reqs)], l.reqs[:l.next]...)
 }
 
 // Requests returns the requests the provider received, oldest first: the
@@ -68,7 +77,7 @@ func (p *Provider) RequestsTo(endpoint Endpoint) []Request {
 	p.requests.mu.Lock()
 	defer p.requests.mu.Unlock()
 	var out []Request
-	for _, l := range p.requests.reqs {
+	for _, l := range p.requests.inOrder() {
 		r := l.req
 		if endpoint == "" || r.Endpoint == endpoint || endpoint == EndpointToken && r.Endpoint == EndpointRefresh {
 			r.Params, _ = url.ParseQuery(l.params) // encoded by url.Values.Encode: cannot fail

@@ -133,3 +133,20 @@ func TestRequestObserver(t *testing.T) {
 		}
 	}
 }
+
+// TestRequestLogKeepsTheLast1000: older requests are forgotten, the rest
+// stay in order.
+func TestRequestLogKeepsTheLast1000(t *testing.T) {
+	t.Parallel()
+	p, err := oauthtest.NewProvider(oauthtest.WithoutServer(), oauthtest.WithIssuer("https://op.example"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 1005 {
+		serve(p, "GET", fmt.Sprintf("https://op.example/.well-known/jwks.json?n=%d", i), nil)
+	}
+	reqs := p.Requests()
+	if len(reqs) != 1000 || reqs[0].Params.Get("n") != "5" || reqs[999].Params.Get("n") != "1004" {
+		t.Errorf("%d requests, first n=%s, last n=%s; want 1000 from 5 to 1004", len(reqs), reqs[0].Params.Get("n"), reqs[len(reqs)-1].Params.Get("n"))
+	}
+}
