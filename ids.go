@@ -14,24 +14,25 @@ import (
 // provider has its own, seeded from crypto/rand unless WithSeed fixes it, so
 // two providers never share a sequence and a seeded one repeats its own.
 type idSource struct {
-	mu  sync.Mutex // guards rng
-	rng *mathrand.ChaCha8
-}
-
-func newIDSource(seed *uint64) *idSource {
-	var s [32]byte
-	if seed != nil {
-		binary.LittleEndian.PutUint64(s[:], *seed)
-	} else {
-		_, _ = rand.Read(s[:]) // crypto/rand.Read never returns an error
-	}
-	return &idSource{rng: mathrand.NewChaCha8(s)}
+	mu   sync.Mutex // guards rng
+	seed *uint64    // WithSeed, or nil
+	rng  *mathrand.ChaCha8
 }
 
 // Read fills b with the source's next bytes; it makes idSource an io.Reader.
+// The source is seeded on first use, keeping provider start-up cheap.
 func (s *idSource) Read(b []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.rng == nil {
+		var seed [32]byte
+		if s.seed != nil {
+			binary.LittleEndian.PutUint64(seed[:], *s.seed)
+		} else {
+			_, _ = rand.Read(seed[:]) // crypto/rand.Read never returns an error
+		}
+		s.rng = mathrand.NewChaCha8(seed)
+	}
 	return s.rng.Read(b)
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -33,18 +34,19 @@ func (f optionFunc) apply(c *config) error { return f(c) }
 
 // config is what the options set; it does not change once the provider runs.
 type config struct {
-	clients []Client
-	user    User
-	users   []User // selectable by login_hint
-	issuer  string // empty: the server's URL
-	addr    string // empty: a free loopback port
-	tls     bool
-	serve   bool
-	key     *signingKey // WithSigningKey; nil: the seeded sequence of alg
-	alg     string
-	keySeed uint64
-	seed    *uint64
-	start   time.Time
+	clients    []Client // the default client first
+	user       User
+	customUser bool   // user was set by an option
+	users      []User // selectable by login_hint
+	issuer     string // empty: the server's URL
+	addr       string // empty: a free loopback port
+	tls        bool
+	serve      bool
+	key        *signingKey // WithSigningKey; nil: the seeded sequence of alg
+	alg        string
+	keySeed    uint64
+	seed       *uint64
+	start      time.Time
 
 	lifetimes Lifetimes
 
@@ -56,8 +58,8 @@ type config struct {
 
 func newConfig(opts []Option) (*config, error) {
 	c := &config{
-		clients: []Client{{ID: DefaultClientID, Secret: DefaultClientSecret}},
-		user:    DefaultUser(),
+		clients: []Client{defaultClient()},
+		user:    defaultUser(),
 		serve:   true,
 		alg:     RS256,
 		lifetimes: Lifetimes{
@@ -81,10 +83,11 @@ func newConfig(opts []Option) (*config, error) {
 	return c, nil
 }
 
-// validate checks the clients and the user and fills their defaults.
+// validate checks the clients and users the options gave and fills their
+// defaults. The default client and user were checked once per process.
 func (c *config) validate() error {
-	for i := range c.clients {
-		if err := c.clients[i].validate(); err != nil {
+	for i := range c.clients[1:] {
+		if err := c.clients[i+1].validate(); err != nil {
 			return err
 		}
 	}
@@ -93,8 +96,30 @@ func (c *config) validate() error {
 			return err
 		}
 	}
-	return c.user.validate()
+	if c.customUser {
+		return c.user.validate()
+	}
+	return nil
 }
+
+// defaultClient and defaultUser are validated once per process and shared
+// by every provider, which never modifies them.
+var (
+	defaultClient = sync.OnceValue(func() Client {
+		c := Client{ID: DefaultClientID, Secret: DefaultClientSecret}
+		if err := c.validate(); err != nil {
+			panic("oauthtest: the default client: " + err.Error())
+		}
+		return c
+	})
+	defaultUser = sync.OnceValue(func() User {
+		u := DefaultUser()
+		if err := u.validate(); err != nil {
+			panic("oauthtest: the default user: " + err.Error())
+		}
+		return u
+	})
+)
 
 // WithClient registers a client. Several can be registered; one with the ID
 // of the default client (DefaultClientID) replaces it.
@@ -108,7 +133,7 @@ func WithClient(cl Client) Option {
 // WithUser sets the user the authorize endpoint approves (DefaultUser()
 // otherwise).
 func WithUser(u User) Option {
-	return optionFunc(func(c *config) error { c.user = u; return nil })
+	return optionFunc(func(c *config) error { c.user, c.customUser = u, true; return nil })
 }
 
 // WithUsers adds users that an authorization request can select with
@@ -264,9 +289,12 @@ func (l Lifetimes) or(def Lifetimes) Lifetimes {
 // validate refuses lifetimes under a second, the resolution of JWT times;
 // zero is allowed and means the default.
 func (l Lifetimes) validate() error {
-	for what, d := range map[string]time.Duration{"code": l.Code, "access token": l.AccessToken, "ID token": l.IDToken, "refresh token": l.RefreshToken} {
-		if d != 0 && d < time.Second {
-			return fmt.Errorf("%s lifetime %v is shorter than one second, the resolution of JWT times", what, d)
+	for _, f := range [...]struct {
+		what string
+		d    time.Duration
+	}{{"code", l.Code}, {"access token", l.AccessToken}, {"ID token", l.IDToken}, {"refresh token", l.RefreshToken}} {
+		if f.d != 0 && f.d < time.Second {
+			return fmt.Errorf("%s lifetime %v is shorter than one second, the resolution of JWT times", f.what, f.d)
 		}
 	}
 	return nil

@@ -60,7 +60,7 @@ type Provider struct {
 	server *httptest.Server // nil with WithoutServer
 
 	clock    clock
-	ids      *idSource
+	ids      idSource
 	clients  clientStore
 	users    userStore
 	codes    codeStore
@@ -82,7 +82,8 @@ func NewProvider(opts ...Option) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Provider{cfg: cfg, issuer: cfg.issuer, ids: newIDSource(cfg.seed)}
+	p := &Provider{cfg: cfg, issuer: cfg.issuer}
+	p.ids.seed = cfg.seed
 	if !cfg.start.IsZero() {
 		p.clock.set(cfg.start)
 	}

@@ -21,7 +21,7 @@ go test -c -o "$out/oauthtest.test" .
 #   kind "max": ratio benchmark/floor must be at most target
 #   kind "min": ratio floor/benchmark (a speed-up or a throughput share) must be at least target
 pairs=(
-  "1 start+close|StartClose|StartCloseFloor|3000x|1.25|max"
+  "1 start+close|StartClose|StartCloseFloor|20000x|1.25|max"
   "2 code flow|Flow|FlowFloor|300x|0.75|max"
   "3 refresh|Refresh|RefreshFloor|300x|0.75|max"
   "4 throughput, 4 goroutines|ParallelFlows|ParallelFlowsFloor|600x|0.9|min"
