@@ -60,17 +60,12 @@ func (p *Provider) issueTokens(g grant, scopes []string, nonce, grantType string
 }
 
 // signerFor signs c's tokens: with its secret for HS256, else with the
-// provider's current key. While the provider serves other requests too, a
-// signature is not split across cores: they are busy anyway.
+// provider's current key.
 func (p *Provider) signerFor(c Client) tokenSigner {
 	if c.SigningAlg == HS256 {
 		return hmacSigner(c.Secret)
 	}
-	s := p.keys.current().signer()
-	if _, split := s.method.(*parallelRS256); split && p.inflight.Load() > 1 {
-		s.method = jwt.SigningMethodRS256
-	}
-	return s
+	return p.keys.current().signer()
 }
 
 // signAccessToken signs a JWT access token with the claims of RFC 9068 §2.2.

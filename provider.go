@@ -37,7 +37,6 @@ import (
 	"net/url"
 	"strings"
 	"sync"
-	"sync/atomic"
 )
 
 // Endpoint paths, below the issuer URL.
@@ -68,7 +67,6 @@ type Provider struct {
 	faults   faultStore
 	keys     keyring
 	requests requestLog
-	inflight atomic.Int32 // requests being served, a hint for how to sign
 
 	handler   http.Handler
 	discovery func() []byte
@@ -151,8 +149,6 @@ func (p *Provider) routes() http.Handler {
 			http.NotFound(w, r)
 			return
 		}
-		p.inflight.Add(1)
-		defer p.inflight.Add(-1)
 		p.observe(w, r, ep, func(w http.ResponseWriter) {
 			if p.faults.isDown() {
 				panic(http.ErrAbortHandler) // net/http closes the connection without answering

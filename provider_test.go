@@ -118,8 +118,9 @@ func TestDeterministicKeys(t *testing.T) {
 	}
 }
 
-// testKeyKid is the RFC 7638 thumbprint of InsecureTestKey; it must never change.
-const testKeyKid = "gzJ64tvE21tTY50pDCD7EErbjgSgx_HJhq1HhJxNsM8"
+// testKeyKid is the RFC 7638 thumbprint of InsecureTestKey. Users may pin
+// it, so it changes only with the shipped key, and deliberately.
+const testKeyKid = "o2lYy4WpvRomuxYNMq8RIVxmkjXrTM0PdWdxeRrQo70"
 
 // TestSigningKeys runs a flow verified by go-oidc with each supported key type.
 func TestSigningKeys(t *testing.T) {
