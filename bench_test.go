@@ -184,6 +184,7 @@ func BenchmarkParallelFlowsFloor(b *testing.B) {
 // ---- 5. 200 parallel tests, each with its own provider and one flow ----
 
 func Benchmark200Tests(b *testing.B) {
+	b.ReportAllocs()
 	for b.Loop() {
 		run200(b, func() (func(), *flowClient) {
 			tb := &cleanupTB{TB: b}
@@ -194,6 +195,7 @@ func Benchmark200Tests(b *testing.B) {
 }
 
 func Benchmark200TestsFloor(b *testing.B) {
+	b.ReportAllocs()
 	for b.Loop() {
 		run200(b, func() (func(), *flowClient) {
 			srv, c := floorClient(b)
