@@ -93,11 +93,33 @@ const (
 // seededKey returns key number i of the deterministic sequence of alg for
 // seed: the same on every run and machine. RS256 keys are the shipped ones,
 // starting at seed, so its sequences repeat after eight keys; ES256 and
-// EdDSA keys are derived from seed and i.
+// EdDSA keys are derived from seed and i, once per process for the first
+// keys of seed 0 (every provider without WithKeySeed).
 func seededKey(alg string, seed uint64, i int) *signingKey {
 	if alg == RS256 {
 		return insecureRSA(int(seed%insecureRSAKeys) + i)
 	}
+	if keys := defaultDerivedKeys[alg]; seed == 0 && i < len(keys) {
+		return keys[i]()
+	}
+	return deriveKey(alg, seed, i)
+}
+
+// defaultDerivedKeys are the first ES256 and EdDSA keys of seed 0, each
+// derived on first use: deriving one costs some 20 µs, half a provider's
+// start.
+var defaultDerivedKeys = map[string][]func() *signingKey{ES256: derivedOnce(ES256), EdDSA: derivedOnce(EdDSA)}
+
+func derivedOnce(alg string) []func() *signingKey {
+	keys := make([]func() *signingKey, insecureRSAKeys)
+	for i := range keys {
+		keys[i] = sync.OnceValue(func() *signingKey { return deriveKey(alg, 0, i) })
+	}
+	return keys
+}
+
+// deriveKey derives key number i of alg for seed from a hash of the three.
+func deriveKey(alg string, seed uint64, i int) *signingKey {
 	for ctr := byte(0); ; ctr++ {
 		h := sha256.New()
 		fmt.Fprintf(h, "oauthtest %s key %d/%d/%d", alg, seed, i, ctr)

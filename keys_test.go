@@ -145,3 +145,32 @@ func TestHS256Client(t *testing.T) {
 func verifyRS256(raw string) (*jwt.Token, error) {
 	return jwt.Parse(raw, func(*jwt.Token) (any, error) { return oauthtest.InsecureTestKey().Public(), nil }, jwt.WithValidMethods([]string{"RS256"}))
 }
+
+// TestStartsDeriveNoKey: a provider's keys are parsed or derived once per
+// process, not per provider. A provider that has published its keys costs
+// no more allocations with ES256 or EdDSA than with the shipped RS256 key,
+// where deriving an ES256 key allocates some 30 times and an EdDSA key 14.
+// Not parallel: AllocsPerRun counts the whole process's allocations.
+func TestStartsDeriveNoKey(t *testing.T) {
+	start := func(alg string, opts ...oauthtest.Option) float64 {
+		opts = append(opts, oauthtest.WithoutServer(), oauthtest.WithIssuer("https://op.example"), oauthtest.WithAlgorithm(alg))
+		return testing.AllocsPerRun(50, func() {
+			p, err := oauthtest.NewProvider(opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p.KeyIDs()
+			p.Close()
+		})
+	}
+	rs := start(oauthtest.RS256)
+	for _, alg := range []string{oauthtest.ES256, oauthtest.EdDSA} {
+		if n := start(alg); n > rs {
+			t.Errorf("%s: a start allocates %v times, %v with RS256: the key is derived per provider", alg, n, rs)
+		}
+	}
+	// The check can fail: with another seed, each provider derives its key.
+	if n := start(oauthtest.EdDSA, oauthtest.WithKeySeed(7)); n <= rs {
+		t.Errorf("a seeded EdDSA start allocates %v times, no more than RS256's %v: the test no longer sees derivations", n, rs)
+	}
+}
