@@ -1,0 +1,51 @@
+package myapp_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/c95d6557/oauthtest"
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+)
+
+func TestLogin(t *testing.T) {
+	p := oauthtest.NewTestProvider(t) // started now, closed when the test ends
+	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, p.HTTPClient())
+
+	op, err := oidc.NewProvider(ctx, p.Issuer()) // discovery works
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := oauth2.Config{
+		ClientID:     p.ClientID(),
+		ClientSecret: p.ClientSecret(),
+		Endpoint:     op.Endpoint(),
+		RedirectURL:  "http://127.0.0.1:8080/callback", // any loopback URI, for the default client
+		Scopes:       []string{oidc.ScopeOpenID, "email"},
+	}
+
+	// The browser's part: the provider approves at once and redirects back.
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noFollow.Get(cfg.AuthCodeURL("state", oidc.Nonce("nonce")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	callback, _ := url.Parse(resp.Header.Get("Location"))
+
+	// Your app's part.
+	tok, err := cfg.Exchange(ctx, callback.Query().Get("code"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	idToken, err := op.Verifier(&oidc.Config{ClientID: cfg.ClientID, Now: p.Now}).Verify(ctx, tok.Extra("id_token").(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if idToken.Subject != "test-user" {
+		t.Errorf("logged in as %q", idToken.Subject)
+	}
+}
