@@ -237,8 +237,7 @@ func BenchmarkFlowEdDSA(b *testing.B) {
 }
 
 // BenchmarkFlowEdDSAFloor is an EdDSA flow with nothing of the provider in
-// it: what FlowEdDSA cannot go below. Beside Flow it bounds target 7: the
-// faster the provider's RS256, the less an EdDSA flow can gain over it.
+// it: what FlowEdDSA cannot go below.
 func BenchmarkFlowEdDSAFloor(b *testing.B) {
 	srv, c := floorClientWith(b, ed25519Floor())
 	defer srv.Close()
@@ -285,10 +284,8 @@ func heap() int64 {
 // ---- The floor server ----
 
 // floorKey is the floor's signing key: an RSA-2048 key as rsa.GenerateKey
-// makes one (two primes), with which crypto/rsa signs at its usual speed.
-// The provider's shipped keys have three primes, which it signs with faster
-// (see multiPrimeRS256); crypto/rsa signs those without the CRT, far more
-// slowly, so the floor must not use InsecureTestKey.
+// makes one, the same kind as the provider's shipped keys, so that both
+// sides of a ratio pay the same for each signature.
 var floorKey = sync.OnceValue(func() *rsa.PrivateKey {
 	k, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {

@@ -25,9 +25,9 @@ import (
 // insecureKeys are RSA-2048 private keys shipped with the package: key 0
 // signs by default, the others serve seeded providers and rotation. They are
 // public, in this repository: tokens they sign prove nothing outside tests.
-// Each has three primes (made by `openssl genpkey -algorithm RSA -pkeyopt
-// rsa_keygen_bits:2048 -pkeyopt rsa_keygen_primes:3`), which makes signing
-// cheaper: see multiPrimeRS256.
+// Each is an ordinary two-prime key in PKCS #8 (made by `openssl genpkey
+// -algorithm RSA -pkeyopt rsa_keygen_bits:2048`), which crypto/rsa signs
+// with at its usual speed, also under GODEBUG=fips140=only.
 //
 //go:embed insecurekeys/*.pem
 var insecureKeys embed.FS
@@ -39,14 +39,8 @@ const insecureRSAKeys = 8
 // default. It is published with this package, so anyone can sign tokens with
 // it: use it only in tests and local development. It is parsed once per
 // process and the same on every run and machine, which keeps the JWKS and its
-// kid stable. Callers must not modify it.
-//
-// It is an RSA-2048 key with three primes (RFC 8017 §3.2), which the
-// provider signs with in about 60 % of the time a two-prime key takes. Its
-// public key and signatures are ordinary RS256 ones. crypto/rsa signs with
-// it correctly but without its CRT speed-up (three times as slow), and
-// not at all under GODEBUG=fips140=only: to sign tokens of your own, prefer
-// Provider.MintAccessToken and Provider.MintIDToken.
+// kid stable. Callers must not modify it. It is an ordinary RSA-2048 key
+// (two primes, e = 65537).
 func InsecureTestKey() *rsa.PrivateKey { return insecureRSA(0).private.(*rsa.PrivateKey) }
 
 // insecureRSA returns shipped key i (modulo their number), parsed on first
@@ -78,7 +72,6 @@ func parseShippedKey(i int) *signingKey {
 	if err != nil {
 		panic("oauthtest: " + name + ": " + err.Error())
 	}
-	sk.method = newMultiPrimeRS256(k.(*rsa.PrivateKey)) // public keys: see multiPrimeRS256
 	return sk
 }
 

@@ -120,7 +120,7 @@ func TestDeterministicKeys(t *testing.T) {
 
 // testKeyKid is the RFC 7638 thumbprint of InsecureTestKey. Users may pin
 // it, so it changes only with the shipped key, and deliberately.
-const testKeyKid = "o2lYy4WpvRomuxYNMq8RIVxmkjXrTM0PdWdxeRrQo70"
+const testKeyKid = "CvtsCI_pKCWE_q_jRVxtfQayc2c_lNJVTIh_NRXK4_k"
 
 // TestSigningKeys runs a flow verified by go-oidc with each supported key type.
 func TestSigningKeys(t *testing.T) {
