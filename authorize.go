@@ -35,38 +35,40 @@ type authorizeRequest struct {
 // OIDC Core §3.1.2, §3.3.2). It approves at once. Errors go back to the
 // client's redirect URI, except when the client or the redirect URI is not
 // valid: then a 400 page, and no redirect at all (RFC 6749 §4.1.2.1).
-func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
-	params, status, msg := readAuthorizeParams(w, r)
+func (p *Provider) handleAuthorize(x *exchange) {
+	params, status, msg := readAuthorizeParams(x)
 	if msg != "" {
-		writeErrorPage(w, status, msg)
+		x.errorPage(status, msg)
 		return
 	}
 	req := &authorizeRequest{state: params.Get("state"), responseMode: "query"}
 	if msg := p.resolveRedirect(params, req); msg != "" {
-		writeErrorPage(w, http.StatusBadRequest, msg)
+		x.errorPage(http.StatusBadRequest, msg)
 		return
 	}
+	deliverError := func(e *Error) { x.noteError(e); p.deliver(x.w, req, p.errorParams(e, req.state)) }
 	if err := req.validate(params); err != nil {
-		p.deliver(w, req, p.errorParams(err, req.state))
+		deliverError(err)
 		return
 	}
-	w, done := p.fault(w, r, EndpointAuthorize, req.client.ID, func(w http.ResponseWriter, e *Error) { p.deliver(w, req, p.errorParams(e, req.state)) })
-	if done {
+	if p.fault(x, deliverError) {
 		return
 	}
-	if p.pickUser(w, req, params) {
+	if p.pickUser(x.w, req, params) {
 		return
 	}
-	params, err := p.approve(req)
+	resp, err := p.approve(req)
 	if err != nil {
-		params = p.errorParams(err, req.state)
+		deliverError(err)
+		return
 	}
-	p.deliver(w, req, params)
+	p.deliver(x.w, req, resp)
 }
 
 // readAuthorizeParams returns the request's parameters: the query, and for
-// POST the form body too (OIDC Core §3.1.2.1).
-func readAuthorizeParams(w http.ResponseWriter, r *http.Request) (url.Values, int, string) {
+// POST the form body too (OIDC Core §3.1.2.1). It records what they ask for.
+func readAuthorizeParams(x *exchange) (url.Values, int, string) {
+	w, r := x.w, x.r
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		w.Header().Set("Allow", "GET, POST")
 		return nil, http.StatusMethodNotAllowed, "the authorization endpoint accepts GET and POST, not " + r.Method
@@ -77,7 +79,12 @@ func readAuthorizeParams(w http.ResponseWriter, r *http.Request) (url.Values, in
 	if err := parseForm(w, r); err != nil {
 		return nil, err.StatusCode(), err.ErrorDescription
 	}
-	return r.Form, 0, ""
+	params := r.Form
+	x.rec.Params, x.rec.ClientID, x.rec.ResponseType = params, params.Get("client_id"), params.Get("response_type")
+	if x.rec.PKCEMethod = params.Get("code_challenge_method"); x.rec.PKCEMethod == "" && params.Has("code_challenge") {
+		x.rec.PKCEMethod = PKCEPlain
+	}
+	return params, 0, ""
 }
 
 // resolveRedirect finds the client and the redirect URI to answer at. It

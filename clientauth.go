@@ -7,14 +7,18 @@ import (
 	"strings"
 )
 
-// authenticateClient authenticates the client of a token request by the
-// method it used (RFC 6749 §2.3): client_secret_basic, client_secret_post or,
-// for a public client, none. Every failure is invalid_client.
-func (p *Provider) authenticateClient(r *http.Request, form url.Values) (Client, *Error) {
-	id, secret, method, err := clientCredentials(r, form)
+// authenticateClient authenticates the client of a request to the token,
+// introspection or revocation endpoint by the method it used (RFC 6749
+// §2.3): client_secret_basic, client_secret_post or, for a public client,
+// none, and records who the client said it was and how. Every failure is
+// invalid_client.
+func (p *Provider) authenticateClient(x *exchange, form url.Values) (Client, *Error) {
+	id, secret, method, err := clientCredentials(x.r, form)
 	if err != nil {
+		x.rec.ClientID = form.Get("client_id")
 		return Client{}, err
 	}
+	x.rec.ClientID, x.rec.AuthMethod = id, method
 	c, ok := p.clients.get(id)
 	switch {
 	case !ok:

@@ -46,12 +46,12 @@ func (p *Provider) discoveryJSON() []byte {
 		ScopesSupported:                   p.clients.scopes(),
 		ResponseTypesSupported:            []string{responseCode, responseCodeIDToken},
 		ResponseModesSupported:            []string{"query", "fragment", "form_post"},
-		GrantTypesSupported:               []string{GrantAuthorizationCode, GrantRefreshToken},
+		GrantTypesSupported:               grantNames(),
 		SubjectTypesSupported:             []string{"public"},
 		IDTokenSigningAlgValuesSupported:  p.signingAlgs(),
 		TokenEndpointAuthMethodsSupported: authMethods,
 		RevocationAuthMethodsSupported:    authMethods,
-		IntrospectionAuthMethodsSupported: authMethods,
+		IntrospectionAuthMethodsSupported: []string{AuthMethodBasic, AuthMethodPost}, // confidential clients only
 		ClaimsSupported:                   supportedClaims(),
 		CodeChallengeMethodsSupported:     []string{PKCES256, PKCEPlain},
 		AuthorizationResponseIssParameter: true,
@@ -78,23 +78,22 @@ func supportedClaims() []string {
 }
 
 // handleDiscovery serves the discovery document at both well-known paths.
-func (p *Provider) handleDiscovery(w http.ResponseWriter, r *http.Request) {
-	p.serveDocument(w, r, p.discovery())
-}
+func (p *Provider) handleDiscovery(x *exchange) { p.serveDocument(x, p.discovery()) }
 
 // handleJWKS serves the keys that verify the provider's tokens.
-func (p *Provider) handleJWKS(w http.ResponseWriter, r *http.Request) {
-	p.serveDocument(w, r, p.keys.document())
-}
+func (p *Provider) handleJWKS(x *exchange) { p.serveDocument(x, p.keys.document()) }
 
 // serveDocument answers GET and HEAD with a JSON document.
-func (p *Provider) serveDocument(w http.ResponseWriter, r *http.Request, doc []byte) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		writeJSONError(w, ErrInvalidRequest.WithDescription("this document is read with GET, not %s", r.Method).withStatus(http.StatusMethodNotAllowed))
+func (p *Provider) serveDocument(x *exchange, doc []byte) {
+	if x.r.Method != http.MethodGet && x.r.Method != http.MethodHead {
+		x.w.Header().Set("Allow", "GET, HEAD")
+		x.jsonError(ErrInvalidRequest.WithDescription("this document is read with GET, not %s", x.r.Method).withStatus(http.StatusMethodNotAllowed))
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(doc)
+	if p.fault(x, x.jsonError) {
+		return
+	}
+	x.w.Header().Set("Content-Type", "application/json")
+	x.w.WriteHeader(http.StatusOK)
+	_, _ = x.w.Write(doc)
 }

@@ -1,6 +1,7 @@
 package oauthtest
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -62,8 +63,12 @@ func FaultError(e *Error) Fault {
 // load balancer in front of a provider does (502, 503, 504...).
 func FaultStatus(status int) Fault { return Fault{kind: faultStatus, status: status} }
 
-// FaultMalformedJSON answers 200 with a JSON content type and a body cut
-// short, which no JSON decoder accepts.
+// FaultMalformedJSON lets the endpoint answer as usual, with its own
+// status and headers, but cuts its body in half: a discovery document, JWKS,
+// token response or userinfo document that no JSON decoder accepts. The
+// endpoint has done its work: a code sent to the token endpoint is
+// redeemed. At the authorization endpoint, whose redirects have no body,
+// it cuts only a form_post or login page.
 func FaultMalformedJSON() Fault { return Fault{kind: faultMalformedJSON} }
 
 // FaultContentType lets the endpoint answer as usual but labels the answer
@@ -172,44 +177,39 @@ func (p *Provider) TakeDown() { p.faults.setDown(true) }
 // BringUp serves again after TakeDown.
 func (p *Provider) BringUp() { p.faults.setDown(false) }
 
-// fault serves the fault staged for a request to ep from clientID, if any.
-// It reports whether the answer has been given; if not, the endpoint
-// answers through the returned writer. writeErr answers a protocol error
-// the way the endpoint does.
-func (p *Provider) fault(w http.ResponseWriter, r *http.Request, ep Endpoint, clientID string, writeErr func(http.ResponseWriter, *Error)) (http.ResponseWriter, bool) {
-	f, ok := p.faults.take(ep, clientID)
+// fault serves the fault staged for the exchange, by the endpoint and
+// client its handler recorded, if there is one, and reports whether the
+// answer has been given. If not, the handler answers through x.w, which the
+// fault may have wrapped. answer writes a protocol error the way the
+// endpoint does. Handlers call it once the request has passed their checks.
+func (p *Provider) fault(x *exchange, answer func(*Error)) bool {
+	f, ok := p.faults.take(x.rec.Endpoint, x.rec.ClientID)
 	if !ok {
-		return w, false
+		return false
 	}
-	return serveFault(w, r, f, writeErr)
-}
-
-// serveFault carries out f for a request. It reports whether the answer has
-// been given; if not, the endpoint answers through the returned writer.
-// writeErr answers a protocol error the way the endpoint does.
-func serveFault(w http.ResponseWriter, r *http.Request, f Fault, writeErr func(http.ResponseWriter, *Error)) (http.ResponseWriter, bool) {
-	if f.delay > 0 && !wait(r.Context(), f.delay) {
-		return w, true // the client is gone
+	if f.delay > 0 && !wait(x.r.Context(), f.delay) {
+		return true // the client is gone
 	}
 	switch f.kind {
 	case faultDrop:
 		panic(http.ErrAbortHandler) // net/http closes the connection without answering
 	case faultError:
-		writeErr(w, f.err)
+		answer(f.err)
 	case faultStatus:
+		w := x.w
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.WriteHeader(f.status)
 		fmt.Fprintf(w, "<html><head><title>%d %s</title></head><body><h1>%[1]d %[2]s</h1><p>oauthtest: staged fault</p></body></html>\n", f.status, http.StatusText(f.status))
 	case faultMalformedJSON:
-		w.Header().Set("Content-Type", "application/json;charset=UTF-8")
-		w.WriteHeader(http.StatusOK)
-		fmt.Fprint(w, `{"access_token":"eyJhbGciOiJSUzI1NiJ9.`)
+		x.w = &truncatingWriter{ResponseWriter: x.w}
+		return false
 	case faultContentType:
-		return &contentTypeWriter{ResponseWriter: w, contentType: f.contentType}, false
+		x.w = &contentTypeWriter{ResponseWriter: x.w, contentType: f.contentType}
+		return false
 	default: // faultLatency
-		return w, false
+		return false
 	}
-	return w, true
+	return true
 }
 
 // wait waits for d unless ctx ends first, and reports whether it waited.
@@ -222,6 +222,31 @@ func wait(ctx context.Context, d time.Duration) bool {
 	case <-ctx.Done():
 		return false
 	}
+}
+
+// truncatingWriter holds an answer back and sends the first half of its
+// body on flush.
+type truncatingWriter struct {
+	http.ResponseWriter
+	status int
+	body   []byte
+}
+
+func (w *truncatingWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+}
+
+func (w *truncatingWriter) Write(b []byte) (int, error) {
+	w.WriteHeader(http.StatusOK)
+	w.body = append(w.body, b...)
+	return len(b), nil
+}
+
+func (w *truncatingWriter) flush() {
+	w.ResponseWriter.WriteHeader(cmp.Or(w.status, http.StatusOK))
+	_, _ = w.ResponseWriter.Write(w.body[:len(w.body)/2])
 }
 
 // contentTypeWriter replaces the Content-Type of an answer.

@@ -44,8 +44,10 @@ func parseForm(w http.ResponseWriter, r *http.Request) *Error {
 }
 
 // readPostForm reads the form of a POST-only endpoint (token and the like):
-// the body's parameters only, each at most once.
-func readPostForm(w http.ResponseWriter, r *http.Request) (url.Values, *Error) {
+// the body's parameters only, each at most once. They are the request's
+// parameters in its record.
+func readPostForm(x *exchange) (url.Values, *Error) {
+	w, r := x.w, x.r
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		return nil, ErrInvalidRequest.WithDescription("this endpoint accepts POST, not %s", r.Method).withStatus(http.StatusMethodNotAllowed)
@@ -56,6 +58,7 @@ func readPostForm(w http.ResponseWriter, r *http.Request) (url.Values, *Error) {
 	if err := parseForm(w, r); err != nil {
 		return nil, err
 	}
+	x.rec.Params = r.Form
 	if err := checkDuplicates(r.PostForm); err != nil {
 		return nil, err
 	}

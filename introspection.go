@@ -23,20 +23,23 @@ type introspection struct {
 	Jti       string `json:"jti,omitempty"`
 }
 
-// handleIntrospect serves token introspection (RFC 7662) to any
-// authenticated client: whether a token is active, by the provider's clock
-// and its revocations, and what it grants.
-func (p *Provider) handleIntrospect(w http.ResponseWriter, r *http.Request) {
-	w, form, _, ok := p.clientRequest(w, r, EndpointIntrospection) // any client may ask, as a resource server does
-	if !ok {
+// handleIntrospect serves token introspection (RFC 7662) to confidential
+// clients, as resource servers are: whether a token is active, by the
+// provider's clock and its revocations, and what it grants. Public clients
+// are refused, so that no one without a secret can scan tokens (§2.1).
+func (p *Provider) handleIntrospect(x *exchange) {
+	form, c, err := p.readClientRequest(x, "RFC 7662 §2.1")
+	if err == nil && c.Public {
+		err = ErrInvalidClient.WithDescription("client %q is public: introspection needs the credentials of a confidential client, such as a resource server's (RFC 7662 §2.1)", c.ID)
+	}
+	if err != nil {
+		x.jsonError(err)
 		return
 	}
-	tok := form.Get("token")
-	if tok == "" {
-		writeJSONError(w, ErrInvalidRequest.WithDescription("token is missing (RFC 7662 §2.1)"))
+	if p.fault(x, x.jsonError) {
 		return
 	}
-	writeJSON(w, http.StatusOK, p.introspect(tok))
+	writeJSON(x.w, http.StatusOK, p.introspect(form.Get("token")))
 }
 
 // introspect describes tok: a refresh token of the store, or an access token.
@@ -63,40 +66,42 @@ func (p *Provider) activeToken(g grant, scopes []string, typ string, iat, exp ti
 // handleRevoke serves token revocation (RFC 7009): a client revokes its
 // own access token, or its refresh token and with it the whole grant.
 // Unknown tokens are answered 200 too (§2.2).
-func (p *Provider) handleRevoke(w http.ResponseWriter, r *http.Request) {
-	w, form, client, ok := p.clientRequest(w, r, EndpointRevocation)
-	if !ok {
-		return
-	}
+func (p *Provider) handleRevoke(x *exchange) {
+	form, c, err := p.readClientRequest(x, "RFC 7009 §2.1")
 	tok := form.Get("token")
-	if tok == "" {
-		writeJSONError(w, ErrInvalidRequest.WithDescription("token is missing (RFC 7009 §2.1)"))
+	if err == nil {
+		if owner, known := p.tokens.owner(tok); known && owner != c.ID {
+			err = ErrUnauthorizedClient.WithDescription("the token was issued to client %q, not %q (RFC 7009 §2.1)", owner, c.ID)
+		}
+	}
+	if err != nil {
+		x.jsonError(err)
 		return
 	}
-	if owner, known := p.tokens.owner(tok); known && owner != client.ID {
-		writeJSONError(w, ErrUnauthorizedClient.WithDescription("the token was issued to client %q, not %q (RFC 7009 §2.1)", owner, client.ID))
+	if p.fault(x, x.jsonError) {
 		return
 	}
 	if !p.tokens.revokeRefreshFamily(tok) {
 		p.RevokeToken(tok)
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusOK)
+	x.w.Header().Set("Cache-Control", "no-store")
+	x.w.WriteHeader(http.StatusOK)
 }
 
-// clientRequest reads the form of a POST endpoint that needs client
-// authentication, applies the fault staged for it, and answers errors. ok
-// is false when the answer has been given; otherwise answer through the
-// returned writer.
-func (p *Provider) clientRequest(w http.ResponseWriter, r *http.Request, ep Endpoint) (_ http.ResponseWriter, form url.Values, c Client, ok bool) {
-	form, err := readPostForm(w, r)
-	if err == nil {
-		c, err = p.authenticateClient(r, form)
-	}
+// readClientRequest reads the form of a POST endpoint that takes a token
+// and the client's credentials, and authenticates the client. spec names
+// the section that requires the token parameter.
+func (p *Provider) readClientRequest(x *exchange, spec string) (url.Values, Client, *Error) {
+	form, err := readPostForm(x)
 	if err != nil {
-		writeJSONError(w, err)
-		return w, nil, Client{}, false
+		return nil, Client{}, err
 	}
-	w, done := p.fault(w, r, ep, c.ID, writeJSONError)
-	return w, form, c, !done
+	c, err := p.authenticateClient(x, form)
+	if err != nil {
+		return form, Client{}, err
+	}
+	if form.Get("token") == "" {
+		return form, c, ErrInvalidRequest.WithDescription("token is missing (%s)", spec)
+	}
+	return form, c, nil
 }

@@ -120,3 +120,22 @@ func TestRevocation(t *testing.T) {
 		t.Errorf("observed revocations %+v", reqs)
 	}
 }
+
+// TestIntrospectionRefusesPublicClients: a client without a secret cannot
+// scan tokens, another client's or its own (RFC 7662 §2.1); a confidential
+// client, such as a resource server, may introspect any client's token.
+func TestIntrospectionRefusesPublicClients(t *testing.T) {
+	t.Parallel()
+	p := oauthtest.NewTestProvider(t, oauthtest.WithClient(oauthtest.Client{ID: "pub", Public: true}),
+		oauthtest.WithClient(oauthtest.Client{ID: "api", Secret: "api-secret"}))
+	acme := issuedTokens(t, p).AccessToken
+	resp, body := postForm(t, p, p.IntrospectionURL(), url.Values{"client_id": {"pub"}, "token": {acme}}, "", "")
+	wantJSONError(t, resp, body, "invalid_client", 401)
+	if body["active"] != nil || body["sub"] != nil {
+		t.Errorf("a public client learned about a token: %v", body)
+	}
+	resp, body = postForm(t, p, p.IntrospectionURL(), url.Values{"token": {acme}}, "api", "api-secret")
+	if resp.StatusCode != 200 || body["active"] != true {
+		t.Errorf("a resource server's introspection: HTTP %d %v", resp.StatusCode, body)
+	}
+}

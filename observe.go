@@ -1,13 +1,8 @@
 package oauthtest
 
 import (
-	"cmp"
-	"encoding/json"
 	"fmt"
-	"html"
-	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -96,109 +91,17 @@ func cloneValues(v url.Values) url.Values {
 	return c
 }
 
-// observe records the request after it has been served, even if serving
-// it ended in a dropped connection.
-func (p *Provider) observe(w http.ResponseWriter, r *http.Request, ep Endpoint, serve func(http.ResponseWriter)) {
-	rec := &recorder{ResponseWriter: w}
-	defer func() {
-		req := describe(r, ep, rec, p.Now())
-		p.requests.add(req) // keeps an encoded copy of the parameters
-		if p.cfg.observer != nil {
-			req.Params = cloneValues(req.Params)
-			p.cfg.observer(req)
-		}
-	}()
-	serve(rec)
+// record logs the exchange once it has been served, even if serving it
+// ended in a dropped connection, and shows it to the observer.
+func (p *Provider) record(x *exchange) {
+	req := x.record(p.Now())
+	p.requests.add(req) // keeps an encoded copy of the parameters
+	if p.cfg.observer != nil {
+		req.Params = cloneValues(req.Params)
+		req.Scopes = splitScope(req.Params.Get("scope"))
+		p.cfg.observer(req)
+	}
 }
-
-// describe reads what the request said; it runs after the handler parsed
-// it. Params are the request's own: copy them before handing them out.
-func describe(r *http.Request, ep Endpoint, rec *recorder, now time.Time) Request {
-	params := r.Form
-	if params == nil {
-		params = r.URL.Query()
-	}
-	req := Request{
-		Endpoint: ep, Time: now, Method: r.Method, Params: params,
-		Status: rec.status,
-		Scopes: splitScope(params.Get("scope")), ClientID: params.Get("client_id"),
-	}
-	req.Error, req.ErrorDescription = rec.oauthError()
-	switch ep {
-	case EndpointAuthorize:
-		req.ResponseType = params.Get("response_type")
-		if req.PKCEMethod = params.Get("code_challenge_method"); req.PKCEMethod == "" && params.Has("code_challenge") {
-			req.PKCEMethod = PKCEPlain
-		}
-	case EndpointIntrospection, EndpointRevocation:
-		if id, _, method, err := clientCredentials(r, params); err == nil {
-			req.ClientID, req.AuthMethod = id, method
-		}
-	case EndpointToken:
-		if params.Get("grant_type") == GrantRefreshToken {
-			req.Endpoint = EndpointRefresh
-		}
-		id, _, method, err := clientCredentials(r, params)
-		if err == nil {
-			req.ClientID, req.AuthMethod = id, method
-		}
-		req.GrantType, req.PKCEVerifier = params.Get("grant_type"), params.Has("code_verifier")
-	case EndpointUserinfo:
-		req.ClientID = bearerClient(r)
-	}
-	return req
-}
-
-// recorder notes the status and, for errors, the start of the body.
-type recorder struct {
-	http.ResponseWriter
-	status int
-	body   []byte // up to 1 KiB of an error answer
-}
-
-func (w *recorder) WriteHeader(status int) {
-	if w.status == 0 {
-		w.status = status
-	}
-	w.ResponseWriter.WriteHeader(status)
-}
-
-func (w *recorder) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	if w.status >= 400 && len(w.body) < 1024 {
-		w.body = append(w.body, b[:min(len(b), 1024-len(w.body))]...)
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// oauthError is the error code and description of the answer: from a
-// redirect's parameters, a JSON body, or the error page.
-func (w *recorder) oauthError() (code, description string) {
-	if loc := w.Header().Get("Location"); w.status == http.StatusFound && loc != "" {
-		u, err := url.Parse(loc)
-		if err != nil {
-			return "", ""
-		}
-		q, frag := u.Query(), url.Values{}
-		if !q.Has("error") {
-			frag, _ = url.ParseQuery(u.EscapedFragment())
-		}
-		return cmp.Or(q.Get("error"), frag.Get("error")), cmp.Or(q.Get("error_description"), frag.Get("error_description"))
-	}
-	var body errorBody
-	if w.status >= 400 && json.Unmarshal(w.body, &body) == nil {
-		return body.Error, body.ErrorDescription
-	}
-	if m := pageDescription.FindSubmatch(w.body); w.status == http.StatusBadRequest && m != nil {
-		return ErrInvalidRequest.ErrorCode, html.UnescapeString(string(m[1])) // the error page
-	}
-	return "", ""
-}
-
-// pageDescription finds the description on the error page.
-var pageDescription = regexp.MustCompile(`<p id="error_description">([^<]*)</p>`)
 
 // Reporter is the part of testing.TB the Check helpers use.
 type Reporter interface {

@@ -144,53 +144,39 @@ func (p *Provider) routes() http.Handler {
 	prefix := u.Path
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		path, ok := strings.CutPrefix(r.URL.Path, prefix)
-		ep, known := endpoints[path]
+		rt, known := routeTable[path]
 		if !ok || !known {
 			http.NotFound(w, r)
 			return
 		}
-		p.observe(w, r, ep, func(w http.ResponseWriter) {
-			if p.faults.isDown() {
-				panic(http.ErrAbortHandler) // net/http closes the connection without answering
-			}
-			p.serve(w, r, ep)
-		})
+		x := newExchange(w, r, rt.endpoint)
+		defer p.record(x) // also when the connection is dropped
+		if p.faults.isDown() {
+			panic(http.ErrAbortHandler) // net/http closes the connection without answering
+		}
+		rt.serve(p, x)
+		x.flush()
 	})
 }
 
-// endpoints maps each path below the issuer to its endpoint.
-var endpoints = map[string]Endpoint{
-	AuthorizePath: EndpointAuthorize, TokenPath: EndpointToken, UserinfoPath: EndpointUserinfo,
-	JWKSPath: EndpointJWKS, DiscoveryPath: EndpointDiscovery, OAuthMetadataPath: EndpointDiscovery,
-	IntrospectionPath: EndpointIntrospection, RevocationPath: EndpointRevocation,
+// route is an endpoint and its handler.
+type route struct {
+	endpoint Endpoint
+	serve    func(*Provider, *exchange)
 }
 
-// serve dispatches a request to its endpoint's handler.
-func (p *Provider) serve(w http.ResponseWriter, r *http.Request, ep Endpoint) {
-	switch ep {
-	case EndpointAuthorize:
-		p.handleAuthorize(w, r) // takes its faults once the redirect URI is trusted
-	case EndpointToken:
-		p.handleToken(w, r) // takes its faults once the form is read
-	case EndpointUserinfo:
-		p.withFaults(w, r, EndpointUserinfo, bearerClient(r), writeResourceError, p.handleUserinfo)
-	case EndpointIntrospection:
-		p.handleIntrospect(w, r) // takes its faults once the client is known
-	case EndpointRevocation:
-		p.handleRevoke(w, r)
-	case EndpointJWKS:
-		p.withFaults(w, r, EndpointJWKS, "", writeJSONError, p.handleJWKS)
-	default:
-		p.withFaults(w, r, EndpointDiscovery, "", writeJSONError, p.handleDiscovery)
-	}
-}
-
-// withFaults serves a request with the fault staged for it, if any.
-func (p *Provider) withFaults(w http.ResponseWriter, r *http.Request, ep Endpoint, clientID string,
-	writeErr func(http.ResponseWriter, *Error), next http.HandlerFunc) {
-	if w, done := p.fault(w, r, ep, clientID, writeErr); !done {
-		next(w, r)
-	}
+// routeTable maps each path below the issuer to its endpoint. Each handler
+// validates the request, then lets a fault staged for it answer (fault), then
+// does its work.
+var routeTable = map[string]route{
+	AuthorizePath:     {EndpointAuthorize, (*Provider).handleAuthorize},
+	TokenPath:         {EndpointToken, (*Provider).handleToken},
+	UserinfoPath:      {EndpointUserinfo, (*Provider).handleUserinfo},
+	IntrospectionPath: {EndpointIntrospection, (*Provider).handleIntrospect},
+	RevocationPath:    {EndpointRevocation, (*Provider).handleRevoke},
+	JWKSPath:          {EndpointJWKS, (*Provider).handleJWKS},
+	DiscoveryPath:     {EndpointDiscovery, (*Provider).handleDiscovery},
+	OAuthMetadataPath: {EndpointDiscovery, (*Provider).handleDiscovery},
 }
 
 // Close shuts the server down, waiting for requests in flight. It is safe

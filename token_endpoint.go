@@ -13,51 +13,96 @@ const (
 	GrantRefreshToken      = "refresh_token"
 )
 
-// handleToken serves the token endpoint (RFC 6749 §3.2): the authorization
-// code grant (§4.1.3) and refresh (§6). Errors are JSON (§5.2).
-func (p *Provider) handleToken(w http.ResponseWriter, r *http.Request) {
-	form, err := readPostForm(w, r)
-	if err != nil {
-		writeJSONError(w, err)
-		return
-	}
-	ep, clientID := tokenRequestTarget(r, form)
-	w, done := p.fault(w, r, ep, clientID, writeJSONError)
-	if done {
-		return
-	}
-	resp, err := p.token(r, form)
-	if err != nil {
-		writeJSONError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, resp)
+// grantType is a grant the token endpoint serves: the parameters it
+// requires, checked before any fault is served, and how it issues tokens.
+type grantType struct {
+	name     string
+	endpoint Endpoint // what faults and the request log call its requests
+	params   []string // required, besides grant_type
+	issue    func(p *Provider, c Client, form url.Values) (*tokenResponse, *Error)
 }
 
-func (p *Provider) token(r *http.Request, form url.Values) (*tokenResponse, *Error) {
-	client, err := p.authenticateClient(r, form)
+// grantTypes are the grants of the token endpoint, in the order discovery
+// lists them.
+var grantTypes = []grantType{
+	{GrantAuthorizationCode, EndpointToken, []string{"code"}, (*Provider).exchangeCode},
+	{GrantRefreshToken, EndpointRefresh, []string{"refresh_token"}, (*Provider).refresh},
+}
+
+// grantNames lists the names of the grants, for discovery and error messages.
+func grantNames() []string {
+	names := make([]string, len(grantTypes))
+	for i, g := range grantTypes {
+		names[i] = g.name
+	}
+	return names
+}
+
+// handleToken serves the token endpoint (RFC 6749 §3.2): the authorization
+// code grant (§4.1.3) and refresh (§6). Errors are JSON (§5.2). A fault hits
+// only a request that passed every check short of redeeming what it sent.
+func (p *Provider) handleToken(x *exchange) {
+	c, form, g, err := p.readTokenRequest(x)
 	if err != nil {
-		return nil, err
+		x.jsonError(err)
+		return
 	}
-	switch gt := form.Get("grant_type"); gt {
-	case GrantAuthorizationCode:
-		return p.exchangeCode(client, form)
-	case GrantRefreshToken:
-		return p.refresh(client, form)
-	case "":
-		return nil, ErrInvalidRequest.WithDescription("grant_type is missing; supported: authorization_code, refresh_token")
-	default:
-		return nil, ErrUnsupportedGrantType.WithDescription("grant_type %q is not supported; supported: authorization_code, refresh_token", gt)
+	if p.fault(x, x.jsonError) {
+		return
 	}
+	resp, err := g.issue(p, c, form)
+	if err != nil {
+		x.jsonError(err)
+		return
+	}
+	writeJSON(x.w, http.StatusOK, resp)
+}
+
+// readTokenRequest reads and checks a token request: its form, its client's
+// authentication, its grant type and the parameters the grant requires.
+func (p *Provider) readTokenRequest(x *exchange) (Client, url.Values, *grantType, *Error) {
+	form, err := readPostForm(x)
+	if err != nil {
+		return Client{}, nil, nil, err
+	}
+	x.rec.GrantType, x.rec.PKCEVerifier = form.Get("grant_type"), form.Has("code_verifier")
+	g := findGrant(x.rec.GrantType)
+	if g != nil {
+		x.rec.Endpoint = g.endpoint
+	}
+	c, err := p.authenticateClient(x, form)
+	if err != nil {
+		return Client{}, nil, nil, err
+	}
+	supported := strings.Join(grantNames(), ", ")
+	switch {
+	case x.rec.GrantType == "":
+		return Client{}, nil, nil, ErrInvalidRequest.WithDescription("grant_type is missing; supported: %s", supported)
+	case g == nil:
+		return Client{}, nil, nil, ErrUnsupportedGrantType.WithDescription("grant_type %q is not supported; supported: %s", x.rec.GrantType, supported)
+	}
+	for _, name := range g.params {
+		if form.Get(name) == "" {
+			return Client{}, nil, nil, ErrInvalidRequest.WithDescription("%s is missing (grant_type %s)", name, g.name)
+		}
+	}
+	return c, form, g, nil
+}
+
+// findGrant returns the grant type called name, or nil.
+func findGrant(name string) *grantType {
+	for i := range grantTypes {
+		if grantTypes[i].name == name {
+			return &grantTypes[i]
+		}
+	}
+	return nil
 }
 
 // exchangeCode redeems an authorization code (RFC 6749 §4.1.3). A code
 // redeemed twice fails, and the tokens of its first redemption are revoked.
 func (p *Provider) exchangeCode(c Client, form url.Values) (*tokenResponse, *Error) {
 	code := form.Get("code")
-	if code == "" {
-		return nil, ErrInvalidRequest.WithDescription("code is missing")
-	}
 	now := p.Now()
 	ac, replay, err := p.codes.redeem(code, p.ids.uuid(), now, func(ac *authCode) *Error {
 		return checkCodeBinding(ac, c, form)
@@ -91,9 +136,6 @@ func checkCodeBinding(ac *authCode, c Client, form url.Values) *Error {
 // refresh token each time, the old one dead, the scope narrowed on request.
 func (p *Provider) refresh(c Client, form url.Values) (*tokenResponse, *Error) {
 	tok := form.Get("refresh_token")
-	if tok == "" {
-		return nil, ErrInvalidRequest.WithDescription("refresh_token is missing")
-	}
 	requested := splitScope(form.Get("scope"))
 	var scopes []string
 	g, err := p.tokens.rotate(tok, p.Now(), func(g grant) *Error {
@@ -132,14 +174,4 @@ func (p *Provider) issue(g grant, scopes []string, nonce, grantType string) (*to
 		return nil, ErrServerError.WithDescription("signing tokens failed: %v", err)
 	}
 	return resp, nil
-}
-
-// tokenRequestTarget tells which endpoint and client a token request is
-// for, to find the faults staged for it. Nothing is checked here.
-func tokenRequestTarget(r *http.Request, form url.Values) (Endpoint, string) {
-	id, _, _, _ := clientCredentials(r, form)
-	if form.Get("grant_type") == GrantRefreshToken {
-		return EndpointRefresh, id
-	}
-	return EndpointToken, id
 }

@@ -11,47 +11,53 @@ import (
 
 // handleUserinfo serves the userinfo endpoint (OIDC Core §5.3): the
 // subject and the claims the access token's scopes allow. Token errors are
-// answered as RFC 6750 §3 says.
-func (p *Provider) handleUserinfo(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodPost {
-		w.Header().Set("Allow", "GET, POST")
-		writeJSONError(w, ErrInvalidRequest.WithDescription("the userinfo endpoint accepts GET and POST, not %s", r.Method).withStatus(http.StatusMethodNotAllowed))
+// answered as RFC 6750 §3 says, before any fault.
+func (p *Provider) handleUserinfo(x *exchange) {
+	if x.r.Method != http.MethodGet && x.r.Method != http.MethodPost {
+		x.w.Header().Set("Allow", "GET, POST")
+		x.jsonError(ErrInvalidRequest.WithDescription("the userinfo endpoint accepts GET and POST, not %s", x.r.Method).withStatus(http.StatusMethodNotAllowed))
 		return
 	}
-	raw, err := bearerToken(w, r)
+	raw, err := bearerToken(x)
 	switch {
 	case err != nil:
-		writeBearerError(w, err, "")
+		x.bearerError(err, "")
 		return
 	case raw == "":
-		w.Header().Set("WWW-Authenticate", `Bearer realm="oauthtest"`) // no error code: RFC 6750 §3.1
-		w.WriteHeader(http.StatusUnauthorized)
+		x.w.Header().Set("WWW-Authenticate", `Bearer realm="oauthtest"`) // no error code: RFC 6750 §3.1
+		x.w.WriteHeader(http.StatusUnauthorized)
 		return
 	}
-	_, g, scopes, err := p.verifyAccessToken(raw)
-	if err != nil {
-		writeBearerError(w, err, "")
+	claims, g, scopes, err := p.verifyAccessToken(raw)
+	x.rec.ClientID = claims.ClientID // as the token says, whether or not it is valid
+	switch {
+	case err != nil:
+		x.bearerError(err, "")
+		return
+	case !slices.Contains(scopes, "openid"):
+		x.bearerError(ErrInsufficientScope.WithDescription("userinfo needs an access token with the openid scope; this one has %q", strings.Join(scopes, " ")), `, scope="openid"`)
 		return
 	}
-	if !slices.Contains(scopes, "openid") {
-		writeBearerError(w, ErrInsufficientScope.WithDescription("userinfo needs an access token with the openid scope; this one has %q", strings.Join(scopes, " ")), `, scope="openid"`)
+	if p.fault(x, x.resourceError) {
 		return
 	}
-	claims := map[string]any{}
-	g.user.claimsFor(scopes, claims)
-	claims["sub"] = g.user.Subject
-	writeJSON(w, http.StatusOK, claims)
+	info := map[string]any{}
+	g.user.claimsFor(scopes, info)
+	info["sub"] = g.user.Subject
+	writeJSON(x.w, http.StatusOK, info)
 }
 
 // bearerToken reads the access token from the Authorization header or a
 // form body (RFC 6750 §2.1, §2.2); "" when there is none. Sending it both
 // ways is an invalid_request.
-func bearerToken(w http.ResponseWriter, r *http.Request) (string, *Error) {
+func bearerToken(x *exchange) (string, *Error) {
+	r := x.r
 	var body string
 	if r.Method == http.MethodPost && isForm(r) {
-		if err := parseForm(w, r); err != nil {
+		if err := parseForm(x.w, r); err != nil {
 			return "", err
 		}
+		x.rec.Params = r.Form
 		body = r.PostForm.Get("access_token")
 	}
 	auth := r.Header.Get("Authorization")
@@ -76,7 +82,8 @@ type accessClaims struct {
 
 // verifyAccessToken checks that raw is an access token this provider issued
 // and has neither revoked nor seen expire, and returns its claims, grant and
-// scopes.
+// scopes. The claims are never nil: on an error they hold what could be
+// read of the token, unverified.
 func (p *Provider) verifyAccessToken(raw string) (*accessClaims, grant, []string, *Error) {
 	claims := &accessClaims{}
 	tok, err := jwt.ParseWithClaims(raw, claims, p.verificationKey,
@@ -85,10 +92,10 @@ func (p *Provider) verifyAccessToken(raw string) (*accessClaims, grant, []string
 		jwt.WithExpirationRequired(),
 		jwt.WithTimeFunc(p.Now))
 	if err != nil {
-		return nil, grant{}, nil, ErrInvalidToken.WithDescription("the access token is not valid: %v", err)
+		return claims, grant{}, nil, ErrInvalidToken.WithDescription("the access token is not valid: %v", err)
 	}
 	if typ := tok.Header["typ"]; typ != typAccessToken {
-		return nil, grant{}, nil, ErrInvalidToken.WithDescription("the token's typ is %v, not %q: an ID token is not an access token (RFC 9068 §2.1)", typ, typAccessToken)
+		return claims, grant{}, nil, ErrInvalidToken.WithDescription("the token's typ is %v, not %q: an ID token is not an access token (RFC 9068 §2.1)", typ, typAccessToken)
 	}
 	g, scopes, gerr := p.tokens.accessGrant(claims.ID, p.Now())
 	return claims, g, scopes, gerr
@@ -116,30 +123,13 @@ func (p *Provider) verificationKey(t *jwt.Token) (any, error) {
 	return key.public(), nil
 }
 
-// bearerClient is the client_id of the request's bearer token, unverified,
-// to find the faults staged for it.
-func bearerClient(r *http.Request) string {
-	scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !strings.EqualFold(scheme, "Bearer") {
-		return ""
-	}
-	var claims struct {
-		jwt.RegisteredClaims
-		ClientID string `json:"client_id"`
-	}
-	if _, _, err := jwt.NewParser().ParseUnverified(strings.TrimSpace(tok), &claims); err != nil {
-		return ""
-	}
-	return claims.ClientID
-}
-
-// writeResourceError answers an error as a protected resource does: token
+// resourceError answers an error as a protected resource does: token
 // errors with a Bearer challenge (RFC 6750 §3), others as plain JSON.
-func writeResourceError(w http.ResponseWriter, e *Error) {
+func (x *exchange) resourceError(e *Error) {
 	switch e.ErrorCode {
 	case ErrInvalidToken.ErrorCode, ErrInsufficientScope.ErrorCode, ErrInvalidRequest.ErrorCode:
-		writeBearerError(w, e, "")
+		x.bearerError(e, "")
 	default:
-		writeJSONError(w, e)
+		x.jsonError(e)
 	}
 }

@@ -1,0 +1,84 @@
+package oauthtest
+
+import (
+	"net/http"
+	"time"
+)
+
+// exchange is one request being served. Its handler fills rec as it learns
+// each fact (client, auth method, grant, error...), once; the request log,
+// the observer and the faults read rec and never re-parse the request or
+// the answer.
+type exchange struct {
+	w    http.ResponseWriter // answers; a fault may wrap it
+	sent *statusWriter       // what reached the connection
+	r    *http.Request
+	rec  Request
+}
+
+// newExchange starts the record of a request to ep.
+func newExchange(w http.ResponseWriter, r *http.Request, ep Endpoint) *exchange {
+	sent := &statusWriter{ResponseWriter: w}
+	return &exchange{w: sent, sent: sent, r: r, rec: Request{Endpoint: ep, Method: r.Method}}
+}
+
+// noteError records the OAuth error the request is answered with.
+func (x *exchange) noteError(e *Error) {
+	x.rec.Error, x.rec.ErrorDescription = e.ErrorCode, e.ErrorDescription
+}
+
+// jsonError answers e as the token endpoint does (RFC 6749 §5.2).
+func (x *exchange) jsonError(e *Error) {
+	x.noteError(e)
+	writeJSONError(x.w, e)
+}
+
+// bearerError answers e as a protected resource does (RFC 6750 §3).
+func (x *exchange) bearerError(e *Error, extra string) {
+	x.noteError(e)
+	writeBearerError(x.w, e, extra)
+}
+
+// errorPage answers an authorization request that cannot be redirected.
+func (x *exchange) errorPage(status int, msg string) {
+	x.noteError(ErrInvalidRequest.WithDescription("%s", msg))
+	writeErrorPage(x.w, status, msg)
+}
+
+// flush sends what a fault held back (FaultMalformedJSON).
+func (x *exchange) flush() {
+	if f, ok := x.w.(interface{ flush() }); ok {
+		f.flush()
+	}
+}
+
+// record is what the request log keeps of the exchange: its status is the
+// one sent, 0 for a dropped connection.
+func (x *exchange) record(now time.Time) Request {
+	rec := x.rec
+	rec.Time, rec.Status = now, x.sent.status
+	if rec.Params == nil {
+		rec.Params = x.r.URL.Query() // the handler read no form
+	}
+	return rec
+}
+
+// statusWriter notes the status answered.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
