@@ -17,6 +17,9 @@ import (
 // exactClient registers its redirect URIs, so they are matched exactly.
 var exactClient = oauthtest.Client{ID: "web", Secret: "web-secret", RedirectURIs: []string{"https://app.example/cb", "http://127.0.0.1:8080/cb?tenant=1"}}
 
+// nativeClient is a native app with a private-use URI scheme (RFC 8252 §7.1).
+var nativeClient = oauthtest.Client{ID: "native", Public: true, RedirectURIs: []string{"com.example.app:/oauth2redirect"}}
+
 // authorizeParams are valid parameters for exactClient; each case changes some.
 func authorizeParams(change func(url.Values)) url.Values {
 	v := url.Values{
@@ -227,5 +230,58 @@ func TestHybridFlow(t *testing.T) {
 	}
 	if tok.Extra("id_token") == nil {
 		t.Error("no ID token from the token endpoint")
+	}
+}
+
+// TestRedirectURIRegistration: each refused URI says which rule it broke;
+// https, loopback and private-use URIs of native apps are accepted.
+func TestRedirectURIRegistration(t *testing.T) {
+	t.Parallel()
+	for uri, want := range map[string]string{
+		"javascript:alert(document.cookie)//": "uses the javascript: scheme, which runs code",
+		"JavaScript:alert(1)":                 "uses the javascript: scheme",
+		"data:text/html,<script>":             "holds characters a URI cannot",
+		"data:text/html;base64,PHNjcmlwdD4=":  "uses the data: scheme",
+		"vbscript:msgbox(1)":                  "uses the vbscript: scheme",
+		"file:///etc/passwd":                  "uses the file: scheme",
+		"https:/no-host":                      "has no host",
+		"http://":                             "has no host",
+		"com.example.app:":                    "has nothing after its scheme",
+		"/callback":                           "is not absolute",
+		"https://app.example/cb#frag":         "has a fragment",
+		"https://app.example/a b":             "holds characters a URI cannot",
+	} {
+		_, err := oauthtest.NewProvider(oauthtest.WithoutServer(), oauthtest.WithIssuer("https://op.example"),
+			oauthtest.WithClient(oauthtest.Client{ID: "c", Public: true, RedirectURIs: []string{uri}}))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: error %v, want %q", uri, err, want)
+		}
+	}
+	for _, uri := range []string{"https://app.example/cb", "http://127.0.0.1:8080/cb", "com.example.app:/oauth2redirect", "com.googleusercontent.apps.123:/cb"} {
+		if _, err := oauthtest.NewProvider(oauthtest.WithoutServer(), oauthtest.WithIssuer("https://op.example"),
+			oauthtest.WithClient(oauthtest.Client{ID: "c", Public: true, RedirectURIs: []string{uri}})); err != nil {
+			t.Errorf("%s: %v", uri, err)
+		}
+	}
+}
+
+// TestPrivateUseSchemeRedirect: a native app's private-use URI is matched
+// exactly and receives the code, which its PKCE verifier redeems.
+func TestPrivateUseSchemeRedirect(t *testing.T) {
+	t.Parallel()
+	p := oauthtest.NewTestProvider(t, oauthtest.WithClient(nativeClient))
+	cfg := &oauth2.Config{ClientID: nativeClient.ID, Endpoint: oauth2.Endpoint{AuthURL: p.AuthURL(), TokenURL: p.TokenURL(), AuthStyle: oauth2.AuthStyleInParams},
+		RedirectURL: nativeClient.RedirectURIs[0], Scopes: []string{"openid"}}
+	verifier := oauth2.GenerateVerifier()
+	code := authorizeCode(t, p, cfg, oauth2.S256ChallengeOption(verifier))
+	if _, err := cfg.Exchange(clientContext(p), code, oauth2.VerifierOption(verifier)); err != nil {
+		t.Fatal(err)
+	}
+	for _, near := range []string{"com.example.app:/oauth2redirect/", "com.example.app://oauth2redirect", "COM.EXAMPLE.APP:/oauth2redirect", "com.example.app:/oauth2redirect?x=1"} {
+		cfg.RedirectURL = near
+		resp := visit(t, p, http.MethodGet, cfg.AuthCodeURL("st", oauth2.S256ChallengeOption(verifier)), nil)
+		if resp.StatusCode != http.StatusBadRequest || resp.Header.Get("Location") != "" {
+			t.Errorf("%s: HTTP %d to %q, want the error page", near, resp.StatusCode, resp.Header.Get("Location"))
+		}
 	}
 }

@@ -41,9 +41,12 @@ type Client struct {
 	// Public marks a client that cannot keep a secret (RFC 6749 §2.1): it
 	// authenticates with client_id only and must use PKCE.
 	Public bool
-	// RedirectURIs are matched exactly, as strings (RFC 9700 §4.1.3). When
-	// empty, any loopback URI is accepted: http or https on 127.0.0.1, [::1]
-	// or localhost, any port and path (RFC 8252 §7.3).
+	// RedirectURIs are matched exactly, as strings (RFC 9700 §4.1.3): https
+	// or http URIs, or a native app's private-use URI scheme such as
+	// com.example.app:/oauth2redirect (RFC 8252 §7.1). javascript:, data:,
+	// vbscript: and file: URIs are refused. When empty, any loopback URI is
+	// accepted: http or https on 127.0.0.1, [::1] or localhost, any port and
+	// path (RFC 8252 §7.3).
 	RedirectURIs []string
 	// Scopes the client may request; DefaultScopes() when empty.
 	Scopes []string
@@ -113,14 +116,32 @@ func (c *Client) kind() string {
 	return "confidential"
 }
 
-// checkRedirectURI applies RFC 6749 §3.1.2: absolute, without a fragment.
+// refusedSchemes run code or read local files where a browser is sent:
+// never a redirect URI (RFC 9700 §4.1).
+var refusedSchemes = []string{"javascript", "data", "vbscript", "file"}
+
+// checkRedirectURI checks a redirect URI at registration: absolute, without
+// a fragment (RFC 6749 §3.1.2), of URI characters only, http(s) with a
+// host, or a private-use scheme of a native app (RFC 8252 §7.1), but never a
+// scheme that runs code or reads files. Each error names the rule broken.
 func checkRedirectURI(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil || !u.IsAbs() || u.Host == "" && u.Opaque == "" || !isURIText(raw) {
-		return fmt.Errorf("redirect URI %q is not an absolute URI", raw)
+	if !isURIText(raw) {
+		return fmt.Errorf("redirect URI %q holds characters a URI cannot (spaces, quotes, non-ASCII...): percent-encode them (RFC 3986 §2)", raw)
 	}
-	if strings.Contains(raw, "#") {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return fmt.Errorf("redirect URI %q does not parse: %v", raw, err)
+	case !u.IsAbs():
+		return fmt.Errorf("redirect URI %q is not absolute: it needs a scheme such as https: (RFC 6749 §3.1.2)", raw)
+	case strings.Contains(raw, "#"):
 		return fmt.Errorf("redirect URI %q has a fragment (RFC 6749 §3.1.2)", raw)
+	case slices.Contains(refusedSchemes, strings.ToLower(u.Scheme)):
+		return fmt.Errorf("redirect URI %q uses the %s: scheme, which runs code or reads local files in the browser; register an https, loopback or private-use (com.example.app:/callback) URI", raw, u.Scheme)
+	case (u.Scheme == "http" || u.Scheme == "https") && u.Host == "":
+		return fmt.Errorf("redirect URI %q has no host: write %s://HOST/PATH", raw, u.Scheme)
+	case u.Host == "" && u.Opaque == "" && u.Path == "":
+		return fmt.Errorf("redirect URI %q has nothing after its scheme: a native app's is like com.example.app:/oauth2redirect (RFC 8252 §7.1)", raw)
 	}
 	return nil
 }

@@ -66,7 +66,7 @@ func TestBadOptions(t *testing.T) {
 	}{
 		{oauthtest.WithClient(oauthtest.Client{Secret: "s"}), "client has no ID"},
 		{oauthtest.WithClient(oauthtest.Client{ID: "p", Public: true, Secret: "s"}), `client "p" is public and must not have a secret`},
-		{oauthtest.WithClient(oauthtest.Client{ID: "c", Secret: "s", RedirectURIs: []string{"/relative"}}), "is not an absolute URI"},
+		{oauthtest.WithClient(oauthtest.Client{ID: "c", Secret: "s", RedirectURIs: []string{"/relative"}}), "is not absolute: it needs a scheme"},
 		{oauthtest.WithClient(oauthtest.Client{ID: "c", Secret: "s", RedirectURIs: []string{"https://a.example/cb#x"}}), "has a fragment"},
 		{oauthtest.WithClient(oauthtest.Client{ID: "c", Secret: "s", AuthMethods: []string{"none"}}), `auth method "none" does not fit a confidential client`},
 		{oauthtest.WithClient(oauthtest.Client{ID: "c", Secret: "s", AuthMethods: []string{"private_key_jwt"}}), `auth method "private_key_jwt" is not one of`},
