@@ -35,6 +35,7 @@ func (f optionFunc) apply(c *config) error { return f(c) }
 // config is what the options set; it does not change once the provider runs.
 type config struct {
 	clients    []Client // the default client first
+	noDefault  bool     // WithoutDefaultClient: clients[0] is not registered
 	user       User
 	customUser bool   // user was set by an option
 	users      []User // selectable by login_hint
@@ -128,6 +129,15 @@ func WithClient(cl Client) Option {
 		c.clients = append(c.clients, cl)
 		return nil
 	})
+}
+
+// WithoutDefaultClient registers only the clients of WithClient, not the
+// default one (DefaultClientID, which accepts any loopback redirect URI
+// with a well-known secret): for a provider that must know exactly its
+// clients, as cmd/oauthtest with a config file. ClientID and ClientSecret
+// then return "".
+func WithoutDefaultClient() Option {
+	return optionFunc(func(c *config) error { c.noDefault = true; return nil })
 }
 
 // WithUser sets the user the authorize endpoint approves (DefaultUser()

@@ -85,7 +85,11 @@ func NewProvider(opts ...Option) (*Provider, error) {
 	if !cfg.start.IsZero() {
 		p.clock.set(cfg.start)
 	}
-	for _, c := range cfg.clients {
+	clients := cfg.clients
+	if cfg.noDefault {
+		clients = clients[1:]
+	}
+	for _, c := range clients {
 		p.clients.add(c)
 	}
 	p.users.current, p.users.known = cfg.user, cfg.users
@@ -236,10 +240,17 @@ func (p *Provider) RevocationURL() string { return p.issuer + RevocationPath }
 // DiscoveryURL returns the URL of the OpenID Connect discovery document.
 func (p *Provider) DiscoveryURL() string { return p.issuer + DiscoveryPath }
 
-// ClientID returns the default client's ID (DefaultClientID unless replaced).
-func (p *Provider) ClientID() string { return DefaultClientID }
+// ClientID returns the default client's ID, DefaultClientID, or "" with
+// WithoutDefaultClient.
+func (p *Provider) ClientID() string {
+	if _, ok := p.clients.get(DefaultClientID); !ok {
+		return ""
+	}
+	return DefaultClientID
+}
 
-// ClientSecret returns the default client's secret.
+// ClientSecret returns the default client's secret, or "" with
+// WithoutDefaultClient.
 func (p *Provider) ClientSecret() string {
 	c, _ := p.clients.get(DefaultClientID)
 	return c.Secret

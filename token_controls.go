@@ -27,7 +27,6 @@ type TokenInfo struct {
 	ExpiresAt time.Time // by the provider's clock
 	Revoked   bool      // the token or its family was revoked
 	Rotated   bool      // a refresh token already exchanged for a new one
-	seq       uint64
 }
 
 // Tokens returns the access and refresh tokens the provider remembers,
@@ -37,24 +36,32 @@ func (p *Provider) Tokens() []TokenInfo {
 	s := &p.tokens
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var infos []TokenInfo
+	type numbered struct {
+		seq  uint64
+		info TokenInfo
+	}
+	var all []numbered
 	for jti, a := range s.access {
-		infos = append(infos, s.info(KindAccessToken, jti, a.family, a.scopes, a.issuedAt, a.expiresAt, a.revoked, false, a.seq))
+		all = append(all, numbered{a.seq, s.info(KindAccessToken, jti, a.family, a.scopes, a.issuedAt, a.expiresAt, a.revoked, false)})
 	}
 	for tok, r := range s.refresh {
-		infos = append(infos, s.info(KindRefreshToken, tok, r.family, r.scopes, r.issuedAt, r.expiresAt, r.revoked, r.rotated, r.seq))
+		all = append(all, numbered{r.seq, s.info(KindRefreshToken, tok, r.family, r.scopes, r.issuedAt, r.expiresAt, r.revoked, r.rotated)})
 	}
-	slices.SortFunc(infos, func(a, b TokenInfo) int { return cmp.Compare(a.seq, b.seq) })
+	slices.SortFunc(all, func(a, b numbered) int { return cmp.Compare(a.seq, b.seq) })
+	infos := make([]TokenInfo, len(all))
+	for i, n := range all {
+		infos[i] = n.info
+	}
 	return infos
 }
 
 // info builds a TokenInfo; s.mu must be held.
-func (s *tokenStore) info(kind, id, fam string, scopes []string, iat, exp time.Time, revoked, rotated bool, seq uint64) TokenInfo {
+func (s *tokenStore) info(kind, id, fam string, scopes []string, iat, exp time.Time, revoked, rotated bool) TokenInfo {
 	f := s.families[fam]
 	return TokenInfo{
 		Kind: kind, ID: id, Family: fam, ClientID: f.grant.clientID, Subject: f.grant.user.Subject,
 		Scopes: slices.Clone(scopes), IssuedAt: iat, ExpiresAt: exp,
-		Revoked: revoked || f.revoked, Rotated: rotated, seq: seq,
+		Revoked: revoked || f.revoked, Rotated: rotated,
 	}
 }
 

@@ -98,9 +98,13 @@ func describeJSONError(b []byte, err error) error {
 	return err
 }
 
-// options turns the file into provider options.
+// options turns the file into provider options. A file that lists clients
+// registers those alone; one that lists none keeps the default client.
 func (c *fileConfig) options() []oauthtest.Option {
 	opts := []oauthtest.Option{oauthtest.WithLifetimes(c.Lifetimes.lifetimes())}
+	if len(c.Clients) > 0 {
+		opts = append(opts, oauthtest.WithoutDefaultClient())
+	}
 	for _, cl := range c.Clients {
 		opts = append(opts, oauthtest.WithClient(oauthtest.Client{
 			ID: cl.ID, Secret: cl.Secret, Public: cl.Public, RedirectURIs: cl.RedirectURIs, Scopes: cl.Scopes,

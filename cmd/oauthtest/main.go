@@ -12,12 +12,12 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -29,9 +29,9 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	os.Exit(run(signals, os.Args[1:], os.Stdout, os.Stderr))
 }
 
 // Exit codes.
@@ -42,8 +42,9 @@ const (
 )
 
 // run starts the provider, prints how to reach it, logs each request and
-// stops when ctx ends. Errors are one line on stderr.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+// stops on the first signal, once the requests in flight are answered, or at
+// once on a second. Errors are one line on stderr.
+func run(signals <-chan os.Signal, args []string, stdout, stderr io.Writer) int {
 	s, err := parseFlags(args, stdout)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
@@ -64,16 +65,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	p, err := oauthtest.NewProvider(append(opts, oauthtest.WithRequestObserver(logRequest(logger)))...)
 	if err != nil {
 		fmt.Fprintln(stderr, err) // already "oauthtest: ..."
-		if strings.Contains(err.Error(), "listen on") {
-			return exitFail
+		var listen *net.OpError
+		if errors.As(err, &listen) {
+			return exitFail // the address is taken or cannot be listened on
 		}
 		return exitUsage
 	}
 	printBanner(stdout, p, s.loginPage)
-	<-ctx.Done()
-	logger.Info("shutting down")
-	p.Close()
-	return exitOK
+	<-signals
+	logger.Info("shutting down once the requests in flight are answered; interrupt again to stop at once")
+	closed := make(chan struct{})
+	go func() { p.Close(); close(closed) }()
+	select {
+	case <-closed:
+		return exitOK
+	case <-signals:
+		logger.Warn("stopped at once; requests in flight were cut off")
+		return exitFail
+	}
 }
 
 // settings are what the flags and the config file say.

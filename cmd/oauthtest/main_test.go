@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -20,6 +22,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/golang-jwt/jwt/v5"
@@ -198,8 +201,86 @@ func TestConfigFile(t *testing.T) {
 	if idt.Subject != "alice" || tok.ExpiresIn != 300 {
 		t.Errorf("default user %q, expires_in %d; want alice and 300", idt.Subject, tok.ExpiresIn)
 	}
+	wantOnlyTheseClients(t, pr.issuer)
 	if _, idt := login(t, pr.issuer, "web", "web-secret", "http://127.0.0.1:8080/callback", oauth2.SetAuthURLParam("login_hint", "bob")); idt.Subject != "bob" {
 		t.Errorf("login_hint bob signed in %q", idt.Subject)
+	}
+}
+
+// wantOnlyTheseClients asserts that the default client, with its
+// well-known secret and any loopback redirect URI, is not registered.
+func wantOnlyTheseClients(t *testing.T, issuer string) {
+	t.Helper()
+	resp, err := http.Get(issuer + "/oauth/authorize?client_id=oauthtest-client&response_type=code&scope=openid&redirect_uri=http%3A%2F%2F127.0.0.1%3A1%2Fcb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("the default client's authorization request: HTTP %d, want 400", resp.StatusCode)
+	}
+	cfg := oauth2.Config{ClientID: "oauthtest-client", ClientSecret: "oauthtest-secret", Endpoint: oauth2.Endpoint{TokenURL: issuer + "/oauth/token", AuthStyle: oauth2.AuthStyleInHeader}}
+	_, err = cfg.Exchange(context.Background(), "c")
+	if re := (*oauth2.RetrieveError)(nil); !errors.As(err, &re) || re.ErrorCode != "invalid_client" {
+		t.Errorf("the default client's credentials: %v, want invalid_client", err)
+	}
+}
+
+// TestClientFlagsRegisterOneClient: -client-id and friends describe the one
+// client; the default client is not there besides it.
+func TestClientFlagsRegisterOneClient(t *testing.T) {
+	t.Parallel()
+	pr := startCommand(t, "-addr", "127.0.0.1:0", "-client-id", "web", "-client-secret", "s3cret")
+	login(t, pr.issuer, "web", "s3cret", "http://127.0.0.1:8080/cb")
+	wantOnlyTheseClients(t, pr.issuer)
+}
+
+// TestSecondInterruptStopsAtOnce: the first signal waits for requests in
+// flight; a second one stops the command without waiting.
+func TestSecondInterruptStopsAtOnce(t *testing.T) {
+	t.Parallel()
+	cmd := exec.Command(os.Args[0], "-addr", "127.0.0.1:0")
+	cmd.Env = append(os.Environ(), "OAUTHTEST_BE_THE_COMMAND=1")
+	stdout, _ := cmd.StdoutPipe()
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill() }()
+	var host string
+	for sc := bufio.NewScanner(stdout); sc.Scan() && host == ""; {
+		if issuer, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "issuer:"); ok {
+			host = strings.TrimPrefix(strings.TrimSpace(issuer), "http://")
+		}
+	}
+	go func() { _, _ = io.Copy(io.Discard, stdout) }()
+	// A request in flight: its handler reads a body that never comes. The
+	// server answers "100 Continue" once the handler starts reading.
+	conn, err := net.Dial("tcp", host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /oauth/token HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n", host)
+	if line, err := bufio.NewReader(conn).ReadString('\n'); err != nil || !strings.Contains(line, "100 Continue") {
+		t.Fatalf("%q, %v; want 100 Continue", line, err)
+	}
+	logs := bufio.NewScanner(stderr)
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	for logs.Scan() && !strings.Contains(logs.Text(), "shutting down") {
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	watchdog := time.AfterFunc(time.Minute, func() { _ = cmd.Process.Kill() }) // fails the test instead of hanging it
+	defer watchdog.Stop()
+	for logs.Scan() {
+	}
+	err = cmd.Wait()
+	if exit := (*exec.ExitError)(nil); !errors.As(err, &exit) || exit.ExitCode() != exitFail {
+		t.Errorf("after a second interrupt: %v, want exit code %d", err, exitFail)
 	}
 }
 
@@ -232,7 +313,8 @@ func TestBadInput(t *testing.T) {
 		{[]string{"-claim", "novalue"}, 2, `-claim "novalue": write name=value`},
 		{[]string{"-claim", "iss=x"}, 2, `claim "iss" is set by the provider`},
 		{[]string{"-public", "-client-secret", "s"}, 2, "a public client has no secret"},
-		{[]string{"-redirect-uri", "not a uri"}, 2, `redirect URI "not a uri" is not an absolute URI`},
+		{[]string{"-redirect-uri", "not a uri"}, 2, `redirect URI "not a uri" holds characters a URI cannot`},
+		{[]string{"-redirect-uri", "javascript:alert(1)"}, 2, `uses the javascript: scheme`},
 		{[]string{"-issuer", "ftp://x"}, 2, `issuer "ftp://x" must be an http or https URL`},
 		{[]string{"-log-format", "xml"}, 2, `-log-format "xml": use text or json`},
 		{[]string{"-alg", "PS256"}, 2, `algorithm "PS256" is not supported`},
@@ -248,7 +330,7 @@ func TestBadInput(t *testing.T) {
 		{[]string{"-addr", busy.Addr().String()}, 1, "listen on " + busy.Addr().String()},
 	} {
 		var stdout, stderr bytes.Buffer
-		code := run(context.Background(), tc.args, &stdout, &stderr)
+		code := run(nil, tc.args, &stdout, &stderr)
 		msg := stderr.String()
 		if code != tc.code || !strings.Contains(msg, tc.want) || !strings.HasPrefix(msg, "oauthtest: ") || strings.Count(msg, "\n") != 1 {
 			t.Errorf("%v: exit %d, stderr %q; want exit %d and one line with %q", tc.args, code, msg, tc.code, tc.want)
@@ -259,11 +341,11 @@ func TestBadInput(t *testing.T) {
 func TestVersionAndHelp(t *testing.T) {
 	t.Parallel()
 	var stdout, stderr bytes.Buffer
-	if code := run(context.Background(), []string{"-version"}, &stdout, &stderr); code != 0 || !strings.HasPrefix(stdout.String(), "oauthtest ") {
+	if code := run(nil, []string{"-version"}, &stdout, &stderr); code != 0 || !strings.HasPrefix(stdout.String(), "oauthtest ") {
 		t.Errorf("-version: exit %d, %q", code, stdout.String())
 	}
 	stdout.Reset()
-	if code := run(context.Background(), []string{"-h"}, &stdout, &stderr); code != 0 || !strings.Contains(stdout.String(), "-redirect-uri URI") {
+	if code := run(nil, []string{"-h"}, &stdout, &stderr); code != 0 || !strings.Contains(stdout.String(), "-redirect-uri URI") {
 		t.Errorf("-h: exit %d, %q", code, stdout.String())
 	}
 }

@@ -71,7 +71,8 @@ func (s *settings) clientAndUser() ([]oauthtest.Option, error) {
 			}
 			secret = ""
 		}
-		opts = append(opts, oauthtest.WithClient(oauthtest.Client{ID: s.clientID, Secret: secret, Public: s.public, RedirectURIs: s.redirectURIs}))
+		opts = append(opts, oauthtest.WithoutDefaultClient(), // the flags describe the one client
+			oauthtest.WithClient(oauthtest.Client{ID: s.clientID, Secret: secret, Public: s.public, RedirectURIs: s.redirectURIs}))
 	}
 	if !s.set["sub"] && !s.set["claim"] {
 		return opts, nil
