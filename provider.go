@@ -148,6 +148,9 @@ func (p *Provider) routes() http.Handler {
 	prefix := u.Path
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		path, ok := strings.CutPrefix(r.URL.Path, prefix)
+		if prefix != "" && r.URL.Path == OAuthMetadataPath+prefix {
+			path, ok = OAuthMetadataPath, true // RFC 8414 §3: inserted after the host
+		}
 		rt, known := routeTable[path]
 		if !ok || !known {
 			http.NotFound(w, r)
@@ -194,7 +197,10 @@ func (p *Provider) Close() {
 }
 
 // Handler serves the provider's endpoints, below the issuer's path, for
-// mounting in another server (see WithoutServer and WithIssuer).
+// mounting in another server (see WithoutServer and WithIssuer). For an
+// issuer with a path, such as https://host/idp, it also serves the RFC 8414
+// metadata where §3 puts it, /.well-known/oauth-authorization-server/idp:
+// route that path to it too.
 func (p *Provider) Handler() http.Handler { return p.handler }
 
 // HTTPClient returns a client that reaches the provider; with WithTLS it

@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -179,10 +180,25 @@ func TestMountedHandler(t *testing.T) {
 	}
 	t.Cleanup(p.Close)
 	mux.Handle("/idp/", p.Handler())
+	mux.Handle("/.well-known/oauth-authorization-server/idp", p.Handler())
 	if p.Issuer() != app.URL+"/idp" || p.TokenURL() != app.URL+"/idp/oauth/token" {
 		t.Fatalf("issuer %s token URL %s", p.Issuer(), p.TokenURL())
 	}
 	verifyFlow(t, p, context.WithValue(context.Background(), oauth2.HTTPClient, app.Client()))
+	// RFC 8414 §3 inserts the well-known path between the host and the
+	// issuer's path; OpenID Connect Discovery §4 appends it.
+	for _, u := range []string{app.URL + "/.well-known/oauth-authorization-server/idp", app.URL + "/idp/.well-known/openid-configuration"} {
+		resp, err := app.Client().Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m struct{ Issuer string }
+		err = json.NewDecoder(resp.Body).Decode(&m)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || err != nil || m.Issuer != p.Issuer() {
+			t.Errorf("%s: HTTP %d, issuer %q (%v)", u, resp.StatusCode, m.Issuer, err)
+		}
+	}
 }
 
 func TestWithAddr(t *testing.T) {

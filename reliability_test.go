@@ -111,6 +111,26 @@ func TestOversizedParameters(t *testing.T) {
 	}
 }
 
+// TestHeaderLimit pins what README.md says: net/http reads a request line
+// and headers of up to 64 KiB plus its 4 KiB of buffer slack, and refuses
+// more with 431 before the provider sees the request.
+func TestHeaderLimit(t *testing.T) {
+	t.Parallel()
+	p := oauthtest.NewTestProvider(t)
+	for size, want := range map[int]int{66 << 10: http.StatusOK, 70 << 10: http.StatusRequestHeaderFieldsTooLarge} {
+		req, _ := http.NewRequest(http.MethodGet, p.JWKSURL(), nil)
+		req.Header.Set("X-Padding", strings.Repeat("x", size))
+		resp, err := p.HTTPClient().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("%d KiB of headers: HTTP %d, want %d", size>>10, resp.StatusCode, want)
+		}
+	}
+}
+
 // TestMemoryFollowsWhatIsLive: after many flows whose tokens expired, the
 // provider holds what the newest flow issued, not what was ever issued.
 func TestMemoryFollowsWhatIsLive(t *testing.T) {
