@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/c95d6557/oauthtest"
 )
@@ -136,45 +135,6 @@ func TestFaultsHitOnlyRequestsTheEndpointWouldServe(t *testing.T) {
 		{"authorize: no response_type", oauthtest.EndpointAuthorize, authorize("client_id=oauthtest-client&scope=openid&redirect_uri=" + url.QueryEscape(redirectURI)), 302, "invalid_request", authorizeGood},
 	} {
 		t.Run(tc.name, tc.run)
-	}
-}
-
-// TestFaultKindsAndTheCode: a fault that answers instead of the endpoint
-// (error, status, drop) leaves the code usable; one that lets the endpoint
-// answer (latency, content type, malformed JSON) lets it redeem the code,
-// as README.md says, so using it again is a replay.
-func TestFaultKindsAndTheCode(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		name   string
-		fault  oauthtest.Fault
-		usable bool
-	}{
-		{"error", oauthtest.FaultError(oauthtest.ErrTemporarilyUnavailable), true},
-		{"status", oauthtest.FaultStatus(http.StatusBadGateway), true},
-		{"drop", oauthtest.FaultDrop(), true},
-		{"latency", oauthtest.FaultLatency(time.Millisecond), false},
-		{"content type", oauthtest.FaultContentType("text/html"), false},
-		{"malformed JSON", oauthtest.FaultMalformedJSON(), false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			p := oauthtest.NewTestProvider(t)
-			cfg := oauthConfig(p)
-			code := authorizeCode(t, p, cfg)
-			p.FailNext(oauthtest.EndpointToken, 1, tc.fault)
-			_, _ = cfg.Exchange(clientContext(p), code)
-			_, err := cfg.Exchange(clientContext(p), code)
-			switch {
-			case tc.usable && err != nil:
-				t.Errorf("the code was lost to the fault: %v", err)
-			case !tc.usable:
-				re := wantRetrieveError(t, err, "invalid_grant", 400)
-				if !strings.Contains(re.ErrorDescription, "already redeemed") {
-					t.Errorf("second exchange: %s", re.ErrorDescription)
-				}
-			}
-		})
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -75,19 +76,26 @@ func TestFaultUntilCleared(t *testing.T) {
 	}
 }
 
+// TestTransportFaults: what the client sees of each fault, and whether the
+// code it sent survives. A fault that answers instead of the endpoint
+// (error, status, drop) leaves the code usable; one that lets the endpoint
+// answer (latency, content type, malformed JSON) lets it redeem the code,
+// as README.md says, so sending it again is a replay.
 func TestTransportFaults(t *testing.T) {
 	t.Parallel()
 	var re *oauth2.RetrieveError
 	for _, tc := range []struct {
-		name  string
-		fault oauthtest.Fault
-		check func(error) bool
+		name   string
+		fault  oauthtest.Fault
+		check  func(error) bool
+		usable bool
 	}{
-		{"malformed JSON", oauthtest.FaultMalformedJSON(), func(err error) bool { return err != nil && !errors.As(err, &re) }},
-		{"wrong content type", oauthtest.FaultContentType("text/plain"), func(err error) bool { return err != nil }},
-		{"dropped connection", oauthtest.FaultDrop(), func(err error) bool { return err != nil && !errors.As(err, &re) }},
-		{"gateway timeout", oauthtest.FaultStatus(504), func(err error) bool { return errors.As(err, &re) && re.Response.StatusCode == 504 }},
-		{"latency", oauthtest.FaultLatency(time.Millisecond), func(err error) bool { return err == nil }},
+		{"error", oauthtest.FaultError(oauthtest.ErrTemporarilyUnavailable), func(err error) bool { return errors.As(err, &re) && re.Response.StatusCode == 503 }, true},
+		{"gateway timeout", oauthtest.FaultStatus(504), func(err error) bool { return errors.As(err, &re) && re.Response.StatusCode == 504 }, true},
+		{"dropped connection", oauthtest.FaultDrop(), func(err error) bool { return err != nil && !errors.As(err, &re) }, true},
+		{"malformed JSON", oauthtest.FaultMalformedJSON(), func(err error) bool { return err != nil && !errors.As(err, &re) }, false},
+		{"wrong content type", oauthtest.FaultContentType("text/plain"), func(err error) bool { return err != nil }, false},
+		{"latency", oauthtest.FaultLatency(time.Millisecond), func(err error) bool { return err == nil }, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -97,6 +105,15 @@ func TestTransportFaults(t *testing.T) {
 			p.FailNext(oauthtest.EndpointToken, 1, tc.fault)
 			if _, err := cfg.Exchange(clientContext(p), code); !tc.check(err) {
 				t.Errorf("the client saw %v", err)
+			}
+			_, err := cfg.Exchange(clientContext(p), code)
+			switch {
+			case tc.usable && err != nil:
+				t.Errorf("the code was lost to the fault: %v", err)
+			case !tc.usable:
+				if re := wantRetrieveError(t, err, "invalid_grant", 400); !strings.Contains(re.ErrorDescription, "already redeemed") {
+					t.Errorf("second exchange: %s", re.ErrorDescription)
+				}
 			}
 		})
 	}
