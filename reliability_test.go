@@ -111,14 +111,17 @@ func TestOversizedParameters(t *testing.T) {
 	}
 }
 
-// TestHeaderLimit pins what README.md says: net/http reads a request line
-// and headers of up to 64 KiB plus its 4 KiB of buffer slack, and refuses
-// more with 431 before the provider sees the request.
+// TestHeaderLimit pins what README.md says: on a new connection, net/http
+// reads a request line and headers of up to 64 KiB plus its 4 KiB of buffer
+// slack, and refuses more with 431 before the provider sees the request. (On
+// a reused connection it has read up to 4 KiB of the next request before it
+// starts counting.)
 func TestHeaderLimit(t *testing.T) {
 	t.Parallel()
 	p := oauthtest.NewTestProvider(t)
-	for size, want := range map[int]int{66 << 10: http.StatusOK, 70 << 10: http.StatusRequestHeaderFieldsTooLarge} {
+	for size, want := range map[int]int{66 << 10: http.StatusOK, 69 << 10: http.StatusRequestHeaderFieldsTooLarge} {
 		req, _ := http.NewRequest(http.MethodGet, p.JWKSURL(), nil)
+		req.Close = true // a connection of its own
 		req.Header.Set("X-Padding", strings.Repeat("x", size))
 		resp, err := p.HTTPClient().Do(req)
 		if err != nil {
