@@ -43,6 +43,7 @@ type config struct {
 	addr       string // empty: a free loopback port
 	tls        bool
 	serve      bool
+	inMemory   bool // WithInMemoryTransport
 	key        *signingKey // WithSigningKey; nil: the seeded sequence of alg
 	alg        string
 	keySeed    uint64
@@ -78,8 +79,15 @@ func newConfig(opts []Option) (*config, error) {
 	if err := c.validate(); err != nil {
 		return nil, fmt.Errorf("oauthtest: %w", err)
 	}
-	if !c.serve && c.issuer == "" {
+	switch {
+	case !c.serve && c.issuer == "":
 		return nil, fmt.Errorf("oauthtest: WithoutServer needs WithIssuer: the provider must know its URL")
+	case c.inMemory && !c.serve:
+		return nil, fmt.Errorf("oauthtest: WithInMemoryTransport and WithoutServer: the first serves in memory, the second not at all")
+	case c.inMemory && c.addr != "":
+		return nil, fmt.Errorf("oauthtest: WithInMemoryTransport and WithAddr: a provider in memory listens on no address")
+	case c.inMemory && c.issuer != "" && strings.HasPrefix(c.issuer, "https:") != c.tls:
+		return nil, fmt.Errorf("oauthtest: WithInMemoryTransport with issuer %s: an https issuer needs WithTLS, and WithTLS an https issuer", c.issuer)
 	}
 	return c, nil
 }

@@ -69,6 +69,7 @@ type Provider struct {
 	requests requestLog
 
 	handler   http.Handler
+	client    *http.Client // reaches the server; nil with WithoutServer
 	discovery func() []byte
 	closeOnce sync.Once
 }
@@ -108,18 +109,28 @@ func NewProvider(opts ...Option) (*Provider, error) {
 	return p, nil
 }
 
-// start listens, learns the issuer from the listener's address unless one
-// was given, and serves.
+// start listens (on a loopback port, WithAddr's address or in memory),
+// learns the issuer from the listener's address unless one was given, and
+// serves.
 func (p *Provider) start() error {
-	s := httptest.NewUnstartedServer(nil)
-	if p.cfg.addr != "" {
+	s := &httptest.Server{Config: &http.Server{MaxHeaderBytes: maxHeaderBytes}}
+	switch {
+	case p.cfg.inMemory:
+		if p.issuer == "" && p.cfg.tls {
+			p.issuer = "https://" + strings.TrimPrefix(DefaultInMemoryIssuer, "http://")
+		} else if p.issuer == "" {
+			p.issuer = DefaultInMemoryIssuer
+		}
+		p.client = p.listenInMemory(s)
+	case p.cfg.addr != "":
 		l, err := net.Listen("tcp", p.cfg.addr)
 		if err != nil {
-			s.Close()
 			return fmt.Errorf("oauthtest: listen on %s: %w", p.cfg.addr, err)
 		}
-		s.Listener.Close()
 		s.Listener = l
+	default:
+		u := httptest.NewUnstartedServer(nil)
+		s.Listener = u.Listener
 	}
 	if p.issuer == "" {
 		scheme := "http://"
@@ -130,11 +141,15 @@ func (p *Provider) start() error {
 	}
 	p.handler = p.routes()
 	s.Config.Handler = p.handler
-	s.Config.MaxHeaderBytes = maxHeaderBytes
 	if p.cfg.tls {
 		s.StartTLS()
 	} else {
 		s.Start()
+	}
+	if p.client == nil {
+		p.client = s.Client()
+	} else if p.cfg.tls {
+		trustInMemory(p.client, s)
 	}
 	p.server = s
 	return nil
@@ -192,6 +207,7 @@ func (p *Provider) Close() {
 	p.closeOnce.Do(func() {
 		if p.server != nil {
 			p.server.Close()
+			p.client.CloseIdleConnections()
 		}
 	})
 }
@@ -206,11 +222,15 @@ func (p *Provider) Handler() http.Handler { return p.handler }
 // HTTPClient returns a client that reaches the provider; with WithTLS it
 // trusts the provider's certificate. Pass it to golang.org/x/oauth2 and
 // go-oidc with context.WithValue(ctx, oauth2.HTTPClient, p.HTTPClient()).
+//
+// With WithInMemoryTransport it is the only client that reaches the
+// provider; its Transport is the http.RoundTripper to give an app that
+// builds its own client.
 func (p *Provider) HTTPClient() *http.Client {
-	if p.server == nil {
+	if p.client == nil {
 		return http.DefaultClient
 	}
-	return p.server.Client()
+	return p.client
 }
 
 // TLSConfig returns a configuration whose root CAs trust the provider's
@@ -219,7 +239,7 @@ func (p *Provider) TLSConfig() *tls.Config {
 	if p.server == nil || p.server.TLS == nil {
 		return nil
 	}
-	return p.server.Client().Transport.(*http.Transport).TLSClientConfig.Clone()
+	return p.client.Transport.(*http.Transport).TLSClientConfig.Clone()
 }
 
 // Issuer returns the issuer URL, as in the iss claim and the discovery document.
