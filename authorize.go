@@ -29,6 +29,7 @@ type authorizeRequest struct {
 	method        string
 	loginHint     string
 	promptNone    bool
+	denied        bool // on the login page
 }
 
 // handleAuthorize serves the authorization endpoint (RFC 6749 §3.1, §4.1.1;
@@ -242,6 +243,9 @@ func (req *authorizeRequest) parsePrompt(params url.Values) *Error {
 // approve issues the code (and, for "code id_token", the ID token) for the
 // configured user and returns the response parameters.
 func (p *Provider) approve(req *authorizeRequest) (url.Values, *Error) {
+	if req.denied {
+		return nil, ErrAccessDenied.WithDescription("the user declined on the login page")
+	}
 	user, err := p.users.approve(approveOpts{clientID: req.client.ID, loginHint: req.loginHint, promptNone: req.promptNone})
 	if err != nil {
 		return nil, err

@@ -6,15 +6,22 @@ import (
 	"net/url"
 )
 
-// loginParam carries the user picked on the login page back to the
-// authorize endpoint.
-const loginParam = "oauthtest_login"
+// The login page's answers to the authorize endpoint: the subject of the
+// user picked (oauthtest_login=SUBJECT), or a refusal (oauthtest_deny=1).
+const (
+	loginParam = "oauthtest_login"
+	denyParam  = "oauthtest_deny"
+)
 
-// pickUser shows the login page (WithLoginPage) unless the user was picked
+// pickUser shows the login page (WithLoginPage) unless it was answered
 // already; it reports whether the page was shown. A pick becomes the
-// login_hint that selects the user.
+// login_hint that selects the user; a refusal, the user's denial.
 func (p *Provider) pickUser(w http.ResponseWriter, req *authorizeRequest, params url.Values) bool {
 	if !p.cfg.loginPage || req.promptNone {
+		return false
+	}
+	if params.Has(denyParam) {
+		req.denied = true
 		return false
 	}
 	if sub := params.Get(loginParam); sub != "" {
@@ -32,7 +39,8 @@ func (p *Provider) pickUser(w http.ResponseWriter, req *authorizeRequest, params
 		Params url.Values
 		Users  []User
 		Param  string
-	}{p.AuthURL(), req.client.ID, params, users, loginParam})
+		Deny   string
+	}{p.AuthURL(), req.client.ID, params, users, loginParam, denyParam})
 	return true
 }
 
@@ -45,6 +53,7 @@ var loginPage = template.Must(template.New("login").Parse(`<!DOCTYPE html>
 <form method="post" action="{{.Action}}">
 {{range $k, $vs := .Params}}{{range $vs}}<input type="hidden" name="{{$k}}" value="{{.}}">
 {{end}}{{end}}{{range .Users}}<button type="submit" name="{{$.Param}}" value="{{.Subject}}"><b>{{.Subject}}</b>{{with index .Claims "name"}} · {{.}}{{end}}{{with index .Claims "email"}} · {{.}}{{end}}</button>
-{{end}}</form>
+{{end}}<button type="submit" name="{{.Deny}}" value="1">Deny</button>
+</form>
 </body></html>
 `))
