@@ -12,8 +12,12 @@ import (
 // usually to spoil it for a negative test.
 type MintOption func(*minting)
 
-// minting is a token being made: its claims, header and signer.
+// minting is a token being made: its claims, header and signer. Options
+// are applied twice: in the setup pass (setup set) those that choose what
+// the token is about (AsUser), then those that change or spoil it.
 type minting struct {
+	setup       bool
+	user        *User // AsUser; nil for the current user
 	claims      jwt.MapClaims
 	kid         string // "" keeps the signer's
 	signer      tokenSigner
@@ -27,7 +31,7 @@ type minting struct {
 // SetClaims sets claims, replacing the provider's; a nil value removes the
 // claim. Use it for a valid token with chosen claims (nonce, email, aud...).
 func SetClaims(claims map[string]any) MintOption {
-	return func(m *minting) {
+	return spoiling(func(m *minting) {
 		for k, v := range claims {
 			if v == nil {
 				delete(m.claims, k)
@@ -35,65 +39,86 @@ func SetClaims(claims map[string]any) MintOption {
 				m.claims[k] = v
 			}
 		}
-	}
+	})
 }
 
 // Without removes claims, such as "sub" or "nonce".
 func Without(claims ...string) MintOption {
-	return func(m *minting) {
+	return spoiling(func(m *minting) {
 		for _, c := range claims {
 			delete(m.claims, c)
 		}
-	}
+	})
 }
 
 // Expired makes the token expired a minute ago by the provider's clock.
 func Expired() MintOption {
-	return func(m *minting) {
+	return spoiling(func(m *minting) {
 		m.claims["exp"] = m.now.Add(-time.Minute).Unix()
 		m.claims["iat"] = m.now.Add(-time.Minute - m.lifetime).Unix()
-	}
+	})
 }
 
 // NotYetValid makes the token valid only from an hour on (nbf and iat).
 func NotYetValid() MintOption {
-	return func(m *minting) {
+	return spoiling(func(m *minting) {
 		later := m.now.Add(time.Hour)
 		m.claims["nbf"], m.claims["iat"] = later.Unix(), later.Unix()
 		m.claims["exp"] = later.Add(m.lifetime).Unix()
-	}
+	})
 }
 
 // WrongIssuer makes the token claim another issuer.
 func WrongIssuer() MintOption {
-	return func(m *minting) { m.claims["iss"] = "https://wrong-issuer.example" }
+	return spoiling(func(m *minting) { m.claims["iss"] = "https://wrong-issuer.example" })
 }
 
 // WrongAudience makes the token for another client.
 func WrongAudience() MintOption {
-	return func(m *minting) { m.claims["aud"] = "some-other-client" }
+	return spoiling(func(m *minting) { m.claims["aud"] = "some-other-client" })
 }
 
 // UnknownKeyID signs with the provider's key but names a kid its JWKS does
 // not hold.
-func UnknownKeyID() MintOption { return func(m *minting) { m.kid = "unknown-kid" } }
+func UnknownKeyID() MintOption { return spoiling(func(m *minting) { m.kid = "unknown-kid" }) }
 
 // AlgNone makes an unsigned token, alg "none" (RFC 7519 §6), which no
 // verifier may accept.
-func AlgNone() MintOption { return func(m *minting) { m.algNone = true } }
+func AlgNone() MintOption { return spoiling(func(m *minting) { m.algNone = true }) }
 
 // BadSignature spoils the signature.
-func BadSignature() MintOption { return func(m *minting) { m.badSig = true } }
+func BadSignature() MintOption { return spoiling(func(m *minting) { m.badSig = true }) }
 
 // ForeignKey signs with a key of another issuer's (deterministic, of the
 // same algorithm) and names that key's kid; for an HS256 client, with
 // another secret.
 func ForeignKey() MintOption {
-	return func(m *minting) {
+	return spoiling(func(m *minting) {
 		if alg := m.signer.method.Alg(); alg == HS256 {
 			m.signer = hmacSigner("a secret of another issuer")
 		} else {
 			m.signer = seededKey(alg, m.foreignSeed, 0).signer()
+		}
+	})
+}
+
+// AsUser makes the token about u instead of the provider's current user:
+// its sub and the claims its scopes allow. u need not be known to the
+// provider.
+func AsUser(u User) MintOption {
+	return func(m *minting) {
+		if m.setup {
+			m.user = &u
+		}
+	}
+}
+
+// spoiling makes f an option of the second pass, which changes the claims
+// once they are set.
+func spoiling(f func(*minting)) MintOption {
+	return func(m *minting) {
+		if !m.setup {
+			f(m)
 		}
 	}
 }
@@ -101,10 +126,32 @@ func ForeignKey() MintOption {
 // MintIDToken returns an ID token, as the token endpoint issues one for
 // the default client and the current user with the scopes openid, profile
 // and email (WithIDTokenClaims included), changed by opts. It needs no
-// HTTP request.
-func (p *Provider) MintIDToken(opts ...MintOption) string {
-	c, _ := p.clients.get(DefaultClientID)
-	g := p.mintGrant(c)
+// HTTP request. ForClient(id).MintIDToken mints one for another client;
+// AsUser for another user.
+func (p *Provider) MintIDToken(opts ...MintOption) string { return p.mintIDToken(DefaultClientID, opts) }
+
+// MintAccessToken returns an access token for the default client and the
+// current user with the scopes openid, profile and email, changed by opts.
+// It is recorded as issued, so userinfo accepts it unless opts spoiled it;
+// its scope claim decides what userinfo returns. ForClient(id).MintAccessToken
+// mints one for another client; AsUser for another user.
+func (p *Provider) MintAccessToken(opts ...MintOption) string {
+	return p.mintAccessToken(DefaultClientID, opts)
+}
+
+// MintIDToken returns an ID token for this client, as Provider.MintIDToken
+// does for the default one.
+func (s ClientScope) MintIDToken(opts ...MintOption) string { return s.p.mintIDToken(s.clientID, opts) }
+
+// MintAccessToken returns an access token for this client, recorded as
+// issued, as Provider.MintAccessToken does for the default one.
+func (s ClientScope) MintAccessToken(opts ...MintOption) string {
+	return s.p.mintAccessToken(s.clientID, opts)
+}
+
+func (p *Provider) mintIDToken(clientID string, opts []MintOption) string {
+	c := p.mintClient(clientID)
+	g := p.mintGrant(c, opts)
 	m := p.newMinting(c, g, c.Lifetimes.or(p.cfg.lifetimes).IDToken)
 	g.user.claimsFor(g.scopes, m.claims)
 	m.claims["aud"] = c.ID
@@ -114,13 +161,9 @@ func (p *Provider) MintIDToken(opts ...MintOption) string {
 	return m.finish(typIDToken, opts)
 }
 
-// MintAccessToken returns an access token for the default client and the
-// current user with the scopes openid, profile and email, changed by opts.
-// It is recorded as issued, so userinfo accepts it unless opts spoiled it;
-// its scope claim decides what userinfo returns.
-func (p *Provider) MintAccessToken(opts ...MintOption) string {
-	c, _ := p.clients.get(DefaultClientID)
-	g := p.mintGrant(c)
+func (p *Provider) mintAccessToken(clientID string, opts []MintOption) string {
+	c := p.mintClient(clientID)
+	g := p.mintGrant(c, opts)
 	m := p.newMinting(c, g, c.Lifetimes.or(p.cfg.lifetimes).AccessToken)
 	jti := p.ids.uuid()
 	maps.Copy(m.claims, jwt.MapClaims{"aud": c.ID, "client_id": c.ID, "jti": jti, "scope": strings.Join(g.scopes, " ")})
@@ -133,10 +176,28 @@ func (p *Provider) MintAccessToken(opts ...MintOption) string {
 	return tok
 }
 
-// mintGrant is the grant a minted token stands for: the current user's.
-func (p *Provider) mintGrant(c Client) grant {
+// mintClient is the registered client with this ID, or one with only the
+// ID, signed for with the provider's key.
+func (p *Provider) mintClient(id string) Client {
+	if c, ok := p.clients.get(id); ok {
+		return c
+	}
+	return Client{ID: id}
+}
+
+// mintGrant is the grant a minted token stands for: the current user's,
+// or the one AsUser names.
+func (p *Provider) mintGrant(c Client, opts []MintOption) grant {
+	setup := &minting{setup: true}
+	for _, o := range opts {
+		o(setup)
+	}
 	var user User
-	p.users.do(func(s *userStore) { user = s.current })
+	if setup.user != nil {
+		user = *setup.user
+	} else {
+		p.users.do(func(s *userStore) { user = s.current })
+	}
 	now := p.Now().Truncate(time.Second)
 	return grant{family: p.ids.uuid(), clientID: c.ID, user: user, scopes: []string{"openid", "profile", "email"}, authTime: now}
 }

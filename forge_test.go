@@ -113,3 +113,34 @@ func TestMintedTokensPassThroughHooks(t *testing.T) {
 		t.Errorf("ID token claims %v", id.Claims)
 	}
 }
+
+// TestMintForAnyClientAndUser: ForClient mints for another client, AsUser
+// for another user; userinfo accepts the access token as that user's.
+func TestMintForAnyClientAndUser(t *testing.T) {
+	t.Parallel()
+	p := oauthtest.NewTestProvider(t, oauthtest.WithClient(oauthtest.Client{ID: "api", Secret: "s"}))
+	ctx := clientContext(p)
+	op, err := oidc.NewProvider(ctx, p.Issuer())
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := p.ForClient("api").MintIDToken(oauthtest.AsUser(alice), oauthtest.SetClaims(map[string]any{"nonce": "n"}))
+	idt, err := op.Verifier(&oidc.Config{ClientID: "api", Now: p.Now}).Verify(ctx, raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var claims struct{ Email, Nonce string }
+	if err := idt.Claims(&claims); err != nil || idt.Subject != "alice" || claims.Email != "alice@example.com" || claims.Nonce != "n" {
+		t.Errorf("ID token sub %q claims %+v (%v)", idt.Subject, claims, err)
+	}
+	access := p.ForClient("api").MintAccessToken(oauthtest.AsUser(alice))
+	if resp, body := userinfo(t, p, access); resp.StatusCode != 200 || body["sub"] != "alice" {
+		t.Errorf("userinfo: HTTP %d %v", resp.StatusCode, body)
+	}
+	if got := introspect(t, p, access); got["client_id"] != "api" || got["sub"] != "alice" {
+		t.Errorf("introspection: %v", got)
+	}
+	if _, body := userinfo(t, p, p.MintAccessToken()); body["sub"] != "test-user" {
+		t.Errorf("the default mint: %v", body)
+	}
+}

@@ -14,7 +14,7 @@ import (
 func TestSnapshotTypesHaveOnlyExportedFields(t *testing.T) {
 	t.Parallel()
 	for _, v := range []any{oauthtest.TokenInfo{}, oauthtest.CodeInfo{}, oauthtest.Request{}, oauthtest.Client{},
-		oauthtest.User{}, oauthtest.Lifetimes{}, oauthtest.TokenContext{}} {
+		oauthtest.User{}, oauthtest.Lifetimes{}, oauthtest.TokenContext{}, oauthtest.Users{}, oauthtest.QueuedLogin{}, oauthtest.Callback{}} {
 		checkExported(t, reflect.TypeOf(v), reflect.TypeOf(v).Name())
 	}
 }

@@ -223,3 +223,40 @@ func (p *Provider) queueLogin(clientID string, u User) error {
 // prompt=none now fails with login_required, until an authorization without
 // it signs the user in again (the provider approves at once, as ever).
 func (p *Provider) SignOut() { p.users.do(func(s *userStore) { s.signedOut = true }) }
+
+// Users is who the authorization endpoint may approve: copies, for
+// assertions and failure messages.
+type Users struct {
+	Current   User          // approved when no login is queued and no login_hint names another
+	Known     []User        // selectable by login_hint or on the login page (WithUsers, AddUser)
+	Queued    []QueuedLogin // the next logins, in order (QueueUser, QueueDenial)
+	SignedOut bool          // SignOut was called: prompt=none gets login_required
+}
+
+// QueuedLogin is the outcome staged for one coming authorization.
+type QueuedLogin struct {
+	ClientID string // "" for any client; set through ForClient
+	User     User   // the user approved, unless Deny
+	Deny     bool   // the user declines
+}
+
+// Users returns the current, known and queued users.
+func (p *Provider) Users() Users {
+	var us Users
+	p.users.do(func(s *userStore) {
+		us = Users{Current: s.current.clone(), SignedOut: s.signedOut}
+		for _, u := range s.known {
+			us.Known = append(us.Known, u.clone())
+		}
+		for _, l := range s.queue {
+			us.Queued = append(us.Queued, QueuedLogin{ClientID: l.clientID, User: l.user.clone(), Deny: l.deny})
+		}
+	})
+	return us
+}
+
+// clone copies u and its claims (not the values inside them).
+func (u User) clone() User {
+	u.Claims = maps.Clone(u.Claims)
+	return u
+}

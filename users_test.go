@@ -187,3 +187,23 @@ func TestLoginPage(t *testing.T) {
 		t.Errorf("prompt=none: %s", sub)
 	}
 }
+
+// TestUsersAreReadable: the current, known and queued users, as copies.
+func TestUsersAreReadable(t *testing.T) {
+	t.Parallel()
+	p := oauthtest.NewTestProvider(t, oauthtest.WithUsers(alice))
+	if err := p.ForClient("web").QueueUser(alice); err != nil {
+		t.Fatal(err)
+	}
+	p.QueueDenial()
+	p.SignOut()
+	us := p.Users()
+	if us.Current.Subject != "test-user" || len(us.Known) != 1 || us.Known[0].Subject != "alice" || !us.SignedOut ||
+		len(us.Queued) != 2 || us.Queued[0].ClientID != "web" || us.Queued[0].User.Subject != "alice" || !us.Queued[1].Deny {
+		t.Errorf("users %+v", us)
+	}
+	us.Current.Claims["name"] = "changed"
+	if p.Users().Current.Claims["name"] != "Test User" {
+		t.Error("Users returned the provider's own claims map")
+	}
+}
