@@ -17,7 +17,7 @@ type Endpoint string
 const (
 	EndpointAuthorize     Endpoint = "authorize"
 	EndpointToken         Endpoint = "token"   // every token request, whatever its grant
-	EndpointRefresh       Endpoint = "refresh" // token requests with grant_type=refresh_token
+	EndpointRefresh       Endpoint = "refresh" // token requests with grant_type=refresh_token; Request.Endpoint says EndpointToken
 	EndpointUserinfo      Endpoint = "userinfo"
 	EndpointJWKS          Endpoint = "jwks"
 	EndpointDiscovery     Endpoint = "discovery" // both well-known metadata documents
@@ -112,14 +112,12 @@ func (s *faultStore) add(r *faultRule) {
 	s.rules = append(s.rules, r)
 }
 
-// take returns the first staged fault for a request to ep from clientID,
-// counting the hit. A request to the refresh grant is also a token request.
-func (s *faultStore) take(ep Endpoint, clientID string) (Fault, bool) {
+// take returns the first fault staged for the request, counting the hit.
+func (s *faultStore) take(req *Request) (Fault, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i, r := range s.rules {
-		hit := r.endpoint == ep || r.endpoint == EndpointToken && ep == EndpointRefresh
-		if !hit || r.clientID != "" && r.clientID != clientID {
+		if !req.is(r.endpoint) || r.clientID != "" && r.clientID != req.ClientID {
 			continue
 		}
 		if r.left > 0 {
@@ -183,7 +181,7 @@ func (p *Provider) BringUp() { p.faults.setDown(false) }
 // fault may have wrapped. answer writes a protocol error the way the
 // endpoint does. Handlers call it once the request has passed their checks.
 func (p *Provider) fault(x *exchange, answer func(*Error)) bool {
-	f, ok := p.faults.take(x.rec.Endpoint, x.rec.ClientID)
+	f, ok := p.faults.take(&x.rec)
 	if !ok {
 		return false
 	}

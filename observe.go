@@ -14,7 +14,7 @@ const maxRequests = 1000
 
 // Request is a request the provider received, as it understood it.
 type Request struct {
-	Endpoint         Endpoint   // EndpointRefresh for the refresh grant, EndpointToken for other token requests
+	Endpoint         Endpoint   // the endpoint of the request's path: EndpointToken for every grant, refresh included
 	Time             time.Time  // by the provider's clock
 	Method           string     // the HTTP method
 	ClientID         string     // as the request named it, whether or not it authenticated
@@ -66,15 +66,16 @@ func (l *requestLog) inOrder() []loggedRequest {
 // last 1,000 at most. They are copies.
 func (p *Provider) Requests() []Request { return p.RequestsTo("") }
 
-// RequestsTo returns the requests to endpoint, oldest first; EndpointToken
-// includes refresh requests, as it does for faults.
+// RequestsTo returns the requests to endpoint, oldest first, as faults
+// count them: EndpointToken takes in every token request, EndpointRefresh
+// those with grant_type=refresh_token.
 func (p *Provider) RequestsTo(endpoint Endpoint) []Request {
 	p.requests.mu.Lock()
 	defer p.requests.mu.Unlock()
 	var out []Request
 	for _, l := range p.requests.inOrder() {
 		r := l.req
-		if endpoint == "" || r.Endpoint == endpoint || endpoint == EndpointToken && r.Endpoint == EndpointRefresh {
+		if endpoint == "" || r.is(endpoint) {
 			r.Params, _ = url.ParseQuery(l.params) // encoded by url.Values.Encode: cannot fail
 			r.Scopes = splitScope(r.Params.Get("scope"))
 			out = append(out, r)
@@ -89,6 +90,15 @@ func cloneValues(v url.Values) url.Values {
 		c[k] = slices.Clone(vs)
 	}
 	return c
+}
+
+// is reports whether r was a request to ep: EndpointRefresh names the
+// token requests of the refresh grant.
+func (r *Request) is(ep Endpoint) bool {
+	if ep == EndpointRefresh {
+		return r.Endpoint == EndpointToken && r.GrantType == GrantRefreshToken
+	}
+	return r.Endpoint == ep
 }
 
 // record logs the exchange once it has been served, even if serving it

@@ -46,7 +46,7 @@ func TestRequestsAreObserved(t *testing.T) {
 		!exchange.PKCEVerifier || exchange.Status != 200 || exchange.Error != "" {
 		t.Errorf("exchange %+v", exchange)
 	}
-	if refresh.Endpoint != oauthtest.EndpointRefresh || refresh.GrantType != "refresh_token" || replay.Error != "invalid_grant" || replay.Status != 400 {
+	if refresh.Endpoint != oauthtest.EndpointToken || refresh.GrantType != "refresh_token" || replay.Error != "invalid_grant" || replay.Status != 400 {
 		t.Errorf("refreshes %+v %+v", refresh, replay)
 	}
 	if ui.Endpoint != oauthtest.EndpointUserinfo || ui.ClientID != cfg.ClientID || ui.Status != 401 || ui.Error != "invalid_token" {
@@ -54,6 +54,16 @@ func TestRequestsAreObserved(t *testing.T) {
 	}
 	if len(p.RequestsTo(oauthtest.EndpointToken)) != 3 || len(p.RequestsTo(oauthtest.EndpointRefresh)) != 2 {
 		t.Error("RequestsTo does not count refreshes as token requests")
+	}
+	// Filtering Requests by Endpoint counts as RequestsTo and CheckRequests do.
+	n := 0
+	for _, r := range p.Requests() {
+		if r.Endpoint == oauthtest.EndpointToken {
+			n++
+		}
+	}
+	if n != len(p.RequestsTo(oauthtest.EndpointToken)) || !p.CheckRequests(t, oauthtest.EndpointToken, n) {
+		t.Errorf("%d requests have Endpoint token; RequestsTo says %d", n, len(p.RequestsTo(oauthtest.EndpointToken)))
 	}
 	reqs[0].Params.Set("state", "changed")
 	if p.Requests()[0].Params.Get("state") != "st" {

@@ -16,17 +16,16 @@ const (
 // grantType is a grant the token endpoint serves: the parameters it
 // requires, checked before any fault is served, and how it issues tokens.
 type grantType struct {
-	name     string
-	endpoint Endpoint // what faults and the request log call its requests
-	params   []string // required, besides grant_type
-	issue    func(p *Provider, c Client, form url.Values) (*tokenResponse, *Error)
+	name   string
+	params []string // required, besides grant_type
+	issue  func(p *Provider, c Client, form url.Values) (*tokenResponse, *Error)
 }
 
 // grantTypes are the grants of the token endpoint, in the order discovery
 // lists them.
 var grantTypes = []grantType{
-	{GrantAuthorizationCode, EndpointToken, []string{"code"}, (*Provider).exchangeCode},
-	{GrantRefreshToken, EndpointRefresh, []string{"refresh_token"}, (*Provider).refresh},
+	{GrantAuthorizationCode, []string{"code"}, (*Provider).exchangeCode},
+	{GrantRefreshToken, []string{"refresh_token"}, (*Provider).refresh},
 }
 
 // grantNames lists the names of the grants, for discovery and error messages.
@@ -67,9 +66,6 @@ func (p *Provider) readTokenRequest(x *exchange) (Client, url.Values, *grantType
 	}
 	x.rec.GrantType, x.rec.PKCEVerifier = form.Get("grant_type"), form.Has("code_verifier")
 	g := findGrant(x.rec.GrantType)
-	if g != nil {
-		x.rec.Endpoint = g.endpoint
-	}
 	c, err := p.authenticateClient(x, form)
 	if err != nil {
 		return Client{}, nil, nil, err

@@ -141,7 +141,7 @@ func TestFlowAgainstTheCommand(t *testing.T) {
 	pr.stop(t)
 	log := pr.stderr.String()
 	for _, want := range []string{"level=INFO msg=request method=POST endpoint=token status=200 client=web grant_type=authorization_code auth=client_secret_basic",
-		`level=WARN msg=request method=POST endpoint=refresh status=401 client=web grant_type=refresh_token auth=client_secret_basic error=invalid_client error_description="client_secret does not match`} {
+		`level=WARN msg=request method=POST endpoint=token status=401 client=web grant_type=refresh_token auth=client_secret_basic error=invalid_client error_description="client_secret does not match`} {
 		if !strings.Contains(log, want) {
 			t.Errorf("the log lacks %q:\n%s", want, log)
 		}
