@@ -59,6 +59,9 @@ type Client struct {
 	// SigningAlg is how the client's tokens are signed: "" with the
 	// provider's key, or HS256 with the client's Secret, which the client
 	// then verifies them with (OIDC Core §10.1). Confidential clients only.
+	// go-oidc verifies ID tokens with the provider's published keys only
+	// and refuses HS256: verify such tokens with golang-jwt and the secret
+	// (see the Client example).
 	SigningAlg string
 }
 

@@ -5,26 +5,22 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/c95d6557/oauthtest"
 	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/oauth2"
 )
 
-// browse plays the browser: it visits the authorization URL and returns the
-// query the provider redirects back with, without following the redirect.
-func browse(p *oauthtest.Provider, authURL string) url.Values {
-	c := *p.HTTPClient()
-	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	resp, err := c.Get(authURL)
+// browse plays the browser: it visits the authorization URL and returns
+// what the provider sent back to the redirect URI.
+func browse(p *oauthtest.Provider, authURL string) *oauthtest.Callback {
+	cb, err := p.Browser().Visit(authURL)
 	if err != nil {
 		panic(err)
 	}
-	resp.Body.Close()
-	loc, _ := url.Parse(resp.Header.Get("Location"))
-	return loc.Query()
+	return cb
 }
 
 // A whole login: discovery, authorization, code exchange, ID token
@@ -51,7 +47,7 @@ func Example() {
 	}
 	callback := browse(p, cfg.AuthCodeURL("state-1", oidc.Nonce("nonce-1")))
 
-	tok, err := cfg.Exchange(ctx, callback.Get("code"))
+	tok, err := cfg.Exchange(ctx, callback.Code)
 	if err != nil {
 		panic(err)
 	}
@@ -63,7 +59,7 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	fmt.Println("state:", callback.Get("state"))
+	fmt.Println("state:", callback.State)
 	fmt.Println("sub:", idToken.Subject, "nonce:", idToken.Nonce)
 	fmt.Println("email:", info.Email)
 	fmt.Println("expires in:", tok.ExpiresIn, "seconds")
@@ -94,10 +90,10 @@ func ExampleWithClient_public() {
 		Scopes:      []string{"openid"},
 	}
 
-	fmt.Println("without PKCE:", browse(p, cfg.AuthCodeURL("s")).Get("error"))
+	fmt.Println("without PKCE:", browse(p, cfg.AuthCodeURL("s")).Error)
 
 	verifier := oauth2.GenerateVerifier()
-	code := browse(p, cfg.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier))).Get("code")
+	code := browse(p, cfg.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier))).Code
 	tok, err := cfg.Exchange(ctx, code, oauth2.VerifierOption(verifier))
 	fmt.Println("with PKCE:", err == nil && tok.RefreshToken != "")
 	// Output:
@@ -120,7 +116,7 @@ func ExampleProvider_FastForward() {
 		RedirectURL: "http://127.0.0.1:8080/callback",
 		Scopes:      []string{"openid"},
 	}
-	code := browse(p, cfg.AuthCodeURL("s")).Get("code")
+	code := browse(p, cfg.AuthCodeURL("s")).Code
 
 	p.FastForward(11 * time.Minute)
 	_, err = cfg.Exchange(ctx, code)
@@ -176,7 +172,9 @@ func ExampleProvider_QueueUser() {
 		RedirectURL: "http://127.0.0.1:8080/callback",
 		Scopes:      []string{"openid"},
 	}
-	_ = p.QueueUser(oauthtest.User{Subject: "ada", Claims: map[string]any{"roles": []string{"admin"}}})
+	if err := p.QueueUser(oauthtest.User{Subject: "ada", Claims: map[string]any{"roles": []string{"admin"}}}); err != nil {
+		panic(err) // an invalid user, such as one without a Subject
+	}
 	p.FailNext(oauthtest.EndpointToken, 1, oauthtest.FaultError(oauthtest.ErrTemporarilyUnavailable))
 
 	browse(p, cfg.AuthCodeURL("s"))
@@ -221,7 +219,11 @@ func ExampleProvider_MintIDToken() {
 	// foreign key: true
 }
 
-// A key rotation: the verifier's cached key set picks up the new key.
+// A key rotation as real providers do it: the next key is published ahead,
+// so a verifier that cached the key set already holds it when signing
+// switches. go-oidc's RemoteKeySet may answer a fetch that follows its
+// previous one at once with that earlier result, so a test that rotates
+// right after a verification must publish the next key first, as here.
 func ExampleProvider_RotateKey() {
 	p, err := oauthtest.NewProvider()
 	if err != nil {
@@ -233,9 +235,12 @@ func ExampleProvider_RotateKey() {
 	if err != nil {
 		panic(err)
 	}
-	verifier := op.Verifier(&oidc.Config{ClientID: p.ClientID()})
+	verifier := op.Verifier(&oidc.Config{ClientID: p.ClientID(), Now: p.Now})
 
 	old := p.SigningKeyID()
+	p.PublishNextKey()
+	_, err = verifier.Verify(ctx, p.MintIDToken()) // caches both keys
+	fmt.Println("old key verifies:", err == nil)
 	p.RotateKey()
 	_, err = verifier.Verify(ctx, p.MintIDToken())
 	fmt.Println("new key verifies:", err == nil)
@@ -243,7 +248,95 @@ func ExampleProvider_RotateKey() {
 	p.RetireOldKeys()
 	fmt.Println("after retiring:", len(p.KeyIDs()))
 	// Output:
+	// old key verifies: true
 	// new key verifies: true
 	// published: 2 old still there: true
 	// after retiring: 1
+}
+
+// A client whose tokens are signed with its secret (HS256), as the first
+// seed provider's sample verifies them. go-oidc verifies ID tokens with the
+// provider's published keys only and refuses HS256 ones: verify them with
+// golang-jwt and the secret.
+func ExampleClient_hs256() {
+	p, err := oauthtest.NewProvider(oauthtest.WithClient(oauthtest.Client{
+		ID: "connect-app", Secret: "connect-secret", SigningAlg: oauthtest.HS256,
+	}))
+	if err != nil {
+		panic(err)
+	}
+	defer p.Close()
+	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, p.HTTPClient())
+	cfg := oauth2.Config{
+		ClientID: "connect-app", ClientSecret: "connect-secret",
+		Endpoint:    oauth2.Endpoint{AuthURL: p.AuthURL(), TokenURL: p.TokenURL(), AuthStyle: oauth2.AuthStyleInParams},
+		RedirectURL: "http://127.0.0.1:8080/callback",
+		Scopes:      []string{"openid", "email"},
+	}
+	tok, err := cfg.Exchange(ctx, browse(p, cfg.AuthCodeURL("s")).Code)
+	if err != nil {
+		panic(err)
+	}
+	var claims struct {
+		Email string `json:"email"`
+		jwt.RegisteredClaims
+	}
+	_, err = jwt.ParseWithClaims(tok.AccessToken, &claims, func(*jwt.Token) (any, error) { return []byte("connect-secret"), nil },
+		jwt.WithValidMethods([]string{"HS256"}), jwt.WithIssuer(p.Issuer()), jwt.WithAudience("connect-app"), jwt.WithTimeFunc(p.Now))
+	fmt.Println("access token verified with the secret:", err == nil, claims.Subject)
+	_, err = jwt.ParseWithClaims(tok.Extra("id_token").(string), &claims, func(*jwt.Token) (any, error) { return []byte("connect-secret"), nil },
+		jwt.WithValidMethods([]string{"HS256"}), jwt.WithIssuer(p.Issuer()), jwt.WithAudience("connect-app"), jwt.WithTimeFunc(p.Now))
+	fmt.Println("ID token verified with the secret:", err == nil, claims.Email)
+	// Output:
+	// access token verified with the secret: true test-user
+	// ID token verified with the secret: true test.user@example.com
+}
+
+// A provider served in memory, without a socket: HTTPClient reaches it.
+// Inside testing/synctest, this is what lets its clock follow the bubble's.
+func ExampleWithInMemoryTransport() {
+	p, err := oauthtest.NewProvider(oauthtest.WithInMemoryTransport())
+	if err != nil {
+		panic(err)
+	}
+	defer p.Close()
+	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, p.HTTPClient())
+	op, err := oidc.NewProvider(ctx, p.Issuer())
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(p.Issuer())
+	fmt.Println(op.Endpoint().TokenURL)
+	// Output:
+	// http://oauthtest.test
+	// http://oauthtest.test/oauth/token
+}
+
+// The user agent's part of a flow: the browser follows the provider's
+// redirects, answers the login page and stops at the redirect URI.
+func ExampleBrowser() {
+	p, err := oauthtest.NewProvider(oauthtest.WithLoginPage(),
+		oauthtest.WithUsers(oauthtest.User{Subject: "bob", Claims: map[string]any{"name": "Bob"}}))
+	if err != nil {
+		panic(err)
+	}
+	defer p.Close()
+	cfg := oauth2.Config{
+		ClientID: p.ClientID(), ClientSecret: p.ClientSecret(),
+		Endpoint:    oauth2.Endpoint{AuthURL: p.AuthURL(), TokenURL: p.TokenURL()},
+		RedirectURL: "http://127.0.0.1:8080/callback",
+		Scopes:      []string{"openid"},
+	}
+	cb, err := p.Browser().PickUser("bob").Visit(cfg.AuthCodeURL("st", oauth2.SetAuthURLParam("response_mode", "form_post")))
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(cb.ResponseMode, cb.URL, cb.State, cb.Code != "")
+	fmt.Println("logged in:", p.Codes()[0].Subject)
+	cb, _ = p.Browser().Deny().Visit(cfg.AuthCodeURL("st"))
+	fmt.Println(cb.Error)
+	// Output:
+	// form_post http://127.0.0.1:8080/callback st true
+	// logged in: bob
+	// access_denied
 }

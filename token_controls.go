@@ -110,14 +110,16 @@ func (s *tokenStore) familyOf(token string) *family {
 	return nil
 }
 
-// RevokeUser revokes every token issued for the user with this subject and
-// returns how many token families that was.
+// RevokeUser revokes every token issued for the user with this subject. It
+// returns how many grants it revoked: a grant is one redeemed code with all
+// the tokens its refreshes issued, or one minted access token; grants
+// revoked before are not counted again.
 func (p *Provider) RevokeUser(subject string) int {
 	return p.tokens.revokeWhere(func(g grant) bool { return g.user.Subject == subject })
 }
 
-// RevokeClient revokes every token issued to the client and returns how
-// many token families that was.
+// RevokeClient revokes every token issued to the client. It returns how
+// many grants it revoked, counted as RevokeUser counts them.
 func (p *Provider) RevokeClient(clientID string) int {
 	return p.tokens.revokeWhere(func(g grant) bool { return g.clientID == clientID })
 }

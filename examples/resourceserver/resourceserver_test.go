@@ -48,7 +48,9 @@ func call(t *testing.T, url, token string) (int, string) {
 func TestValidToken(t *testing.T) {
 	t.Parallel()
 	p, api := setup(t)
-	_ = p.SetUser(oauthtest.User{Subject: "ada", Claims: map[string]any{"roles": []string{"admin"}}})
+	if err := p.SetUser(oauthtest.User{Subject: "ada", Claims: map[string]any{"roles": []string{"admin"}}}); err != nil {
+		t.Fatal(err)
+	}
 	status, body := call(t, api, p.MintAccessToken()) // as the token endpoint would issue it, hook included
 	var c resourceserver.Claims
 	if status != 200 || json.Unmarshal([]byte(body), &c) != nil || c.Subject != "ada" || c.Roles[0] != "admin" {
