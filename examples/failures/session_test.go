@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/url"
 	"testing"
 	"time"
 
@@ -24,15 +23,11 @@ func login(t *testing.T, p *oauthtest.Provider) (*oauth2.Config, context.Context
 		Endpoint: oauth2.Endpoint{AuthURL: p.AuthURL(), TokenURL: p.TokenURL(), AuthStyle: oauth2.AuthStyleInHeader},
 	}
 	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, p.HTTPClient())
-	browser := *p.HTTPClient()
-	browser.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	resp, err := browser.Get(cfg.AuthCodeURL("st"))
+	cb, err := p.Browser().Visit(cfg.AuthCodeURL("st"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
-	loc, _ := url.Parse(resp.Header.Get("Location"))
-	return cfg, ctx, loc.Query().Get("code")
+	return cfg, ctx, cb.Code
 }
 
 func start(t *testing.T, p *oauthtest.Provider) (*failures.Session, context.Context) {

@@ -2,8 +2,6 @@ package myapp_test
 
 import (
 	"context"
-	"net/http"
-	"net/url"
 	"testing"
 
 	"github.com/c95d6557/oauthtest"
@@ -28,16 +26,13 @@ func TestLogin(t *testing.T) {
 	}
 
 	// The browser's part: the provider approves at once and redirects back.
-	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := noFollow.Get(cfg.AuthCodeURL("state", oidc.Nonce("nonce")))
+	callback, err := p.Browser().Visit(cfg.AuthCodeURL("state", oidc.Nonce("nonce")))
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
-	callback, _ := url.Parse(resp.Header.Get("Location"))
 
 	// Your app's part.
-	tok, err := cfg.Exchange(ctx, callback.Query().Get("code"))
+	tok, err := cfg.Exchange(ctx, callback.Code)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +40,7 @@ func TestLogin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if idToken.Subject != "test-user" {
-		t.Errorf("logged in as %q", idToken.Subject)
+	if idToken.Subject != "test-user" || callback.State != "state" {
+		t.Errorf("logged in as %q, state %q", idToken.Subject, callback.State)
 	}
 }
