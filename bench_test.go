@@ -185,16 +185,7 @@ func BenchmarkParallelFlowsFloor(b *testing.B) {
 
 // ---- 5. 200 parallel tests, each with its own provider and one flow ----
 
-func Benchmark200Tests(b *testing.B) {
-	b.ReportAllocs()
-	for b.Loop() {
-		run200(b, func() (func(), *flowClient) {
-			tb := &cleanupTB{TB: b}
-			p := oauthtest.NewTestProvider(tb)
-			return tb.end, newFlowClient(b, p.Issuer(), p.AuthURL(), p.TokenURL(), p.HTTPClient())
-		})
-	}
-}
+func Benchmark200Tests(b *testing.B) { bench200(b) }
 
 func Benchmark200TestsFloor(b *testing.B) {
 	b.ReportAllocs()
@@ -244,6 +235,38 @@ func BenchmarkFlowEdDSAFloor(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		c.flow(b)
+	}
+}
+
+// ---- 8. The in-memory transport against loopback ----
+
+func BenchmarkFlowEdDSAInMemory(b *testing.B) {
+	_, c := providerClient(b, oauthtest.WithAlgorithm(oauthtest.EdDSA), oauthtest.WithInMemoryTransport())
+	b.ReportAllocs()
+	for b.Loop() {
+		c.flow(b)
+	}
+}
+
+// Benchmark200TestsEdDSA and Benchmark200TestsEdDSAInMemory are the 200
+// tests of target 5 with EdDSA, over loopback and in memory: with RS256
+// the signatures would hide what the transport costs.
+func Benchmark200TestsEdDSA(b *testing.B) {
+	bench200(b, oauthtest.WithAlgorithm(oauthtest.EdDSA))
+}
+
+func Benchmark200TestsEdDSAInMemory(b *testing.B) {
+	bench200(b, oauthtest.WithAlgorithm(oauthtest.EdDSA), oauthtest.WithInMemoryTransport())
+}
+
+func bench200(b *testing.B, opts ...oauthtest.Option) {
+	b.ReportAllocs()
+	for b.Loop() {
+		run200(b, func() (func(), *flowClient) {
+			tb := &cleanupTB{TB: b}
+			p := oauthtest.NewTestProvider(tb, opts...)
+			return tb.end, newFlowClient(b, p.Issuer(), p.AuthURL(), p.TokenURL(), p.HTTPClient())
+		})
 	}
 }
 

@@ -189,4 +189,3 @@ func readForm(page []byte) (action string, params url.Values) {
 func pageText(page []byte) string {
 	return strings.Join(strings.Fields(html.UnescapeString(tags.ReplaceAllString(string(page), " "))), " ")
 }
-

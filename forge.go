@@ -128,7 +128,9 @@ func spoiling(f func(*minting)) MintOption {
 // and email (WithIDTokenClaims included), changed by opts. It needs no
 // HTTP request. ForClient(id).MintIDToken mints one for another client;
 // AsUser for another user.
-func (p *Provider) MintIDToken(opts ...MintOption) string { return p.mintIDToken(DefaultClientID, opts) }
+func (p *Provider) MintIDToken(opts ...MintOption) string {
+	return p.mintIDToken(DefaultClientID, opts)
+}
 
 // MintAccessToken returns an access token for the default client and the
 // current user with the scopes openid, profile and email, changed by opts.

@@ -56,7 +56,8 @@ const (
 type Provider struct {
 	cfg    *config
 	issuer string
-	server *httptest.Server // nil with WithoutServer
+	server *httptest.Server // nil with WithoutServer or WithInMemoryTransport
+	memory *memoryTransport // WithInMemoryTransport
 
 	clock    clock
 	ids      idSource
@@ -69,7 +70,7 @@ type Provider struct {
 	requests requestLog
 
 	handler   http.Handler
-	client    *http.Client // reaches the server; nil with WithoutServer
+	client    *http.Client // reaches the provider; nil with WithoutServer
 	discovery func() []byte
 	closeOnce sync.Once
 }
@@ -99,7 +100,11 @@ func NewProvider(opts ...Option) (*Provider, error) {
 		p.keys.init(cfg.key)
 	}
 	p.discovery = sync.OnceValue(p.discoveryJSON)
-	if !cfg.serve {
+	switch {
+	case cfg.inMemory:
+		p.serveInMemory()
+		return p, nil
+	case !cfg.serve:
 		p.handler = p.routes()
 		return p, nil
 	}
@@ -109,28 +114,18 @@ func NewProvider(opts ...Option) (*Provider, error) {
 	return p, nil
 }
 
-// start listens (on a loopback port, WithAddr's address or in memory),
-// learns the issuer from the listener's address unless one was given, and
-// serves.
+// start listens on a loopback port or WithAddr's address, learns the
+// issuer from the listener's address unless one was given, and serves.
 func (p *Provider) start() error {
-	s := &httptest.Server{Config: &http.Server{MaxHeaderBytes: maxHeaderBytes}}
-	switch {
-	case p.cfg.inMemory:
-		if p.issuer == "" && p.cfg.tls {
-			p.issuer = "https://" + strings.TrimPrefix(DefaultInMemoryIssuer, "http://")
-		} else if p.issuer == "" {
-			p.issuer = DefaultInMemoryIssuer
-		}
-		p.client = p.listenInMemory(s)
-	case p.cfg.addr != "":
+	s := httptest.NewUnstartedServer(nil)
+	if p.cfg.addr != "" {
 		l, err := net.Listen("tcp", p.cfg.addr)
 		if err != nil {
+			s.Close()
 			return fmt.Errorf("oauthtest: listen on %s: %w", p.cfg.addr, err)
 		}
+		s.Listener.Close()
 		s.Listener = l
-	default:
-		u := httptest.NewUnstartedServer(nil)
-		s.Listener = u.Listener
 	}
 	if p.issuer == "" {
 		scheme := "http://"
@@ -141,18 +136,24 @@ func (p *Provider) start() error {
 	}
 	p.handler = p.routes()
 	s.Config.Handler = p.handler
+	s.Config.MaxHeaderBytes = maxHeaderBytes
 	if p.cfg.tls {
 		s.StartTLS()
 	} else {
 		s.Start()
 	}
-	if p.client == nil {
-		p.client = s.Client()
-	} else if p.cfg.tls {
-		trustInMemory(p.client, s)
-	}
-	p.server = s
+	p.server, p.client = s, s.Client()
 	return nil
+}
+
+// serveInMemory serves through HTTPClient's transport alone.
+func (p *Provider) serveInMemory() {
+	if p.issuer == "" {
+		p.issuer = DefaultInMemoryIssuer
+	}
+	p.handler = p.routes()
+	p.memory = newMemoryTransport(p.issuer, p.handler)
+	p.client = &http.Client{Transport: p.memory}
 }
 
 // routes serves each endpoint below the issuer's path. A lookup of fixed
@@ -207,7 +208,9 @@ func (p *Provider) Close() {
 	p.closeOnce.Do(func() {
 		if p.server != nil {
 			p.server.Close()
-			p.client.CloseIdleConnections()
+		}
+		if p.memory != nil {
+			p.memory.close()
 		}
 	})
 }
@@ -239,7 +242,7 @@ func (p *Provider) TLSConfig() *tls.Config {
 	if p.server == nil || p.server.TLS == nil {
 		return nil
 	}
-	return p.client.Transport.(*http.Transport).TLSClientConfig.Clone()
+	return p.server.Client().Transport.(*http.Transport).TLSClientConfig.Clone()
 }
 
 // Issuer returns the issuer URL, as in the iss claim and the discovery document.

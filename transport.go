@@ -1,14 +1,17 @@
 package oauthtest
 
 import (
-	"context"
-	"errors"
+	"bytes"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
+	"strings"
 	"sync"
+	"time"
 )
 
 // DefaultInMemoryIssuer is the issuer of a provider served in memory
@@ -17,99 +20,160 @@ import (
 const DefaultInMemoryIssuer = "http://oauthtest.test"
 
 // WithInMemoryTransport serves the provider without a socket: HTTPClient
-// returns a client whose transport connects to it through in-memory
-// connections (net.Pipe), and nothing else reaches it. Requests go through
-// the same net/http server as over loopback: the same headers, status
-// codes, size limits, dropped connections and Close.
+// returns a client whose transport hands each request to the provider in
+// the caller's goroutine, and nothing else reaches it. The provider
+// answers as over loopback: the same status codes, headers and bodies,
+// net/http's 431 for a request line and headers over 68 KiB, redirects
+// left to the client, FaultDrop as a transport error, and Close waiting
+// for requests in flight and refusing later ones.
 //
 // It is what a test inside testing/synctest needs: a provider created in
-// the bubble serves requests in it, and its clock follows the bubble's fake
-// time, as do x/oauth2's and go-oidc's. The issuer is
-// DefaultInMemoryIssuer unless WithIssuer names another; give the app
-// under test p.HTTPClient() for every request to it.
+// the bubble serves requests in it with no goroutine of its own, and its
+// clock follows the bubble's fake time, as do x/oauth2's and go-oidc's. It
+// is also the fastest way to reach the provider. The issuer is
+// DefaultInMemoryIssuer unless WithIssuer names another (an https one
+// too: nothing is encrypted in memory). Give the app under test
+// p.HTTPClient(), or its Transport, for every request to the provider.
 func WithInMemoryTransport() Option {
 	return optionFunc(func(c *config) error { c.inMemory = true; return nil })
 }
 
-// memoryListener accepts the server ends of the in-memory connections that
-// the provider's transport dials.
-type memoryListener struct {
-	host   string // the issuer's host:port, the only address dialled
-	conns  chan net.Conn
-	closed chan struct{}
-	once   sync.Once
+// memoryTransport is the http.RoundTripper of a provider served in memory.
+type memoryTransport struct {
+	handler  http.Handler
+	host     string // the issuer's host, with its port
+	mu       sync.Mutex
+	closed   bool           // guarded by mu
+	inFlight sync.WaitGroup // Add is guarded by mu, with closed
 }
 
-func newMemoryListener(host string) *memoryListener {
-	return &memoryListener{host: host, conns: make(chan net.Conn), closed: make(chan struct{})}
+func newMemoryTransport(issuer string, h http.Handler) *memoryTransport {
+	u, _ := url.Parse(issuer) // validated by WithIssuer, or the default
+	return &memoryTransport{handler: h, host: hostPort(u)}
 }
 
-// Accept waits for the transport to dial.
-func (l *memoryListener) Accept() (net.Conn, error) {
-	select {
-	case c := <-l.conns:
-		return c, nil
-	case <-l.closed:
-		return nil, net.ErrClosed
+// hostPort is u's host with its port, the scheme's default if none.
+func hostPort(u *url.URL) string {
+	if u.Port() != "" {
+		return u.Host
 	}
+	return net.JoinHostPort(u.Hostname(), map[string]string{"http": "80", "https": "443"}[u.Scheme])
 }
 
-// Close stops accepting: later dials are refused.
-func (l *memoryListener) Close() error {
-	l.once.Do(func() { close(l.closed) })
+// RoundTrip serves req with the provider's handler, as net/http's server
+// would have read it off a connection, and returns the answer.
+func (t *memoryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body != nil {
+		defer req.Body.Close()
+	}
+	if err := t.enter(req); err != nil {
+		return nil, err
+	}
+	defer t.inFlight.Done()
+	if wireHeaderSize(req) > maxHeaderBytes+4096 { // net/http's limit, with its 4 KiB of slack
+		return headerTooLarge(req), nil
+	}
+	w := httptest.NewRecorder()
+	if err := serveRecovering(t.handler, w, serverRequest(req)); err != nil {
+		return nil, &url.Error{Op: req.Method, URL: req.URL.String(), Err: err}
+	}
+	return response(req, w), nil
+}
+
+// enter admits a request unless the provider is closed or req is for
+// another host.
+func (t *memoryTransport) enter(req *http.Request) error {
+	if hostPort(req.URL) != t.host {
+		return &net.OpError{Op: "dial", Net: "memory", Err: fmt.Errorf("oauthtest: the in-memory transport reaches only its provider at %s, not %s", t.host, req.URL.Host)}
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return &net.OpError{Op: "dial", Net: "memory", Err: fmt.Errorf("connection refused: the provider at %s is closed", t.host)}
+	}
+	t.inFlight.Add(1)
 	return nil
 }
 
-// Addr is the issuer's host and port.
-func (l *memoryListener) Addr() net.Addr { return memoryAddr(l.host) }
-
-// memoryAddr is the address of an in-memory provider.
-type memoryAddr string
-
-func (memoryAddr) Network() string  { return "memory" }
-func (a memoryAddr) String() string { return string(a) }
-
-// dial connects to the provider in memory, as http.Transport.DialContext.
-// It refuses any other address, and every address once the provider is
-// closed, as a refused connection.
-func (l *memoryListener) dial(ctx context.Context, network, addr string) (net.Conn, error) {
-	if addr != l.host {
-		return nil, &net.OpError{Op: "dial", Net: network, Addr: memoryAddr(addr),
-			Err: fmt.Errorf("oauthtest: the in-memory transport reaches only its provider at %s", l.host)}
-	}
-	client, server := net.Pipe()
-	var err error
-	select {
-	case l.conns <- server:
-		return client, nil
-	case <-l.closed:
-		err = errors.New("connection refused: the provider is closed")
-	case <-ctx.Done():
-		err = ctx.Err()
-	}
-	client.Close()
-	server.Close()
-	return nil, &net.OpError{Op: "dial", Net: network, Addr: memoryAddr(addr), Err: err}
+// close refuses new requests and waits for those in flight.
+func (t *memoryTransport) close() {
+	t.mu.Lock()
+	t.closed = true
+	t.mu.Unlock()
+	t.inFlight.Wait()
 }
 
-// listenInMemory prepares s to serve in memory at the issuer's host and
-// returns the client that reaches it; for TLS, once s has started, call
-// trustInMemory.
-func (p *Provider) listenInMemory(s *httptest.Server) *http.Client {
-	u, _ := url.Parse(p.issuer) // validated by WithIssuer, or the default
-	host := u.Host
-	if u.Port() == "" {
-		host = net.JoinHostPort(u.Hostname(), map[string]string{"http": "80", "https": "443"}[u.Scheme])
+// serverRequest is req as a server receives it.
+func serverRequest(req *http.Request) *http.Request {
+	r := req.Clone(req.Context())
+	r.RequestURI = req.URL.RequestURI()
+	r.RemoteAddr = "127.0.0.1:1"
+	r.Proto, r.ProtoMajor, r.ProtoMinor = "HTTP/1.1", 1, 1
+	if r.Host == "" {
+		r.Host = req.URL.Host
 	}
-	l := newMemoryListener(host)
-	s.Listener = l
-	return &http.Client{Transport: &http.Transport{DialContext: l.dial, MaxIdleConnsPerHost: 16}}
+	if r.Body == nil {
+		r.Body = http.NoBody
+	}
+	return r
 }
 
-// trustInMemory makes the in-memory client trust the certificate of s,
-// which names example.com (net/http/httptest's).
-func trustInMemory(c *http.Client, s *httptest.Server) {
-	tls := s.Client().Transport.(*http.Transport).TLSClientConfig.Clone()
-	tls.ServerName = "example.com"
-	c.Transport.(*http.Transport).TLSClientConfig = tls
+// serveRecovering serves r, turning a panic (FaultDrop's, or any other) into
+// the error a client sees when net/http's server drops the connection.
+func serveRecovering(h http.Handler, w http.ResponseWriter, r *http.Request) (err error) {
+	defer func() {
+		if v := recover(); v == http.ErrAbortHandler {
+			err = io.ErrUnexpectedEOF
+		} else if v != nil {
+			err = fmt.Errorf("%w: the handler panicked: %v", io.ErrUnexpectedEOF, v)
+		}
+	}()
+	h.ServeHTTP(w, r)
+	return nil
+}
+
+// response is what the client receives of a recorded answer: with the
+// Content-Length and Date net/http's server adds, and no body for HEAD.
+func response(req *http.Request, w *httptest.ResponseRecorder) *http.Response {
+	resp := w.Result()
+	body := w.Body.Bytes()
+	resp.ContentLength = int64(len(body))
+	resp.Header.Set("Content-Length", strconv.Itoa(len(body)))
+	resp.Header.Set("Date", time.Now().UTC().Format(http.TimeFormat))
+	if req.Method == http.MethodHead {
+		body = nil
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	resp.Request = req
+	return resp
+}
+
+// wireHeaderSize is the size of req's request line and headers on the
+// wire, as net/http's server counts them against MaxHeaderBytes.
+func wireHeaderSize(req *http.Request) int {
+	var n countingWriter
+	fmt.Fprintf(&n, "%s %s HTTP/1.1\r\nHost: %s\r\n", req.Method, req.URL.RequestURI(), req.URL.Host)
+	_ = req.Header.Write(&n)
+	return int(n) + 2
+}
+
+type countingWriter int
+
+func (c *countingWriter) Write(b []byte) (int, error) {
+	*c += countingWriter(len(b))
+	return len(b), nil
+}
+
+// headerTooLarge is net/http's answer to a request whose headers exceed
+// its limit, which it writes raw: no Date, no Content-Length, and the
+// connection closed after the body.
+func headerTooLarge(req *http.Request) *http.Response {
+	const body = "431 Request Header Fields Too Large"
+	return &http.Response{
+		Status: "431 Request Header Fields Too Large", StatusCode: http.StatusRequestHeaderFieldsTooLarge,
+		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header:        http.Header{"Content-Type": {"text/plain; charset=utf-8"}, "Connection": {"close"}},
+		Body:          io.NopCloser(strings.NewReader(body)),
+		ContentLength: -1, Close: true, Request: req,
+	}
 }
