@@ -124,7 +124,7 @@ func (p *Provider) resolveRedirect(params url.Values, req *authorizeRequest) str
 // that lets each error be delivered the way the client asked.
 func (req *authorizeRequest) validate(params url.Values) *Error {
 	for _, check := range []func(url.Values) *Error{
-		req.parseResponseType, checkDuplicates, checkRequestObjects,
+		req.parseResponseType, req.checkGrant, checkDuplicates, checkRequestObjects,
 		req.parseScope, req.parseNonce, req.parsePKCE, req.parsePrompt,
 	} {
 		if err := check(params); err != nil {
@@ -158,6 +158,15 @@ func (req *authorizeRequest) parseResponseType(params url.Values) *Error {
 		return ErrUnsupportedResponseType.WithDescription(`response_type %q is not supported; supported: "code", "code id_token"`, params.Get("response_type"))
 	}
 	req.responseType = rt
+	return nil
+}
+
+// checkGrant refuses a client not allowed the authorization code grant
+// (RFC 6749 §4.1.2.1).
+func (req *authorizeRequest) checkGrant(url.Values) *Error {
+	if !slices.Contains(req.client.GrantTypes, GrantAuthorizationCode) {
+		return ErrUnauthorizedClient.WithDescription("client %q may not use the authorization code grant; its grant types: %s (Client.GrantTypes)", req.client.ID, strings.Join(req.client.GrantTypes, ", "))
+	}
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package oauthtest
 
 import (
+	"crypto"
 	"crypto/subtle"
 	"fmt"
 	"net"
@@ -11,12 +12,25 @@ import (
 	"sync"
 )
 
-// Token endpoint client authentication methods (RFC 8414 §2, RFC 7591 §2).
+// Token endpoint client authentication methods (RFC 8414 §2, RFC 7591 §2,
+// OIDC Core §9).
 const (
-	AuthMethodBasic = "client_secret_basic" // HTTP Basic with client_id and client_secret
-	AuthMethodPost  = "client_secret_post"  // client_id and client_secret in the form body
-	AuthMethodNone  = "none"                // public client: client_id only, PKCE required
+	AuthMethodBasic         = "client_secret_basic" // HTTP Basic with client_id and client_secret
+	AuthMethodPost          = "client_secret_post"  // client_id and client_secret in the form body
+	AuthMethodNone          = "none"                // public client: client_id only, PKCE required
+	AuthMethodPrivateKeyJWT = "private_key_jwt"     // a JWT signed with the client's private key (RFC 7523 §2.2)
+	AuthMethodSecretJWT     = "client_secret_jwt"   // a JWT signed with HS256 and the client's secret
 )
+
+// authMethodNames lists every client authentication method, for discovery.
+func authMethodNames() []string {
+	return []string{AuthMethodBasic, AuthMethodPost, AuthMethodNone, AuthMethodPrivateKeyJWT, AuthMethodSecretJWT}
+}
+
+// confidentialAuthMethods are the methods that prove a client's identity.
+func confidentialAuthMethods() []string {
+	return []string{AuthMethodBasic, AuthMethodPost, AuthMethodPrivateKeyJWT, AuthMethodSecretJWT}
+}
 
 // Default client and scopes of a provider built without options.
 const (
@@ -52,13 +66,26 @@ type Client struct {
 	Scopes []string
 	// AuthMethods are the token endpoint authentication methods the client
 	// may use. When empty: AuthMethodBasic and AuthMethodPost for a
-	// confidential client, AuthMethodNone for a public one.
+	// confidential client (and AuthMethodPrivateKeyJWT when it has
+	// PublicKeys), AuthMethodNone for a public one.
 	AuthMethods []string
+	// PublicKeys verify the client's assertions for AuthMethodPrivateKeyJWT:
+	// *rsa.PublicKey (RS256), *ecdsa.PublicKey on P-256 (ES256) or
+	// ed25519.PublicKey (EdDSA).
+	PublicKeys []crypto.PublicKey
+	// GrantTypes are the grant types the client may use at the token
+	// endpoint (GrantAuthorizationCode, GrantClientCredentials...); others
+	// get unauthorized_client. When empty: GrantAuthorizationCode and
+	// GrantRefreshToken. Public clients may not use GrantClientCredentials
+	// or GrantTokenExchange.
+	GrantTypes []string
 	// Lifetimes override the provider's for this client where not zero.
 	Lifetimes Lifetimes
 	// SigningAlg is how the client's tokens are signed: "" with the
-	// provider's key, or HS256 with the client's Secret, which the client
-	// then verifies them with (OIDC Core §10.1). Confidential clients only.
+	// provider's key; RS256 with an RSA key of the provider's JWKS even
+	// when its algorithm is ES256 or EdDSA (OIDC requires RS256 of every
+	// provider); or HS256 with the client's Secret, which the client then
+	// verifies them with (OIDC Core §10.1), for confidential clients only.
 	// go-oidc verifies ID tokens with the provider's published keys only
 	// and refuses HS256: verify such tokens with golang-jwt and the secret
 	// (see the Client example).
@@ -82,8 +109,8 @@ func (c *Client) validate() error {
 		}
 	}
 	switch {
-	case c.SigningAlg != "" && c.SigningAlg != HS256:
-		return fmt.Errorf("client %q: SigningAlg %q is not supported; use HS256, or leave it empty for the provider's key", c.ID, c.SigningAlg)
+	case c.SigningAlg != "" && c.SigningAlg != HS256 && c.SigningAlg != RS256:
+		return fmt.Errorf("client %q: SigningAlg %q is not supported; use HS256 or RS256, or leave it empty for the provider's algorithm", c.ID, c.SigningAlg)
 	case c.SigningAlg == HS256 && c.Public:
 		return fmt.Errorf("client %q is public: it has no secret to sign HS256 tokens with", c.ID)
 	}
@@ -92,21 +119,48 @@ func (c *Client) validate() error {
 	}
 	c.Scopes = cloneOr(c.Scopes, DefaultScopes())
 	c.RedirectURIs = slices.Clone(c.RedirectURIs)
+	if err := c.validateGrantTypes(); err != nil {
+		return err
+	}
 	return c.validateAuthMethods()
 }
 
+func (c *Client) validateGrantTypes() error {
+	c.GrantTypes = cloneOr(c.GrantTypes, defaultGrantTypes())
+	for _, name := range c.GrantTypes {
+		gt := findGrant(name)
+		switch {
+		case gt == nil:
+			return fmt.Errorf("client %q: grant type %q is not supported; supported: %s", c.ID, name, strings.Join(grantNames(), ", "))
+		case c.Public && !gt.public:
+			return fmt.Errorf("client %q is public and cannot use grant type %q, which needs a confidential client", c.ID, name)
+		}
+	}
+	return nil
+}
+
 func (c *Client) validateAuthMethods() error {
-	if c.Public {
+	switch {
+	case c.Public:
 		c.AuthMethods = cloneOr(c.AuthMethods, []string{AuthMethodNone})
-	} else {
+	case len(c.PublicKeys) > 0:
+		c.AuthMethods = cloneOr(c.AuthMethods, []string{AuthMethodBasic, AuthMethodPost, AuthMethodPrivateKeyJWT})
+	default:
 		c.AuthMethods = cloneOr(c.AuthMethods, []string{AuthMethodBasic, AuthMethodPost})
 	}
 	for _, m := range c.AuthMethods {
 		switch {
-		case m != AuthMethodBasic && m != AuthMethodPost && m != AuthMethodNone:
-			return fmt.Errorf("client %q: auth method %q is not one of %s, %s, %s", c.ID, m, AuthMethodBasic, AuthMethodPost, AuthMethodNone)
+		case !slices.Contains(authMethodNames(), m):
+			return fmt.Errorf("client %q: auth method %q is not one of %s", c.ID, m, strings.Join(authMethodNames(), ", "))
 		case c.Public != (m == AuthMethodNone):
 			return fmt.Errorf("client %q: auth method %q does not fit a %s client", c.ID, m, c.kind())
+		case m == AuthMethodPrivateKeyJWT && len(c.PublicKeys) == 0:
+			return fmt.Errorf("client %q: auth method %q needs PublicKeys to verify the client's assertions", c.ID, m)
+		}
+	}
+	for _, k := range c.PublicKeys {
+		if _, err := assertionAlg(k); err != nil {
+			return fmt.Errorf("client %q: %v", c.ID, err)
 		}
 	}
 	return nil
@@ -247,6 +301,7 @@ func (p *Provider) Clients() []Client {
 	for _, id := range p.clients.ids() {
 		c, _ := p.clients.get(id)
 		c.RedirectURIs, c.Scopes, c.AuthMethods = slices.Clone(c.RedirectURIs), slices.Clone(c.Scopes), slices.Clone(c.AuthMethods)
+		c.GrantTypes, c.PublicKeys = slices.Clone(c.GrantTypes), slices.Clone(c.PublicKeys)
 		out = append(out, c)
 	}
 	return out

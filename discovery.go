@@ -5,67 +5,51 @@ import (
 	"net/http"
 )
 
-// metadata is the discovery document of OIDC Discovery §3 and RFC 8414 §2.
-// It advertises exactly what the provider serves.
-type metadata struct {
-	Issuer                            string   `json:"issuer"`
-	AuthorizationEndpoint             string   `json:"authorization_endpoint"`
-	TokenEndpoint                     string   `json:"token_endpoint"`
-	UserinfoEndpoint                  string   `json:"userinfo_endpoint"`
-	JWKSURI                           string   `json:"jwks_uri"`
-	RevocationEndpoint                string   `json:"revocation_endpoint"`
-	IntrospectionEndpoint             string   `json:"introspection_endpoint"`
-	ScopesSupported                   []string `json:"scopes_supported"`
-	ResponseTypesSupported            []string `json:"response_types_supported"`
-	ResponseModesSupported            []string `json:"response_modes_supported"`
-	GrantTypesSupported               []string `json:"grant_types_supported"`
-	SubjectTypesSupported             []string `json:"subject_types_supported"`
-	IDTokenSigningAlgValuesSupported  []string `json:"id_token_signing_alg_values_supported"`
-	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
-	RevocationAuthMethodsSupported    []string `json:"revocation_endpoint_auth_methods_supported"`
-	IntrospectionAuthMethodsSupported []string `json:"introspection_endpoint_auth_methods_supported"`
-	ClaimsSupported                   []string `json:"claims_supported"`
-	CodeChallengeMethodsSupported     []string `json:"code_challenge_methods_supported"`
-	ClaimsParameterSupported          bool     `json:"claims_parameter_supported"`
-	RequestParameterSupported         bool     `json:"request_parameter_supported"`
-	RequestURIParameterSupported      bool     `json:"request_uri_parameter_supported"`
-	AuthorizationResponseIssParameter bool     `json:"authorization_response_iss_parameter_supported"`
-}
-
-// discoveryJSON builds the document once per provider, on first request.
+// discoveryJSON builds the discovery document of OIDC Discovery §3 and
+// RFC 8414 §2 once per provider, on first request. It advertises exactly
+// what the provider serves: endpoints, grants and auth methods come from
+// their tables.
 func (p *Provider) discoveryJSON() []byte {
-	authMethods := []string{AuthMethodBasic, AuthMethodPost, AuthMethodNone}
-	m := metadata{
-		Issuer:                            p.issuer,
-		AuthorizationEndpoint:             p.AuthURL(),
-		TokenEndpoint:                     p.TokenURL(),
-		UserinfoEndpoint:                  p.UserinfoURL(),
-		JWKSURI:                           p.JWKSURL(),
-		RevocationEndpoint:                p.RevocationURL(),
-		IntrospectionEndpoint:             p.IntrospectionURL(),
-		ScopesSupported:                   p.clients.scopes(),
-		ResponseTypesSupported:            []string{responseCode, responseCodeIDToken},
-		ResponseModesSupported:            []string{"query", "fragment", "form_post"},
-		GrantTypesSupported:               grantNames(),
-		SubjectTypesSupported:             []string{"public"},
-		IDTokenSigningAlgValuesSupported:  p.signingAlgs(),
-		TokenEndpointAuthMethodsSupported: authMethods,
-		RevocationAuthMethodsSupported:    authMethods,
-		IntrospectionAuthMethodsSupported: []string{AuthMethodBasic, AuthMethodPost}, // confidential clients only
-		ClaimsSupported:                   supportedClaims(),
-		CodeChallengeMethodsSupported:     []string{PKCES256, PKCEPlain},
-		AuthorizationResponseIssParameter: true,
+	m := map[string]any{
+		"issuer":                                           p.issuer,
+		"scopes_supported":                                 p.clients.scopes(),
+		"response_types_supported":                         []string{responseCode, responseCodeIDToken},
+		"response_modes_supported":                         []string{"query", "fragment", "form_post"},
+		"grant_types_supported":                            grantNames(),
+		"subject_types_supported":                          []string{"public"},
+		"id_token_signing_alg_values_supported":            p.signingAlgs(),
+		"token_endpoint_auth_methods_supported":            authMethodNames(),
+		"token_endpoint_auth_signing_alg_values_supported": assertionAlgs,
+		"revocation_endpoint_auth_methods_supported":       authMethodNames(),
+		"introspection_endpoint_auth_methods_supported":    confidentialAuthMethods(), // RFC 7662 §2.1
+		"claims_supported":                                 supportedClaims(),
+		"code_challenge_methods_supported":                 []string{PKCES256, PKCEPlain},
+		"claims_parameter_supported":                       false,
+		"request_parameter_supported":                      false,
+		"request_uri_parameter_supported":                  false,
+		"authorization_response_iss_parameter_supported":   true,
 	}
-	b, _ := json.MarshalIndent(m, "", "  ") // only strings and bools: cannot fail
+	for _, e := range endpointTable {
+		if e.discovery != "" {
+			m[e.discovery] = p.issuer + e.paths[0]
+		}
+	}
+	b, _ := json.MarshalIndent(m, "", "  ") // strings, bools and string slices: cannot fail
 	return b
 }
 
-// signingAlgs lists the algorithms ID tokens are signed with.
+// signingAlgs lists the algorithms ID tokens are signed with: the
+// provider's, RS256, which OIDC Discovery §3 requires of every provider,
+// and HS256 when a client uses it.
 func (p *Provider) signingAlgs() []string {
-	if p.clients.usesHS256() {
-		return []string{p.keys.alg, HS256}
+	algs := []string{p.keys.alg}
+	if p.keys.alg != RS256 {
+		algs = append(algs, RS256)
 	}
-	return []string{p.keys.alg}
+	if p.clients.usesHS256() {
+		algs = append(algs, HS256)
+	}
+	return algs
 }
 
 // supportedClaims lists the claims an ID token or userinfo may carry.

@@ -25,8 +25,8 @@ type Error struct {
 	status int // HTTP status the provider answers with; 0 means the code's default
 }
 
-// Error codes of RFC 6749 §4.1.2.1 and §5.2, RFC 6750 §3.1 and OpenID Connect
-// Core §3.1.2.6. Compare with errors.Is.
+// Error codes of RFC 6749 §4.1.2.1 and §5.2, RFC 6750 §3.1, OpenID Connect
+// Core §3.1.2.6, RFC 8628 §3.5 and RFC 8707 §2. Compare with errors.Is.
 var (
 	ErrInvalidRequest          = newError("invalid_request", http.StatusBadRequest)
 	ErrInvalidClient           = newError("invalid_client", http.StatusUnauthorized)
@@ -44,6 +44,10 @@ var (
 	ErrConsentRequired         = newError("consent_required", http.StatusBadRequest)
 	ErrRequestNotSupported     = newError("request_not_supported", http.StatusBadRequest)
 	ErrRequestURINotSupported  = newError("request_uri_not_supported", http.StatusBadRequest)
+	ErrInvalidTarget           = newError("invalid_target", http.StatusBadRequest)        // RFC 8707 §2, RFC 8693 §2.2.2
+	ErrAuthorizationPending    = newError("authorization_pending", http.StatusBadRequest) // RFC 8628 §3.5
+	ErrSlowDown                = newError("slow_down", http.StatusBadRequest)             // RFC 8628 §3.5
+	ErrExpiredToken            = newError("expired_token", http.StatusBadRequest)         // RFC 8628 §3.5
 )
 
 func newError(code string, status int) *Error {

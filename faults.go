@@ -23,6 +23,14 @@ const (
 	EndpointDiscovery     Endpoint = "discovery" // both well-known metadata documents
 	EndpointIntrospection Endpoint = "introspection"
 	EndpointRevocation    Endpoint = "revocation"
+	// EndpointDeviceAuthorization starts a device flow (RFC 8628 §3.1).
+	EndpointDeviceAuthorization Endpoint = "device_authorization"
+	// EndpointDeviceVerification is the page where the user approves a
+	// device (RFC 8628 §3.3).
+	EndpointDeviceVerification Endpoint = "device_verification"
+	// EndpointTokeninfo describes a token, as the second seed provider's
+	// client library expects.
+	EndpointTokeninfo Endpoint = "tokeninfo"
 )
 
 type faultKind int

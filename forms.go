@@ -65,11 +65,15 @@ func readPostForm(x *exchange) (url.Values, *Error) {
 	return r.PostForm, nil
 }
 
+// repeatable are the parameters that may be sent more than once: a token
+// may be for several resources or audiences (RFC 8707 §2, RFC 8693 §2.1).
+var repeatable = []string{"resource", "audience"}
+
 // checkDuplicates refuses a parameter sent more than once (RFC 6749 §3.1).
 func checkDuplicates(params url.Values) *Error {
 	var dup []string
 	for k, v := range params {
-		if len(v) > 1 {
+		if len(v) > 1 && !slices.Contains(repeatable, k) {
 			dup = append(dup, k)
 		}
 	}

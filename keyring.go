@@ -1,6 +1,7 @@
 package oauthtest
 
 import (
+	"cmp"
 	"slices"
 	"sync"
 )
@@ -15,6 +16,7 @@ type keyring struct {
 	next      int         // index in the seeded sequence of the next key
 	signing   *signingKey // nil until first needed
 	published []*signingKey
+	companion *signingKey            // RS256, when alg is another: OIDC requires it (Discovery §3)
 	known     map[string]*signingKey // by kid
 	jwks      []byte                 // the published set, built on demand
 }
@@ -28,6 +30,10 @@ func (k *keyring) init(key *signingKey) {
 	k.next = 1
 	k.signing, k.published = key, []*signingKey{key}
 	k.known = map[string]*signingKey{key.kid: key}
+	if key.method.Alg() != RS256 {
+		k.companion = seededKey(RS256, k.seed, 0)
+		k.known[k.companion.kid] = k.companion
+	}
 }
 
 // ensure derives the first key if nothing did yet; k.mu must be held.
@@ -59,9 +65,22 @@ func (k *keyring) document() []byte {
 	defer k.mu.Unlock()
 	k.ensure()
 	if k.jwks == nil {
-		k.jwks = jwks(k.published...)
+		keys := k.published
+		if k.companion != nil {
+			keys = append(slices.Clip(keys), k.companion)
+		}
+		k.jwks = jwks(keys...)
 	}
 	return k.jwks
+}
+
+// rs256 returns the key that signs RS256: the signing key, or the
+// companion of a provider whose algorithm is another.
+func (k *keyring) rs256() *signingKey {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.ensure()
+	return cmp.Or(k.companion, k.signing)
 }
 
 // publishNext adds the next key of the sequence to the JWKS, once, and

@@ -17,22 +17,25 @@ const (
 // tokenResponse is the successful token response of RFC 6749 §5.1, with the
 // id_token of OIDC Core §3.1.3.3.
 type tokenResponse struct {
-	AccessToken  string `json:"access_token"`
-	TokenType    string `json:"token_type"`
-	ExpiresIn    int64  `json:"expires_in"`
-	RefreshToken string `json:"refresh_token,omitempty"`
-	Scope        string `json:"scope,omitempty"`
-	IDToken      string `json:"id_token,omitempty"`
+	AccessToken     string `json:"access_token"`
+	IssuedTokenType string `json:"issued_token_type,omitempty"` // RFC 8693 §2.2.1
+	TokenType       string `json:"token_type"`
+	ExpiresIn       int64  `json:"expires_in"`
+	RefreshToken    string `json:"refresh_token,omitempty"`
+	Scope           string `json:"scope,omitempty"`
+	IDToken         string `json:"id_token,omitempty"`
 }
 
-// issueTokens mints and records an access token with scopes (a subset of
-// g.scopes), a refresh token for g, and an ID token when scopes hold openid.
-// nonce goes into the ID token; it is empty on refresh (OIDC Core §12.2).
-func (p *Provider) issueTokens(g grant, scopes []string, nonce, grantType string) (*tokenResponse, error) {
+// issueTokens mints and records the tokens of one response to a request of
+// grant type gt: an access token with scopes (a subset of g.scopes), a
+// refresh token if gt issues them, and an ID token if gt issues them and
+// scopes hold openid. nonce goes into the ID token; it is empty on refresh
+// (OIDC Core §12.2).
+func (p *Provider) issueTokens(g grant, scopes []string, nonce string, gt *grantType) (*tokenResponse, error) {
 	now := p.Now().Truncate(time.Second) // JWT times are whole seconds
 
 	jti := p.ids.uuid()
-	tc := TokenContext{ClientID: g.clientID, User: g.user, Scopes: scopes, GrantType: grantType}
+	tc := TokenContext{ClientID: g.clientID, User: g.user, Scopes: scopes, GrantType: gt.name}
 	c, _ := p.clients.get(g.clientID)
 	s, life := p.signerFor(c), c.Lifetimes.or(p.cfg.lifetimes)
 	access, accessExp, err := p.signAccessToken(s, tc, g, jti, now, life.AccessToken)
@@ -40,30 +43,35 @@ func (p *Provider) issueTokens(g grant, scopes []string, nonce, grantType string
 		return nil, err
 	}
 	resp := &tokenResponse{
-		AccessToken:  access,
-		TokenType:    "Bearer",
-		ExpiresIn:    int64(life.AccessToken / time.Second),
-		RefreshToken: p.ids.secret(),
-		Scope:        strings.Join(scopes, " "),
+		AccessToken: access,
+		TokenType:   "Bearer",
+		ExpiresIn:   int64(life.AccessToken / time.Second),
+		Scope:       strings.Join(scopes, " "),
 	}
-	if slices.Contains(scopes, "openid") {
+	if gt.refresh {
+		resp.RefreshToken = p.ids.secret()
+	}
+	if gt.idToken && slices.Contains(scopes, "openid") {
 		extra := jwt.MapClaims{"at_hash": s.halfHash(access)}
 		if resp.IDToken, err = p.signIDToken(s, tc, g, nonce, now, life.IDToken, extra); err != nil {
 			return nil, err
 		}
 	}
 	p.tokens.record(g, issued{
-		jti: jti, refresh: resp.RefreshToken, scopes: scopes,
+		grantType: gt.name, jti: jti, refresh: resp.RefreshToken, scopes: scopes,
 		accessExpires: accessExp, refreshExpires: now.Add(life.RefreshToken),
 	}, now)
 	return resp, nil
 }
 
-// signerFor signs c's tokens: with its secret for HS256, else with the
-// provider's current key.
+// signerFor signs c's tokens: with its secret for HS256, with an RS256 key
+// for RS256, else with the provider's current key.
 func (p *Provider) signerFor(c Client) tokenSigner {
-	if c.SigningAlg == HS256 {
+	switch c.SigningAlg {
+	case HS256:
 		return hmacSigner(c.Secret)
+	case RS256:
+		return p.keys.rs256().signer()
 	}
 	return p.keys.current().signer()
 }
@@ -75,19 +83,35 @@ func (p *Provider) signAccessToken(s tokenSigner, tc TokenContext, g grant, jti 
 	claims := jwt.MapClaims{
 		"iss":       p.issuer,
 		"sub":       g.user.Subject,
-		"aud":       g.clientID,
+		"aud":       audienceClaim(g),
 		"client_id": g.clientID,
 		"iat":       iat,
 		"exp":       exp,
 		"jti":       jti,
-		"auth_time": g.authTime.Unix(),
 		"scope":     strings.Join(tc.Scopes, " "),
+	}
+	if !g.authTime.IsZero() { // a grant without a user has no authentication
+		claims["auth_time"] = g.authTime.Unix()
+	}
+	if g.actor != nil {
+		claims["act"] = g.actor
 	}
 	if p.cfg.accessClaims != nil {
 		p.cfg.accessClaims(tc, claims)
 	}
 	tok, err := s.sign(claims, typAccessToken)
 	return tok, time.Unix(exp, 0), err
+}
+
+// audienceClaim is the aud of g's access tokens: one string, or a list.
+func audienceClaim(g grant) any {
+	switch len(g.audience) {
+	case 0:
+		return g.clientID
+	case 1:
+		return g.audience[0]
+	}
+	return g.audience
 }
 
 // signIDToken signs an ID token (OIDC Core §2) with the user's claims that

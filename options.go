@@ -56,6 +56,8 @@ type config struct {
 
 	observer  func(Request)
 	loginPage bool
+
+	trusted map[string][]crypto.PublicKey // WithTrustedIssuer: keys by issuer
 }
 
 func newConfig(opts []Option) (*config, error) {

@@ -39,18 +39,6 @@ import (
 	"sync"
 )
 
-// Endpoint paths, below the issuer URL.
-const (
-	AuthorizePath     = "/oauth/authorize"
-	TokenPath         = "/oauth/token"
-	UserinfoPath      = "/oauth/userinfo"
-	JWKSPath          = "/.well-known/jwks.json"
-	DiscoveryPath     = "/.well-known/openid-configuration"
-	OAuthMetadataPath = "/.well-known/oauth-authorization-server"
-	IntrospectionPath = "/oauth/introspect"
-	RevocationPath    = "/oauth/revoke"
-)
-
 // Provider is an OAuth 2.0 authorization server and OpenID Connect provider.
 // All its methods are safe for concurrent use.
 type Provider struct {
@@ -59,15 +47,17 @@ type Provider struct {
 	server *httptest.Server // nil with WithoutServer or WithInMemoryTransport
 	memory *memoryTransport // WithInMemoryTransport
 
-	clock    clock
-	ids      idSource
-	clients  clientStore
-	users    userStore
-	codes    codeStore
-	tokens   tokenStore
-	faults   faultStore
-	keys     keyring
-	requests requestLog
+	clock      clock
+	ids        idSource
+	clients    clientStore
+	users      userStore
+	codes      codeStore
+	tokens     tokenStore
+	faults     faultStore
+	keys       keyring
+	requests   requestLog
+	devices    deviceStore
+	assertions assertionStore
 
 	handler   http.Handler
 	client    *http.Client // reaches the provider; nil with WithoutServer
@@ -180,26 +170,6 @@ func (p *Provider) routes() http.Handler {
 		rt.serve(p, x)
 		x.flush()
 	})
-}
-
-// route is an endpoint and its handler.
-type route struct {
-	endpoint Endpoint
-	serve    func(*Provider, *exchange)
-}
-
-// routeTable maps each path below the issuer to its endpoint. Each handler
-// validates the request, then lets a fault staged for it answer (fault), then
-// does its work.
-var routeTable = map[string]route{
-	AuthorizePath:     {EndpointAuthorize, (*Provider).handleAuthorize},
-	TokenPath:         {EndpointToken, (*Provider).handleToken},
-	UserinfoPath:      {EndpointUserinfo, (*Provider).handleUserinfo},
-	IntrospectionPath: {EndpointIntrospection, (*Provider).handleIntrospect},
-	RevocationPath:    {EndpointRevocation, (*Provider).handleRevoke},
-	JWKSPath:          {EndpointJWKS, (*Provider).handleJWKS},
-	DiscoveryPath:     {EndpointDiscovery, (*Provider).handleDiscovery},
-	OAuthMetadataPath: {EndpointDiscovery, (*Provider).handleDiscovery},
 }
 
 // Close shuts the server down, waiting for requests in flight. It is safe

@@ -18,6 +18,7 @@ const (
 // assertions.
 type TokenInfo struct {
 	Kind      string    // KindAccessToken or KindRefreshToken
+	GrantType string    // the grant_type of the request that issued it; "" for a minted token
 	ID        string    // the jti of an access token; the refresh token itself
 	Family    string    // all tokens issued from one code share it
 	ClientID  string    // the client it was issued to
@@ -42,10 +43,10 @@ func (p *Provider) Tokens() []TokenInfo {
 	}
 	var all []numbered
 	for jti, a := range s.access {
-		all = append(all, numbered{a.seq, s.info(KindAccessToken, jti, a.family, a.scopes, a.issuedAt, a.expiresAt, a.revoked, false)})
+		all = append(all, numbered{a.seq, s.info(KindAccessToken, a.grantType, jti, a.family, a.scopes, a.issuedAt, a.expiresAt, a.revoked, false)})
 	}
 	for tok, r := range s.refresh {
-		all = append(all, numbered{r.seq, s.info(KindRefreshToken, tok, r.family, r.scopes, r.issuedAt, r.expiresAt, r.revoked, r.rotated)})
+		all = append(all, numbered{r.seq, s.info(KindRefreshToken, r.grantType, tok, r.family, r.scopes, r.issuedAt, r.expiresAt, r.revoked, r.rotated)})
 	}
 	slices.SortFunc(all, func(a, b numbered) int { return cmp.Compare(a.seq, b.seq) })
 	infos := make([]TokenInfo, len(all))
@@ -56,10 +57,10 @@ func (p *Provider) Tokens() []TokenInfo {
 }
 
 // info builds a TokenInfo; s.mu must be held.
-func (s *tokenStore) info(kind, id, fam string, scopes []string, iat, exp time.Time, revoked, rotated bool) TokenInfo {
+func (s *tokenStore) info(kind, grantType, id, fam string, scopes []string, iat, exp time.Time, revoked, rotated bool) TokenInfo {
 	f := s.families[fam]
 	return TokenInfo{
-		Kind: kind, ID: id, Family: fam, ClientID: f.grant.clientID, Subject: f.grant.user.Subject,
+		Kind: kind, GrantType: grantType, ID: id, Family: fam, ClientID: f.grant.clientID, Subject: f.grant.user.Subject,
 		Scopes: slices.Clone(scopes), IssuedAt: iat, ExpiresAt: exp,
 		Revoked: revoked || f.revoked, Rotated: rotated,
 	}

@@ -60,7 +60,12 @@ func TestTokenErrors(t *testing.T) {
 			f.Set("client_secret", "s")
 			*c = [2]string{}
 		}, code: "invalid_client", status: 401},
-		{name: "client assertion", setup: func(f url.Values, c *[2]string) { f.Set("client_assertion", "x") }, code: "invalid_client", status: 401},
+		{name: "client assertion and Basic", setup: func(f url.Values, c *[2]string) { f.Set("client_assertion", "x") }, code: "invalid_request", status: 400},
+		{name: "client assertion, not a JWT", setup: func(f url.Values, c *[2]string) {
+			*c = [2]string{}
+			f.Set("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+			f.Set("client_assertion", "x")
+		}, code: "invalid_client", status: 401},
 		{name: "missing grant_type", setup: func(f url.Values, c *[2]string) { f.Del("grant_type") }, code: "invalid_request", status: 400},
 		{name: "unsupported grant_type", setup: func(f url.Values, c *[2]string) { f.Set("grant_type", "password") }, code: "unsupported_grant_type", status: 400},
 		{name: "duplicate parameter", setup: func(f url.Values, c *[2]string) { f.Add("code", "x") }, code: "invalid_request", status: 400},

@@ -10,9 +10,11 @@ import (
 type grant struct {
 	family   string
 	clientID string
-	user     User
+	user     User     // for a grant without a user (client_credentials), the client as subject
 	scopes   []string // granted; a refresh may narrow but never widen them
 	authTime time.Time
+	audience []string       // the access tokens' aud; the client when empty
+	actor    map[string]any // the act claim of an exchanged token (RFC 8693 §4.1), or nil
 }
 
 // family is the tokens issued from one code and its refreshes. Revoking it
@@ -25,6 +27,7 @@ type family struct {
 
 type accessRecord struct {
 	family    string
+	grantType string
 	scopes    []string
 	issuedAt  time.Time
 	expiresAt time.Time
@@ -34,6 +37,7 @@ type accessRecord struct {
 
 type refreshRecord struct {
 	family    string
+	grantType string
 	scopes    []string
 	issuedAt  time.Time
 	expiresAt time.Time
@@ -54,6 +58,7 @@ type tokenStore struct {
 
 // issued records the tokens of one token response.
 type issued struct {
+	grantType      string
 	jti, refresh   string
 	scopes         []string
 	accessExpires  time.Time
@@ -77,9 +82,9 @@ func (s *tokenStore) record(g grant, t issued, now time.Time) {
 	f.grant = g // a family revoked before its first tokens were recorded stays revoked
 	f.expires = latest(f.expires, t.accessExpires, t.refreshExpires)
 	s.seq += 2
-	s.access[t.jti] = &accessRecord{family: g.family, scopes: t.scopes, issuedAt: now, expiresAt: t.accessExpires, seq: s.seq - 1}
+	s.access[t.jti] = &accessRecord{family: g.family, grantType: t.grantType, scopes: t.scopes, issuedAt: now, expiresAt: t.accessExpires, seq: s.seq - 1}
 	if t.refresh != "" {
-		s.refresh[t.refresh] = &refreshRecord{family: g.family, scopes: g.scopes, issuedAt: now, expiresAt: t.refreshExpires, seq: s.seq}
+		s.refresh[t.refresh] = &refreshRecord{family: g.family, grantType: t.grantType, scopes: g.scopes, issuedAt: now, expiresAt: t.refreshExpires, seq: s.seq}
 	}
 }
 

@@ -1,6 +1,7 @@
 package oauthtest
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -106,7 +107,7 @@ func (p *Provider) verifyAccessToken(raw string) (*accessClaims, grant, []string
 // registered for it.
 func (p *Provider) verificationKey(t *jwt.Token) (any, error) {
 	if t.Method.Alg() == HS256 {
-		id := t.Claims.(*accessClaims).ClientID
+		id := tokenClient(t.Claims)
 		if c, ok := p.clients.get(id); ok && c.SigningAlg == HS256 {
 			return []byte(c.Secret), nil
 		}
@@ -133,3 +134,19 @@ func (x *exchange) resourceError(e *Error) {
 		x.jsonError(e)
 	}
 }
+
+// tokenClient is the client a token was issued to: an access token's
+// client_id, an ID token's first audience.
+func tokenClient(c jwt.Claims) string {
+	if a, ok := c.(*accessClaims); ok {
+		return a.ClientID
+	}
+	aud, _ := c.GetAudience()
+	if len(aud) == 0 {
+		return ""
+	}
+	return aud[0]
+}
+
+// errNotIDToken refuses a token whose typ is not an ID token's.
+var errNotIDToken = errors.New("the token's typ is not JWT: an access token is not an ID token")

@@ -165,6 +165,19 @@ func (s *userStore) byHint(hint string) (User, bool) {
 	return User{}, false
 }
 
+// bySubject returns the current or a known user with this subject, or a
+// user with the subject alone.
+func (s *userStore) bySubject(sub string) User {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, u := range append([]User{s.current}, s.known...) {
+		if u.Subject == sub {
+			return u
+		}
+	}
+	return User{Subject: sub}
+}
+
 // subjects lists the selectable users for error messages; s.mu must be held.
 func (s *userStore) subjects() string {
 	subs := []string{s.current.Subject}

@@ -174,12 +174,9 @@ func logRequest(l *slog.Logger) func(oauthtest.Request) {
 // printBanner says where the provider is and how to use it.
 func printBanner(w io.Writer, p *oauthtest.Provider, loginPage bool) {
 	fmt.Fprintln(w, "oauthtest: a fake OpenID Connect provider; its keys are public, for tests and local development only.")
-	for _, e := range [][2]string{
-		{"issuer", p.Issuer()}, {"discovery", p.DiscoveryURL()}, {"authorization", p.AuthURL()},
-		{"token", p.TokenURL()}, {"userinfo", p.UserinfoURL()}, {"jwks", p.JWKSURL()},
-		{"introspection", p.IntrospectionURL()}, {"revocation", p.RevocationURL()},
-	} {
-		fmt.Fprintf(w, "  %-14s %s\n", e[0]+":", e[1])
+	fmt.Fprintf(w, "  %-21s %s\n", "issuer:", p.Issuer())
+	for _, e := range p.Endpoints() {
+		fmt.Fprintf(w, "  %-21s %s\n", string(e.Endpoint)+":", e.URL)
 	}
 	for _, c := range p.Clients() {
 		cred := fmt.Sprintf("secret %q", c.Secret)

@@ -1,0 +1,310 @@
+package oauthtest
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// deviceInterval is how long a device waits between polls (RFC 8628 §3.2);
+// slow_down adds as much again (§3.5).
+const deviceInterval = 5 * time.Second
+
+// deviceState is where a device authorization stands.
+type deviceState int
+
+const (
+	devicePending deviceState = iota
+	deviceApproved
+	deviceDenied
+	deviceRedeemed
+)
+
+// deviceAuth is a device authorization (RFC 8628 §3.1) and its state.
+type deviceAuth struct {
+	deviceCode, userCode string
+	clientID             string
+	scopes               []string
+	issuedAt, expiresAt  time.Time
+	interval             time.Duration
+	lastPoll             time.Time
+	state                deviceState
+	user                 User
+	authTime             time.Time
+	seq                  uint64
+}
+
+// deviceStore holds the device authorizations.
+type deviceStore struct {
+	mu       sync.Mutex // guards every field below
+	byDevice map[string]*deviceAuth
+	byUser   map[string]*deviceAuth
+	sweeper  sweeper
+	seq      uint64
+}
+
+func (s *deviceStore) add(d *deviceAuth, now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.byDevice == nil {
+		s.byDevice, s.byUser = make(map[string]*deviceAuth), make(map[string]*deviceAuth)
+	}
+	if s.sweeper.due(len(s.byDevice), now) {
+		s.sweep(now)
+	}
+	s.seq++
+	d.seq = s.seq
+	s.byDevice[d.deviceCode], s.byUser[d.userCode] = d, d
+}
+
+// sweep forgets authorizations that expired; s.mu must be held.
+func (s *deviceStore) sweep(now time.Time) {
+	before := len(s.byDevice)
+	for k, d := range s.byDevice {
+		if now.After(d.expiresAt) {
+			delete(s.byDevice, k)
+			delete(s.byUser, d.userCode)
+		}
+	}
+	if s.sweeper.swept(before, len(s.byDevice), now) {
+		s.byDevice, s.byUser = rebuilt(s.byDevice), rebuilt(s.byUser)
+	}
+}
+
+// decide approves (for u) or denies the pending authorization of userCode.
+func (s *deviceStore) decide(userCode string, now time.Time, approve func() (User, *Error)) *Error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d := s.byUser[normalizeUserCode(userCode)]
+	switch {
+	case d == nil:
+		return ErrInvalidRequest.WithDescription("user code %q was not issued by this provider, or has been forgotten", userCode)
+	case !now.Before(d.expiresAt):
+		return ErrExpiredToken.WithDescription("user code %q expired at %s", userCode, d.expiresAt.UTC().Format(time.RFC3339))
+	case d.state != devicePending:
+		return ErrInvalidRequest.WithDescription("user code %q was already approved or denied", userCode)
+	}
+	u, err := approve()
+	switch {
+	case err != nil && (err.Is(ErrAccessDenied) || err.Is(ErrConsentRequired)):
+		d.state = deviceDenied
+	case err != nil:
+		return err
+	default:
+		d.state, d.user, d.authTime = deviceApproved, u, now
+	}
+	return nil
+}
+
+// poll is one poll of the device's token request (RFC 8628 §3.4, §3.5): it
+// returns the approved authorization, consumed, or why there is none.
+func (s *deviceStore) poll(deviceCode, clientID string, now time.Time) (deviceAuth, *Error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d := s.byDevice[deviceCode]
+	switch {
+	case d == nil:
+		return deviceAuth{}, ErrInvalidGrant.WithDescription("device_code %q was not issued by this provider, or has expired and been forgotten", abbreviate(deviceCode))
+	case d.clientID != clientID:
+		return deviceAuth{}, ErrInvalidGrant.WithDescription("device_code was issued to client %q, not %q", d.clientID, clientID)
+	case !now.Before(d.expiresAt):
+		return deviceAuth{}, ErrExpiredToken.WithDescription("device_code expired at %s; it is now %s", d.expiresAt.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	case d.state == deviceRedeemed:
+		return deviceAuth{}, ErrInvalidGrant.WithDescription("device_code was already redeemed")
+	}
+	last := d.lastPoll
+	d.lastPoll = now
+	switch {
+	case !last.IsZero() && now.Sub(last) < d.interval:
+		d.interval += deviceInterval
+		return deviceAuth{}, ErrSlowDown.WithDescription("polled %s after the last poll; wait %s between polls from now on (RFC 8628 §3.5)", now.Sub(last), d.interval)
+	case d.state == devicePending:
+		return deviceAuth{}, ErrAuthorizationPending.WithDescription("the user has not yet approved user code %s", d.userCode)
+	case d.state == deviceDenied:
+		return deviceAuth{}, ErrAccessDenied.WithDescription("the user denied user code %s", d.userCode)
+	}
+	d.state = deviceRedeemed
+	return *d, nil
+}
+
+// deviceResponse is the device authorization response (RFC 8628 §3.2).
+type deviceResponse struct {
+	DeviceCode              string `json:"device_code"`
+	UserCode                string `json:"user_code"`
+	VerificationURI         string `json:"verification_uri"`
+	VerificationURIComplete string `json:"verification_uri_complete"`
+	ExpiresIn               int64  `json:"expires_in"`
+	Interval                int64  `json:"interval"`
+}
+
+// handleDeviceAuthorization starts a device flow (RFC 8628 §3.1) for a
+// client allowed GrantDeviceCode. Without WithLoginPage the provider
+// approves at once, as the authorization endpoint does, for the user the
+// next login would get (a queued denial denies); with it, the user
+// approves at the verification URI, or the test with ApproveDevice.
+func (p *Provider) handleDeviceAuthorization(x *exchange) {
+	c, scopes, err := p.readDeviceRequest(x)
+	if err != nil {
+		x.jsonError(err)
+		return
+	}
+	if p.fault(x, x.jsonError) {
+		return
+	}
+	now := p.Now()
+	d := &deviceAuth{
+		deviceCode: p.ids.secret(), userCode: p.userCode(), clientID: c.ID, scopes: scopes,
+		issuedAt: now, expiresAt: now.Add(c.Lifetimes.or(p.cfg.lifetimes).Code), interval: deviceInterval,
+	}
+	p.devices.add(d, now)
+	if !p.cfg.loginPage {
+		_ = p.devices.decide(d.userCode, now, func() (User, *Error) { return p.users.approve(approveOpts{clientID: c.ID}) })
+	}
+	verify := p.issuer + DeviceVerificationPath
+	writeJSON(x.w, http.StatusOK, deviceResponse{
+		DeviceCode: d.deviceCode, UserCode: d.userCode, VerificationURI: verify,
+		VerificationURIComplete: verify + "?user_code=" + d.userCode,
+		ExpiresIn:               int64(d.expiresAt.Sub(now) / time.Second), Interval: int64(deviceInterval / time.Second),
+	})
+}
+
+// readDeviceRequest authenticates the client and checks its scopes.
+func (p *Provider) readDeviceRequest(x *exchange) (Client, []string, *Error) {
+	form, err := readPostForm(x)
+	if err != nil {
+		return Client{}, nil, err
+	}
+	c, err := p.authenticateClient(x, form)
+	switch {
+	case err != nil:
+		return Client{}, nil, err
+	case !slices.Contains(c.GrantTypes, GrantDeviceCode):
+		return Client{}, nil, ErrUnauthorizedClient.WithDescription("client %q may not use the device flow: its grant types are %s (Client.GrantTypes needs %s)", c.ID, strings.Join(c.GrantTypes, ", "), GrantDeviceCode)
+	}
+	scopes := splitScope(form.Get("scope"))
+	for _, s := range scopes {
+		if !c.allowsScope(s) {
+			return Client{}, nil, ErrInvalidScope.WithDescription("scope %q is not allowed for client %q; allowed: %s", s, c.ID, strings.Join(c.Scopes, " "))
+		}
+	}
+	if len(scopes) == 0 {
+		scopes = []string{"openid"}
+	}
+	return c, scopes, nil
+}
+
+// userCodeAlphabet has no vowels, so no word is spelled, and no letters
+// that look alike (RFC 8628 §6.1).
+const userCodeAlphabet = "BCDFGHJKLMNPQRSTVWXZ"
+
+// userCode returns a user code such as WDJB-MJHT: eight letters of
+// userCodeAlphabet, about 34 bits.
+func (p *Provider) userCode() string {
+	var b [8]byte
+	_, _ = p.ids.Read(b[:])
+	code := make([]byte, 0, 9)
+	for i, v := range b {
+		if i == 4 {
+			code = append(code, '-')
+		}
+		code = append(code, userCodeAlphabet[int(v)%len(userCodeAlphabet)])
+	}
+	return string(code)
+}
+
+// normalizeUserCode accepts a user code as a person types it: any case,
+// with or without the dash or spaces (RFC 8628 §6.1).
+func normalizeUserCode(s string) string {
+	s = strings.ToUpper(strings.NewReplacer("-", "", " ", "").Replace(s))
+	if len(s) != 8 {
+		return s
+	}
+	return s[:4] + "-" + s[4:]
+}
+
+// redeemDeviceCode serves the device's polls (RFC 8628 §3.4): tokens once
+// the user approved, else authorization_pending, slow_down, access_denied
+// or expired_token, all by the provider's clock.
+func (p *Provider) redeemDeviceCode(c Client, form url.Values, gt *grantType) (*tokenResponse, *Error) {
+	d, err := p.devices.poll(form.Get("device_code"), c.ID, p.Now())
+	if err != nil {
+		return nil, err
+	}
+	g := grant{family: p.ids.uuid(), clientID: c.ID, user: d.user, scopes: d.scopes, authTime: d.authTime}
+	return p.issue(g, d.scopes, "", gt)
+}
+
+// ApproveDevice approves the device authorization with this user code, as
+// the user would at the verification URI, for the user the next login
+// would get (QueueUser, else the current user). It is needed only with
+// WithLoginPage; without, devices are approved at once.
+func (p *Provider) ApproveDevice(userCode string) error {
+	return p.decideDevice(userCode, "")
+}
+
+// DenyDevice denies the device authorization with this user code: the
+// device's next poll gets access_denied.
+func (p *Provider) DenyDevice(userCode string) error {
+	return p.decideDevice(userCode, denyParam)
+}
+
+func (p *Provider) decideDevice(userCode, how string) error {
+	err := p.devices.decide(userCode, p.Now(), func() (User, *Error) {
+		switch {
+		case how == denyParam:
+			return User{}, ErrAccessDenied
+		case strings.HasPrefix(how, "sub:"):
+			return p.users.approve(approveOpts{loginHint: strings.TrimPrefix(how, "sub:")})
+		}
+		return p.users.approve(approveOpts{clientID: p.devices.client(userCode)})
+	})
+	if err != nil {
+		return fmt.Errorf("oauthtest: %w", err)
+	}
+	return nil
+}
+
+// client is the client of the authorization with this user code.
+func (s *deviceStore) client(userCode string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if d := s.byUser[normalizeUserCode(userCode)]; d != nil {
+		return d.clientID
+	}
+	return ""
+}
+
+// DeviceInfo describes a device authorization: a copy, for assertions.
+type DeviceInfo struct {
+	UserCode  string    // what the user enters at the verification URI
+	ClientID  string    // the device's client
+	Scopes    []string  // the scopes asked for
+	State     string    // "pending", "approved", "denied" or "redeemed"
+	Subject   string    // the user who approved it, once approved
+	IssuedAt  time.Time // by the provider's clock
+	ExpiresAt time.Time // by the provider's clock
+}
+
+// Devices returns the device authorizations the provider remembers,
+// oldest first.
+func (p *Provider) Devices() []DeviceInfo {
+	p.devices.mu.Lock()
+	defer p.devices.mu.Unlock()
+	ds := slices.Collect(maps.Values(p.devices.byDevice))
+	slices.SortFunc(ds, func(a, b *deviceAuth) int { return cmp.Compare(a.seq, b.seq) })
+	infos := make([]DeviceInfo, len(ds))
+	for i, d := range ds {
+		infos[i] = DeviceInfo{
+			UserCode: d.userCode, ClientID: d.clientID, Scopes: slices.Clone(d.scopes),
+			State: [...]string{"pending", "approved", "denied", "redeemed"}[d.state], Subject: d.user.Subject,
+			IssuedAt: d.issuedAt, ExpiresAt: d.expiresAt,
+		}
+	}
+	return infos
+}

@@ -1,0 +1,68 @@
+package oauthtest
+
+// Endpoint paths, below the issuer URL.
+const (
+	AuthorizePath           = "/oauth/authorize"
+	TokenPath               = "/oauth/token"
+	UserinfoPath            = "/oauth/userinfo"
+	JWKSPath                = "/.well-known/jwks.json"
+	DiscoveryPath           = "/.well-known/openid-configuration"
+	OAuthMetadataPath       = "/.well-known/oauth-authorization-server"
+	IntrospectionPath       = "/oauth/introspect"
+	RevocationPath          = "/oauth/revoke"
+	DeviceAuthorizationPath = "/oauth/device_authorization"
+	DeviceVerificationPath  = "/oauth/device"
+	TokeninfoPath           = "/oauth/tokeninfo"
+)
+
+// endpointSpec declares an endpoint once: the router, the discovery
+// document, Endpoints (the CLI's banner) and the request log read it.
+type endpointSpec struct {
+	endpoint  Endpoint
+	paths     []string // the first is its URL; the others serve it too
+	discovery string   // the metadata field that names its URL; "" for none
+	serve     func(*Provider, *exchange)
+}
+
+// endpointTable lists the endpoints in the order Endpoints gives them. Each
+// handler validates its request, then lets a fault staged for it answer
+// (Provider.fault), then does its work.
+var endpointTable = []endpointSpec{
+	{EndpointDiscovery, []string{DiscoveryPath, OAuthMetadataPath}, "", (*Provider).handleDiscovery},
+	{EndpointAuthorize, []string{AuthorizePath}, "authorization_endpoint", (*Provider).handleAuthorize},
+	{EndpointToken, []string{TokenPath}, "token_endpoint", (*Provider).handleToken},
+	{EndpointUserinfo, []string{UserinfoPath}, "userinfo_endpoint", (*Provider).handleUserinfo},
+	{EndpointJWKS, []string{JWKSPath}, "jwks_uri", (*Provider).handleJWKS},
+	{EndpointIntrospection, []string{IntrospectionPath}, "introspection_endpoint", (*Provider).handleIntrospect},
+	{EndpointRevocation, []string{RevocationPath}, "revocation_endpoint", (*Provider).handleRevoke},
+	{EndpointDeviceAuthorization, []string{DeviceAuthorizationPath}, "device_authorization_endpoint", (*Provider).handleDeviceAuthorization},
+	{EndpointDeviceVerification, []string{DeviceVerificationPath}, "", (*Provider).handleDeviceVerification},
+	{EndpointTokeninfo, []string{TokeninfoPath}, "", (*Provider).handleTokeninfo},
+}
+
+// routeTable maps each path below the issuer to its endpoint.
+var routeTable = func() map[string]*endpointSpec {
+	m := make(map[string]*endpointSpec)
+	for i := range endpointTable {
+		for _, path := range endpointTable[i].paths {
+			m[path] = &endpointTable[i]
+		}
+	}
+	return m
+}()
+
+// EndpointURL is an endpoint and where it is served.
+type EndpointURL struct {
+	Endpoint Endpoint
+	URL      string
+}
+
+// Endpoints lists every endpoint the provider serves with its URL,
+// discovery first: what cmd/oauthtest prints at start.
+func (p *Provider) Endpoints() []EndpointURL {
+	out := make([]EndpointURL, len(endpointTable))
+	for i, e := range endpointTable {
+		out[i] = EndpointURL{e.endpoint, p.issuer + e.paths[0]}
+	}
+	return out
+}

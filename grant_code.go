@@ -1,0 +1,36 @@
+package oauthtest
+
+import "net/url"
+
+// exchangeCode redeems an authorization code (RFC 6749 §4.1.3). A code
+// redeemed twice fails, and the tokens of its first redemption are revoked.
+func (p *Provider) exchangeCode(c Client, form url.Values, gt *grantType) (*tokenResponse, *Error) {
+	code := form.Get("code")
+	now := p.Now()
+	ac, replay, err := p.codes.redeem(code, p.ids.uuid(), now, func(ac *authCode) *Error {
+		return checkCodeBinding(ac, c, form)
+	})
+	if replay {
+		p.tokens.revokeFamily(ac.family, now)
+	}
+	if err != nil {
+		return nil, err
+	}
+	g := grant{family: ac.family, clientID: c.ID, user: ac.user, scopes: ac.scopes, authTime: ac.authTime}
+	return p.issue(g, ac.scopes, ac.nonce, gt)
+}
+
+// checkCodeBinding checks that the code is redeemed by the client, with the
+// redirect URI and the PKCE verifier, it was issued for.
+func checkCodeBinding(ac *authCode, c Client, form url.Values) *Error {
+	uri := form.Get("redirect_uri")
+	switch {
+	case ac.clientID != c.ID:
+		return ErrInvalidGrant.WithDescription("code was issued to client %q, not %q", ac.clientID, c.ID)
+	case ac.redirectGiven && uri == "":
+		return ErrInvalidGrant.WithDescription("redirect_uri is missing: the authorization request used %q and the token request must repeat it (RFC 6749 §4.1.3)", ac.redirectURI)
+	case uri != "" && uri != ac.redirectURI:
+		return ErrInvalidGrant.WithDescription("redirect_uri %q does not match %q of the authorization request (RFC 6749 §4.1.3)", uri, ac.redirectURI)
+	}
+	return verifyPKCE(ac.challenge, ac.method, form.Get("code_verifier"))
+}

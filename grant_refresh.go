@@ -1,0 +1,41 @@
+package oauthtest
+
+import (
+	"net/url"
+	"slices"
+	"strings"
+)
+
+// refresh rotates a refresh token (RFC 6749 §6, RFC 9700 §4.14.2): a new
+// refresh token each time, the old one dead, the scope narrowed on request.
+func (p *Provider) refresh(c Client, form url.Values, gt *grantType) (*tokenResponse, *Error) {
+	tok := form.Get("refresh_token")
+	requested := splitScope(form.Get("scope"))
+	var scopes []string
+	g, err := p.tokens.rotate(tok, p.Now(), func(g grant) *Error {
+		if g.clientID != c.ID {
+			return ErrInvalidGrant.WithDescription("refresh token was issued to client %q, not %q", g.clientID, c.ID)
+		}
+		var err *Error
+		scopes, err = narrowScope(g.scopes, requested)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p.issue(g, scopes, "", gt)
+}
+
+// narrowScope returns the requested scopes if all were granted, or the
+// granted ones if none were requested (RFC 6749 §6).
+func narrowScope(granted, requested []string) ([]string, *Error) {
+	if len(requested) == 0 {
+		return granted, nil
+	}
+	for _, s := range requested {
+		if !slices.Contains(granted, s) {
+			return nil, ErrInvalidScope.WithDescription("scope %q was not granted; a refresh may narrow the scope, never widen it; granted: %s (RFC 6749 §6)", s, strings.Join(granted, " "))
+		}
+	}
+	return requested, nil
+}

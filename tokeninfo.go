@@ -1,0 +1,94 @@
+package oauthtest
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+)
+
+// tokeninfo is the tokeninfo endpoint's answer: what the second seed
+// provider's client library reads of a token.
+type tokeninfo struct {
+	Issuer        string `json:"iss"`
+	Audience      any    `json:"aud"`
+	ClientID      string `json:"client_id,omitempty"`
+	Subject       string `json:"sub"`
+	Scope         string `json:"scope,omitempty"`
+	Expires       int64  `json:"exp"`
+	ExpiresIn     int64  `json:"expires_in"`
+	Email         any    `json:"email,omitempty"`
+	EmailVerified any    `json:"email_verified,omitempty"`
+	TokenType     string `json:"token_type"` // "access_token" or "id_token"
+}
+
+// handleTokeninfo describes an access or ID token of this provider, sent as
+// access_token or id_token by GET or POST: its issuer, audience, client,
+// subject, scope, expiry and email. A bad, expired or revoked token is a
+// 400 invalid_token.
+func (p *Provider) handleTokeninfo(x *exchange) {
+	info, err := p.readTokeninfo(x)
+	if err != nil {
+		x.jsonError(err)
+		return
+	}
+	if p.fault(x, x.jsonError) {
+		return
+	}
+	writeJSON(x.w, http.StatusOK, info)
+}
+
+func (p *Provider) readTokeninfo(x *exchange) (*tokeninfo, *Error) {
+	r := x.r
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		x.w.Header().Set("Allow", "GET, POST")
+		return nil, ErrInvalidRequest.WithDescription("the tokeninfo endpoint accepts GET and POST, not %s", r.Method).withStatus(http.StatusMethodNotAllowed)
+	}
+	if err := parseForm(x.w, r); err != nil {
+		return nil, err
+	}
+	x.rec.Params = r.Form
+	access, id := r.Form.Get("access_token"), r.Form.Get("id_token")
+	switch {
+	case access == "" && id == "":
+		return nil, ErrInvalidRequest.WithDescription("send access_token or id_token")
+	case access != "" && id != "":
+		return nil, ErrInvalidRequest.WithDescription("send access_token or id_token, not both")
+	case access != "":
+		return p.accessTokeninfo(x, access)
+	}
+	return p.idTokeninfo(x, id)
+}
+
+func (p *Provider) accessTokeninfo(x *exchange, raw string) (*tokeninfo, *Error) {
+	claims, g, scopes, err := p.verifyAccessToken(raw)
+	x.rec.ClientID = claims.ClientID
+	if err != nil {
+		return nil, err.withStatus(http.StatusBadRequest)
+	}
+	info := p.describeToken("access_token", g.user, audienceClaim(g), claims.ExpiresAt.Time)
+	info.ClientID, info.Scope = g.clientID, strings.Join(scopes, " ")
+	if !slices.Contains(scopes, "email") {
+		info.Email, info.EmailVerified = nil, nil
+	}
+	return info, nil
+}
+
+func (p *Provider) idTokeninfo(x *exchange, raw string) (*tokeninfo, *Error) {
+	claims, err := p.verifyIDToken(raw)
+	if err != nil {
+		return nil, ErrInvalidToken.WithDescription("the ID token is not valid: %v", err).withStatus(http.StatusBadRequest)
+	}
+	x.rec.ClientID = tokenClient(claims)
+	info := p.describeToken("id_token", p.users.bySubject(claims.Subject), claims.Audience, claims.ExpiresAt.Time)
+	info.ClientID = x.rec.ClientID
+	return info, nil
+}
+
+func (p *Provider) describeToken(typ string, u User, aud any, exp time.Time) *tokeninfo {
+	return &tokeninfo{
+		Issuer: p.issuer, Audience: aud, Subject: u.Subject, TokenType: typ,
+		Expires: exp.Unix(), ExpiresIn: int64(exp.Sub(p.Now()) / time.Second),
+		Email: u.Claims["email"], EmailVerified: u.Claims["email_verified"],
+	}
+}
