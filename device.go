@@ -254,15 +254,18 @@ func (p *Provider) DenyDevice(userCode string) error {
 	return p.decideDevice(userCode, denyParam)
 }
 
+// decideDevice denies (how is denyParam), approves for a chosen user (how is
+// "sub:SUBJECT") or approves for the next login's user.
 func (p *Provider) decideDevice(userCode, how string) error {
+	clientID := p.devices.client(userCode)
 	err := p.devices.decide(userCode, p.Now(), func() (User, *Error) {
 		switch {
 		case how == denyParam:
 			return User{}, ErrAccessDenied
 		case strings.HasPrefix(how, "sub:"):
-			return p.users.approve(approveOpts{loginHint: strings.TrimPrefix(how, "sub:")})
+			return p.users.approve(approveOpts{clientID: clientID, loginHint: strings.TrimPrefix(how, "sub:")})
 		}
-		return p.users.approve(approveOpts{clientID: p.devices.client(userCode)})
+		return p.users.approve(approveOpts{clientID: clientID})
 	})
 	if err != nil {
 		return fmt.Errorf("oauthtest: %w", err)
