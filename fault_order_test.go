@@ -26,7 +26,7 @@ type faultOrderCase struct {
 func (tc faultOrderCase) run(t *testing.T) {
 	t.Parallel()
 	p := oauthtest.NewTestProvider(t, oauthtest.WithClient(oauthtest.Client{ID: "pub", Public: true}),
-		oauthtest.WithClient(oauthtest.Client{ID: "other", Secret: "other-secret"}))
+		oauthtest.WithClient(oauthtest.Client{ID: "other", Secret: "other-secret"}), oauthtest.WithClient(tvClient))
 	p.FailNext(tc.endpoint, 1, oauthtest.FaultStatus(http.StatusBadGateway))
 	if resp := tc.bad(t, p); resp.StatusCode != tc.status {
 		t.Fatalf("the bad request: HTTP %d, want %d (its own error, not the fault)", resp.StatusCode, tc.status)
@@ -105,6 +105,9 @@ func TestFaultsHitOnlyRequestsTheEndpointWouldServe(t *testing.T) {
 	tokenURL := (*oauthtest.Provider).TokenURL
 	introspect, revoke := (*oauthtest.Provider).IntrospectionURL, (*oauthtest.Provider).RevocationURL
 	jwks, discovery := (*oauthtest.Provider).JWKSURL, (*oauthtest.Provider).DiscoveryURL
+	deviceAuthz := func(p *oauthtest.Provider) string { return p.Issuer() + oauthtest.DeviceAuthorizationPath }
+	tokeninfo := func(p *oauthtest.Provider) string { return p.Issuer() + oauthtest.TokeninfoPath }
+	tvForm := func(*testing.T, *oauthtest.Provider) url.Values { return url.Values{"client_id": {"tv"}} }
 	postTo := func(u func(*oauthtest.Provider) string) func(*testing.T, *oauthtest.Provider) *http.Response {
 		return post(u, "", "", noToken)
 	}
@@ -131,6 +134,12 @@ func TestFaultsHitOnlyRequestsTheEndpointWouldServe(t *testing.T) {
 		{"revocation: another client's token", oauthtest.EndpointRevocation, post(revoke, "other", "other-secret", withToken), 400, "unauthorized_client", post(revoke, def, secret, withToken)},
 		{"jwks: POST", oauthtest.EndpointJWKS, postTo(jwks), 405, "invalid_request", get(jwks, "")},
 		{"discovery: POST", oauthtest.EndpointDiscovery, postTo(discovery), 405, "invalid_request", get(discovery, "")},
+		{"device authorization: client not allowed", oauthtest.EndpointDeviceAuthorization, post(deviceAuthz, def, secret, noToken), 400, "unauthorized_client", post(deviceAuthz, "", "", tvForm)},
+		{"tokeninfo: no token", oauthtest.EndpointTokeninfo, get(tokeninfo, ""), 400, "invalid_request", func(t *testing.T, p *oauthtest.Provider) *http.Response {
+			return get(func(p *oauthtest.Provider) string {
+				return tokeninfo(p) + "?access_token=" + issuedTokens(t, p).AccessToken
+			}, "")(t, p)
+		}},
 		{"authorize: unknown client", oauthtest.EndpointAuthorize, authorize("client_id=nobody&response_type=code&scope=openid"), 400, "invalid_request", authorizeGood},
 		{"authorize: no response_type", oauthtest.EndpointAuthorize, authorize("client_id=oauthtest-client&scope=openid&redirect_uri=" + url.QueryEscape(redirectURI)), 302, "invalid_request", authorizeGood},
 	} {

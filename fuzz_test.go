@@ -19,7 +19,8 @@ import (
 // fuzzProvider serves requests in process, through its handler.
 func fuzzProvider(f *testing.F) *oauthtest.Provider {
 	p, err := oauthtest.NewProvider(oauthtest.WithoutServer(), oauthtest.WithIssuer("https://op.example"),
-		oauthtest.WithClient(exactClient), oauthtest.WithClient(nativeClient), oauthtest.WithClient(oauthtest.Client{ID: "spa", Public: true}))
+		oauthtest.WithClient(exactClient), oauthtest.WithClient(nativeClient), oauthtest.WithClient(oauthtest.Client{ID: "spa", Public: true}),
+		oauthtest.WithClient(tvClient), oauthtest.WithClient(allGrantsClient))
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -43,7 +44,13 @@ func rawRequest(method, path, rawQuery, body string) *http.Request {
 // knownErrors are the error codes the provider may answer with.
 var knownErrors = []string{"invalid_request", "invalid_client", "invalid_grant", "unauthorized_client",
 	"unsupported_grant_type", "unsupported_response_type", "invalid_scope", "access_denied", "invalid_token",
-	"insufficient_scope", "login_required", "consent_required", "request_not_supported", "request_uri_not_supported"}
+	"insufficient_scope", "login_required", "consent_required", "request_not_supported", "request_uri_not_supported",
+	"invalid_target", "authorization_pending", "slow_down", "expired_token"}
+
+// allGrantsClient may use every grant a confidential client may.
+var allGrantsClient = oauthtest.Client{ID: "all", Secret: "all-secret", GrantTypes: []string{
+	oauthtest.GrantAuthorizationCode, oauthtest.GrantRefreshToken, oauthtest.GrantClientCredentials,
+	oauthtest.GrantDeviceCode, oauthtest.GrantTokenExchange, oauthtest.GrantJWTBearer}}
 
 // wantStatus fails unless status is one of allowed.
 func wantStatus(t *testing.T, w *httptest.ResponseRecorder, allowed ...int) {
@@ -155,29 +162,47 @@ func FuzzAuthorizeQuery(f *testing.F) {
 	})
 }
 
-// FuzzTokenForm: whatever the form, a JSON answer with a known error code,
-// never a panic or a 500.
+// FuzzTokenForm: whatever the form, of every grant and client
+// authentication method, a JSON error with a known code or a token
+// response, never a panic or a 500.
 func FuzzTokenForm(f *testing.F) {
+	p := fuzzProvider(f)
+	subject := p.MintAccessToken()
 	for _, seed := range []string{
 		"grant_type=authorization_code&code=x&redirect_uri=http%3A%2F%2F127.0.0.1%3A9999%2Fcallback",
 		"grant_type=refresh_token&refresh_token=x&scope=openid+email",
 		"grant_type=authorization_code&code=x&code_verifier=" + strings.Repeat("a", 43),
-		"grant_type=client_credentials", "grant_type=%zz", "code=a&code=b", "client_id=spa", "client_assertion=x",
+		"grant_type=client_credentials", "grant_type=client_credentials&scope=openid&resource=%2Fx&audience=a&audience=b",
+		"grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code&device_code=x&client_id=tv",
+		"grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Atoken-exchange&subject_token=" + subject +
+			"&subject_token_type=urn%3Aietf%3Aparams%3Aoauth%3Atoken-type%3Aaccess_token&actor_token=x&actor_token_type=urn%3Aietf%3Aparams%3Aoauth%3Atoken-type%3Ajwt",
+		"grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=" + subject,
+		"grant_type=authorization_code&code=x&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=" + subject,
+		"grant_type=%zz", "code=a&code=b", "client_id=spa", "client_assertion=x",
 		"grant_type=refresh_token&refresh_token=eyJhbGciOiJub25lIn0.e30.", "", "&&&===",
 	} {
 		f.Add(seed, true)
 		f.Add(seed, false)
 	}
-	p := fuzzProvider(f)
 	f.Fuzz(func(t *testing.T, body string, basic bool) {
 		r := rawRequest(http.MethodPost, "/oauth/token", "", body)
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		if basic {
-			r.SetBasicAuth(oauthtest.DefaultClientID, oauthtest.DefaultClientSecret)
+			r.SetBasicAuth(allGrantsClient.ID, allGrantsClient.Secret)
 		}
 		w := httptest.NewRecorder()
 		p.Handler().ServeHTTP(w, r)
-		wantStatus(t, w, http.StatusBadRequest, http.StatusUnauthorized, http.StatusRequestEntityTooLarge)
+		wantStatus(t, w, http.StatusOK, http.StatusBadRequest, http.StatusUnauthorized, http.StatusRequestEntityTooLarge)
+		if w.Code == http.StatusOK {
+			var tok struct{ AccessToken, TokenType string }
+			if err := json.Unmarshal(w.Body.Bytes(), &struct {
+				AccessToken *string `json:"access_token"`
+				TokenType   *string `json:"token_type"`
+			}{&tok.AccessToken, &tok.TokenType}); err != nil || tok.AccessToken == "" || tok.TokenType != "Bearer" {
+				t.Fatalf("HTTP 200 without a token response: %s", w.Body)
+			}
+			return
+		}
 		wantJSONErrorBody(t, w)
 	})
 }
