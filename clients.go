@@ -50,7 +50,8 @@ type Client struct {
 	// ID is the client_id. Required.
 	ID string
 	// Secret is the client_secret of a confidential client. Required unless
-	// Public is set, and then forbidden.
+	// Public is set (then forbidden) or the client authenticates with
+	// PublicKeys alone.
 	Secret string
 	// Public marks a client that cannot keep a secret (RFC 6749 §2.1): it
 	// authenticates with client_id only and must use PKCE.
@@ -100,8 +101,8 @@ func (c *Client) validate() error {
 	switch {
 	case c.Public && c.Secret != "":
 		return fmt.Errorf("client %q is public and must not have a secret", c.ID)
-	case !c.Public && c.Secret == "":
-		return fmt.Errorf("client %q is confidential and needs a Secret (or set Public)", c.ID)
+	case !c.Public && c.Secret == "" && len(c.PublicKeys) == 0:
+		return fmt.Errorf("client %q is confidential and needs a Secret or PublicKeys (or set Public)", c.ID)
 	}
 	for _, u := range c.RedirectURIs {
 		if err := checkRedirectURI(u); err != nil {
@@ -143,6 +144,8 @@ func (c *Client) validateAuthMethods() error {
 	switch {
 	case c.Public:
 		c.AuthMethods = cloneOr(c.AuthMethods, []string{AuthMethodNone})
+	case c.Secret == "":
+		c.AuthMethods = cloneOr(c.AuthMethods, []string{AuthMethodPrivateKeyJWT})
 	case len(c.PublicKeys) > 0:
 		c.AuthMethods = cloneOr(c.AuthMethods, []string{AuthMethodBasic, AuthMethodPost, AuthMethodPrivateKeyJWT})
 	default:
@@ -156,6 +159,8 @@ func (c *Client) validateAuthMethods() error {
 			return fmt.Errorf("client %q: auth method %q does not fit a %s client", c.ID, m, c.kind())
 		case m == AuthMethodPrivateKeyJWT && len(c.PublicKeys) == 0:
 			return fmt.Errorf("client %q: auth method %q needs PublicKeys to verify the client's assertions", c.ID, m)
+		case m != AuthMethodNone && m != AuthMethodPrivateKeyJWT && c.Secret == "":
+			return fmt.Errorf("client %q: auth method %q needs a Secret", c.ID, m)
 		}
 	}
 	for _, k := range c.PublicKeys {

@@ -61,6 +61,7 @@ func TestBadOptions(t *testing.T) {
 	t.Parallel()
 	small, _ := rsa.GenerateKey(rand.Reader, 1024)
 	p384, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	ec256, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	for _, tc := range []struct {
 		opt  oauthtest.Option
 		want string
@@ -72,6 +73,9 @@ func TestBadOptions(t *testing.T) {
 		{oauthtest.WithClient(oauthtest.Client{ID: "c", Secret: "s", AuthMethods: []string{"none"}}), `auth method "none" does not fit a confidential client`},
 		{oauthtest.WithClient(oauthtest.Client{ID: "c", Secret: "s", AuthMethods: []string{"private_key_jwt"}}), `auth method "private_key_jwt" needs PublicKeys`},
 		{oauthtest.WithClient(oauthtest.Client{ID: "c", Secret: "s", AuthMethods: []string{"tls_client_auth"}}), `auth method "tls_client_auth" is not one of`},
+		{oauthtest.WithClient(oauthtest.Client{ID: "c", PublicKeys: []crypto.PublicKey{p384.Public()}}), "must be on P-256"},
+		{oauthtest.WithClient(oauthtest.Client{ID: "c", PublicKeys: []crypto.PublicKey{ec256.Public()}, AuthMethods: []string{oauthtest.AuthMethodBasic}}), `auth method "client_secret_basic" needs a Secret`},
+		{oauthtest.WithTrustedIssuer("", ec256.Public()), "a trusted issuer needs a name"},
 		{oauthtest.WithClient(oauthtest.Client{ID: "c", Secret: "s", GrantTypes: []string{"password"}}), `grant type "password" is not supported`},
 		{oauthtest.WithClient(oauthtest.Client{ID: "p", Public: true, GrantTypes: []string{oauthtest.GrantClientCredentials}}), `client "p" is public and cannot use grant type "client_credentials"`},
 		{oauthtest.WithUser(oauthtest.User{}), "user has no Subject"},

@@ -2,9 +2,13 @@ package main
 
 import (
 	"bytes"
+	"crypto"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/c95d6557/oauthtest"
@@ -25,6 +29,16 @@ type fileConfig struct {
 	Lifetimes fileLifetime `json:"lifetimes"`
 	Clients   []fileClient `json:"clients"`
 	Users     []fileUser   `json:"users"` // the first is approved by default
+	// TrustedIssuers sign the assertions of the JWT bearer grant.
+	TrustedIssuers []fileTrusted `json:"trusted_issuers"`
+
+	dir string // the file's directory, against which its paths are read
+}
+
+// fileTrusted is an issuer of JWT bearer assertions and its public key.
+type fileTrusted struct {
+	Issuer        string `json:"issuer"`
+	PublicKeyFile string `json:"public_key_file"`
 }
 
 type fileLifetime struct {
@@ -43,6 +57,10 @@ type fileClient struct {
 	AuthMethods  []string     `json:"auth_methods"`
 	SigningAlg   string       `json:"signing_alg"`
 	Lifetimes    fileLifetime `json:"lifetimes"`
+	GrantTypes   []string     `json:"grant_types"`
+	// PublicKeyFiles are PEM public keys that verify the client's
+	// private_key_jwt assertions.
+	PublicKeyFiles []string `json:"public_key_files"`
 }
 
 type fileUser struct {
@@ -86,6 +104,7 @@ func readConfig(path string) (*fileConfig, error) {
 	if c.Version != configVersion {
 		return nil, fmt.Errorf("%s: \"version\" is %d; this oauthtest reads version %d", path, c.Version, configVersion)
 	}
+	c.dir = filepath.Dir(path)
 	return &c, nil
 }
 
@@ -100,15 +119,21 @@ func describeJSONError(b []byte, err error) error {
 
 // options turns the file into provider options. A file that lists clients
 // registers those alone; one that lists none keeps the default client.
-func (c *fileConfig) options() []oauthtest.Option {
+// Key files are read relative to the config file.
+func (c *fileConfig) options() ([]oauthtest.Option, error) {
 	opts := []oauthtest.Option{oauthtest.WithLifetimes(c.Lifetimes.lifetimes())}
 	if len(c.Clients) > 0 {
 		opts = append(opts, oauthtest.WithoutDefaultClient())
 	}
 	for _, cl := range c.Clients {
+		keys, err := c.publicKeys(cl.PublicKeyFiles...)
+		if err != nil {
+			return nil, fmt.Errorf("client %q: %v", cl.ID, err)
+		}
 		opts = append(opts, oauthtest.WithClient(oauthtest.Client{
 			ID: cl.ID, Secret: cl.Secret, Public: cl.Public, RedirectURIs: cl.RedirectURIs, Scopes: cl.Scopes,
 			AuthMethods: cl.AuthMethods, SigningAlg: cl.SigningAlg, Lifetimes: cl.Lifetimes.lifetimes(),
+			GrantTypes: cl.GrantTypes, PublicKeys: keys,
 		}))
 	}
 	for i, u := range c.Users {
@@ -119,8 +144,39 @@ func (c *fileConfig) options() []oauthtest.Option {
 			opts = append(opts, oauthtest.WithUsers(user))
 		}
 	}
+	for _, ti := range c.TrustedIssuers {
+		keys, err := c.publicKeys(ti.PublicKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("trusted issuer %q: %v", ti.Issuer, err)
+		}
+		opts = append(opts, oauthtest.WithTrustedIssuer(ti.Issuer, keys[0]))
+	}
 	if c.LoginPage {
 		opts = append(opts, oauthtest.WithLoginPage())
 	}
-	return opts
+	return opts, nil
+}
+
+// publicKeys reads PEM public keys (PKIX, "PUBLIC KEY").
+func (c *fileConfig) publicKeys(paths ...string) ([]crypto.PublicKey, error) {
+	var keys []crypto.PublicKey
+	for _, p := range paths {
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(c.dir, p)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return nil, err
+		}
+		block, _ := pem.Decode(b)
+		if block == nil {
+			return nil, fmt.Errorf("%s: no PEM block found", p)
+		}
+		k, err := x509.ParsePKIXPublicKey(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("%s: the %s block is not a PKIX public key: %v", p, block.Type, err)
+		}
+		keys = append(keys, k)
+	}
+	return keys, nil
 }

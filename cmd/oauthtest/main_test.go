@@ -325,7 +325,7 @@ func TestBadInput(t *testing.T) {
 		{[]string{"-config", write("unknown.json", `{"version": 1, "client": []}`)}, 2, `unknown field "client"`},
 		{[]string{"-config", write("version.json", `{"version": 2}`)}, 2, `"version" is 2; this oauthtest reads version 1`},
 		{[]string{"-config", write("lifetime.json", `{"version": 1, "lifetimes": {"code": 600}}`)}, 2, `a lifetime must be a string such as "10m"`},
-		{[]string{"-config", write("client.json", `{"version": 1, "clients": [{"id": "c"}]}`)}, 2, `client "c" is confidential and needs a Secret`},
+		{[]string{"-config", write("client.json", `{"version": 1, "clients": [{"id": "c"}]}`)}, 2, `client "c" is confidential and needs a Secret or PublicKeys`},
 		{[]string{"-config", write("ok.json", `{"version": 1}`), "-client-id", "x"}, 2, "-client-id and -config both describe clients and users"},
 		{[]string{"-addr", busy.Addr().String()}, 1, "listen on " + busy.Addr().String()},
 	} {
@@ -427,5 +427,93 @@ func TestKeyFileAndJSONLog(t *testing.T) {
 	}
 	if len(lines) < 4 {
 		t.Errorf("%d log lines, want one per request", len(lines))
+	}
+}
+
+// TestConfigGrants: clients of the config file use the other grants and
+// private_key_jwt, a trusted issuer's assertions are honoured, and the
+// banner lists every endpoint.
+func TestConfigGrants(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	clientKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	partnerKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	for name, k := range map[string]*ecdsa.PrivateKey{"client.pem": clientKey, "partner.pem": partnerKey} {
+		der, _ := x509.MarshalPKIXPublicKey(k.Public())
+		if err := os.WriteFile(filepath.Join(dir, name), pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	config := `{"version": 1,
+	  "clients": [
+	    {"id": "svc", "secret": "svc-secret", "grant_types": ["client_credentials", "urn:ietf:params:oauth:grant-type:jwt-bearer"], "scopes": ["reports"]},
+	    {"id": "signed", "public_key_files": ["client.pem"], "grant_types": ["client_credentials"], "scopes": ["reports"]},
+	    {"id": "tv", "public": true, "grant_types": ["urn:ietf:params:oauth:grant-type:device_code"]}
+	  ],
+	  "trusted_issuers": [{"issuer": "https://partner.example", "public_key_file": "partner.pem"}]}`
+	path := filepath.Join(dir, "oauthtest.json")
+	if err := os.WriteFile(path, []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pr := startCommand(t, "-config", path, "-addr", "127.0.0.1:0")
+	token := pr.issuer + "/oauth/token"
+	post := func(form url.Values, user, pass string) map[string]any {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, token, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if user != "" {
+			req.SetBasicAuth(user, pass)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&body)
+		if resp.StatusCode != 200 {
+			t.Errorf("%v: HTTP %d %v", form, resp.StatusCode, body)
+		}
+		return body
+	}
+	post(url.Values{"grant_type": {"client_credentials"}}, "svc", "svc-secret")
+	sign := func(k *ecdsa.PrivateKey, iss, sub string) string {
+		s, err := jwt.NewWithClaims(jwt.SigningMethodES256, jwt.MapClaims{"iss": iss, "sub": sub, "aud": token,
+			"exp": time.Now().Add(time.Minute).Unix(), "jti": rand.Text()}).SignedString(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	post(url.Values{"grant_type": {"client_credentials"}, "client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"},
+		"client_assertion": {sign(clientKey, "signed", "signed")}}, "", "")
+	if body := post(url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {sign(partnerKey, "https://partner.example", "ada")}}, "svc", "svc-secret"); body["access_token"] == nil {
+		t.Errorf("JWT bearer: %v", body)
+	}
+	resp, err := http.PostForm(pr.issuer+"/oauth/device_authorization", url.Values{"client_id": {"tv"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("device authorization: HTTP %d", resp.StatusCode)
+	}
+}
+
+// TestBannerListsEveryEndpoint: the banner derives from the provider's
+// endpoint table.
+func TestBannerListsEveryEndpoint(t *testing.T) {
+	t.Parallel()
+	var stdout, stderr bytes.Buffer
+	signals := make(chan os.Signal, 1)
+	signals <- os.Interrupt
+	if code := run(signals, []string{"-addr", "127.0.0.1:0"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	for _, want := range []string{"issuer:", "discovery:", "authorize:", "token:", "userinfo:", "jwks:", "introspection:", "revocation:",
+		"device_authorization:", "device_verification:", "tokeninfo:"} {
+		if !strings.Contains(stdout.String(), "  "+want) {
+			t.Errorf("the banner lacks %q:\n%s", want, stdout.String())
+		}
 	}
 }

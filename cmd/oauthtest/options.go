@@ -32,7 +32,10 @@ func (s *settings) options() ([]oauthtest.Option, error) {
 				return nil, fmt.Errorf("-%s and -config both describe clients and users: put them in %s", name, s.configFile)
 			}
 		}
-		file, opts = f, f.options()
+		if opts, err = f.options(); err != nil {
+			return nil, fmt.Errorf("%s: %v", s.configFile, err)
+		}
+		file = f
 	}
 	more, err := s.clientAndUser()
 	if err != nil {
