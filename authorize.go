@@ -70,10 +70,6 @@ func (p *Provider) handleAuthorize(x *exchange) {
 // POST the form body too (OIDC Core §3.1.2.1). It records what they ask for.
 func readAuthorizeParams(x *exchange) (url.Values, int, string) {
 	w, r := x.w, x.r
-	if r.Method != http.MethodGet && r.Method != http.MethodPost {
-		w.Header().Set("Allow", "GET, POST")
-		return nil, http.StatusMethodNotAllowed, "the authorization endpoint accepts GET and POST, not " + r.Method
-	}
 	if r.Method == http.MethodPost && !isForm(r) {
 		return nil, http.StatusBadRequest, fmt.Sprintf("a POST to the authorization endpoint must be application/x-www-form-urlencoded, not %q", r.Header.Get("Content-Type"))
 	}

@@ -12,11 +12,6 @@ import (
 // decides.
 func (p *Provider) handleDeviceVerification(x *exchange) {
 	r := x.r
-	if r.Method != http.MethodGet && r.Method != http.MethodPost {
-		x.w.Header().Set("Allow", "GET, POST")
-		x.errorPage(http.StatusMethodNotAllowed, "the device verification page accepts GET and POST, not "+r.Method)
-		return
-	}
 	if err := parseForm(x.w, r); err != nil {
 		x.errorPage(err.StatusCode(), err.ErrorDescription)
 		return

@@ -69,11 +69,6 @@ func (p *Provider) handleJWKS(x *exchange) { p.serveDocument(x, p.keys.document(
 
 // serveDocument answers GET and HEAD with a JSON document.
 func (p *Provider) serveDocument(x *exchange, doc []byte) {
-	if x.r.Method != http.MethodGet && x.r.Method != http.MethodHead {
-		x.w.Header().Set("Allow", "GET, HEAD")
-		x.jsonError(ErrInvalidRequest.WithDescription("this document is read with GET, not %s", x.r.Method).withStatus(http.StatusMethodNotAllowed))
-		return
-	}
 	if p.fault(x, x.jsonError) {
 		return
 	}

@@ -1,5 +1,11 @@
 package oauthtest
 
+import (
+	"fmt"
+	"net/http"
+	"strings"
+)
+
 // Endpoint paths, below the issuer URL.
 const (
 	AuthorizePath           = "/oauth/authorize"
@@ -20,6 +26,8 @@ const (
 type endpointSpec struct {
 	endpoint  Endpoint
 	paths     []string // the first is its URL; the others serve it too
+	methods   []string // the HTTP methods it accepts; others get 405
+	page      bool     // a browser's page: errors are HTML pages, not JSON
 	discovery string   // the metadata field that names its URL; "" for none
 	serve     func(*Provider, *exchange)
 }
@@ -28,16 +36,35 @@ type endpointSpec struct {
 // handler validates its request, then lets a fault staged for it answer
 // (Provider.fault), then does its work.
 var endpointTable = []endpointSpec{
-	{EndpointDiscovery, []string{DiscoveryPath, OAuthMetadataPath}, "", (*Provider).handleDiscovery},
-	{EndpointAuthorize, []string{AuthorizePath}, "authorization_endpoint", (*Provider).handleAuthorize},
-	{EndpointToken, []string{TokenPath}, "token_endpoint", (*Provider).handleToken},
-	{EndpointUserinfo, []string{UserinfoPath}, "userinfo_endpoint", (*Provider).handleUserinfo},
-	{EndpointJWKS, []string{JWKSPath}, "jwks_uri", (*Provider).handleJWKS},
-	{EndpointIntrospection, []string{IntrospectionPath}, "introspection_endpoint", (*Provider).handleIntrospect},
-	{EndpointRevocation, []string{RevocationPath}, "revocation_endpoint", (*Provider).handleRevoke},
-	{EndpointDeviceAuthorization, []string{DeviceAuthorizationPath}, "device_authorization_endpoint", (*Provider).handleDeviceAuthorization},
-	{EndpointDeviceVerification, []string{DeviceVerificationPath}, "", (*Provider).handleDeviceVerification},
-	{EndpointTokeninfo, []string{TokeninfoPath}, "", (*Provider).handleTokeninfo},
+	{EndpointDiscovery, []string{DiscoveryPath, OAuthMetadataPath}, readOnly, false, "", (*Provider).handleDiscovery},
+	{EndpointAuthorize, []string{AuthorizePath}, getOrPost, true, "authorization_endpoint", (*Provider).handleAuthorize},
+	{EndpointToken, []string{TokenPath}, postOnly, false, "token_endpoint", (*Provider).handleToken},
+	{EndpointUserinfo, []string{UserinfoPath}, getOrPost, false, "userinfo_endpoint", (*Provider).handleUserinfo},
+	{EndpointJWKS, []string{JWKSPath}, readOnly, false, "jwks_uri", (*Provider).handleJWKS},
+	{EndpointIntrospection, []string{IntrospectionPath}, postOnly, false, "introspection_endpoint", (*Provider).handleIntrospect},
+	{EndpointRevocation, []string{RevocationPath}, postOnly, false, "revocation_endpoint", (*Provider).handleRevoke},
+	{EndpointDeviceAuthorization, []string{DeviceAuthorizationPath}, postOnly, false, "device_authorization_endpoint", (*Provider).handleDeviceAuthorization},
+	{EndpointDeviceVerification, []string{DeviceVerificationPath}, getOrPost, true, "", (*Provider).handleDeviceVerification},
+	{EndpointTokeninfo, []string{TokeninfoPath}, getOrPost, false, "", (*Provider).handleTokeninfo},
+}
+
+// The methods of the endpoints.
+var (
+	readOnly  = []string{http.MethodGet, http.MethodHead}
+	getOrPost = []string{http.MethodGet, http.MethodPost}
+	postOnly  = []string{http.MethodPost}
+)
+
+// refuseMethod answers a request whose method e does not accept: 405 with
+// Allow, as an error page or JSON, as e answers its errors.
+func (e *endpointSpec) refuseMethod(x *exchange) {
+	x.w.Header().Set("Allow", strings.Join(e.methods, ", "))
+	msg := fmt.Sprintf("the %s endpoint accepts %s, not %s", e.endpoint, strings.Join(e.methods, " and "), x.r.Method)
+	if e.page {
+		x.errorPage(http.StatusMethodNotAllowed, msg)
+		return
+	}
+	x.jsonError(ErrInvalidRequest.WithDescription("%s", msg).withStatus(http.StatusMethodNotAllowed))
 }
 
 // routeTable maps each path below the issuer to its endpoint.

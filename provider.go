@@ -35,6 +35,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -166,6 +167,10 @@ func (p *Provider) routes() http.Handler {
 		defer p.record(x) // also when the connection is dropped
 		if p.faults.isDown() {
 			panic(http.ErrAbortHandler) // net/http closes the connection without answering
+		}
+		if !slices.Contains(rt.methods, r.Method) {
+			rt.refuseMethod(x)
+			return
 		}
 		rt.serve(p, x)
 		x.flush()

@@ -40,10 +40,6 @@ func (p *Provider) handleTokeninfo(x *exchange) {
 
 func (p *Provider) readTokeninfo(x *exchange) (*tokeninfo, *Error) {
 	r := x.r
-	if r.Method != http.MethodGet && r.Method != http.MethodPost {
-		x.w.Header().Set("Allow", "GET, POST")
-		return nil, ErrInvalidRequest.WithDescription("the tokeninfo endpoint accepts GET and POST, not %s", r.Method).withStatus(http.StatusMethodNotAllowed)
-	}
 	if err := parseForm(x.w, r); err != nil {
 		return nil, err
 	}

@@ -94,3 +94,27 @@ func TestUnknownPathIs404(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryEndpointRefusesOtherMethods: each endpoint of Endpoints answers
+// a method it does not accept with 405, its Allow header and its own kind
+// of error (a page for the browser's endpoints, JSON for the others).
+func TestEveryEndpointRefusesOtherMethods(t *testing.T) {
+	t.Parallel()
+	p := oauthtest.NewTestProvider(t)
+	for _, e := range p.Endpoints() {
+		req, _ := http.NewRequest(http.MethodDelete, e.URL, nil)
+		resp, err := p.HTTPClient().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		page := e.Endpoint == oauthtest.EndpointAuthorize || e.Endpoint == oauthtest.EndpointDeviceVerification
+		if resp.StatusCode != 405 || resp.Header.Get("Allow") == "" || page != strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+			t.Errorf("%s: HTTP %d, Allow %q, %s", e.Endpoint, resp.StatusCode, resp.Header.Get("Allow"), resp.Header.Get("Content-Type"))
+		}
+		reqs := p.RequestsTo(e.Endpoint)
+		if last := reqs[len(reqs)-1]; last.Method != http.MethodDelete || last.Error != "invalid_request" {
+			t.Errorf("%s: logged %+v", e.Endpoint, last)
+		}
+	}
+}

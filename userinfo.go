@@ -14,11 +14,6 @@ import (
 // subject and the claims the access token's scopes allow. Token errors are
 // answered as RFC 6750 §3 says, before any fault.
 func (p *Provider) handleUserinfo(x *exchange) {
-	if x.r.Method != http.MethodGet && x.r.Method != http.MethodPost {
-		x.w.Header().Set("Allow", "GET, POST")
-		x.jsonError(ErrInvalidRequest.WithDescription("the userinfo endpoint accepts GET and POST, not %s", x.r.Method).withStatus(http.StatusMethodNotAllowed))
-		return
-	}
 	raw, err := bearerToken(x)
 	switch {
 	case err != nil:
