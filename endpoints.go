@@ -28,6 +28,7 @@ type endpointSpec struct {
 	paths     []string // the first is its URL; the others serve it too
 	methods   []string // the HTTP methods it accepts; others get 405
 	page      bool     // a browser's page: errors are HTML pages, not JSON
+	cors      bool     // browser apps call it with fetch: CORS for allowed origins
 	discovery string   // the metadata field that names its URL; "" for none
 	serve     func(*Provider, *exchange)
 }
@@ -36,16 +37,16 @@ type endpointSpec struct {
 // handler validates its request, then lets a fault staged for it answer
 // (Provider.fault), then does its work.
 var endpointTable = []endpointSpec{
-	{EndpointDiscovery, []string{DiscoveryPath, OAuthMetadataPath}, readOnly, false, "", (*Provider).handleDiscovery},
-	{EndpointAuthorize, []string{AuthorizePath}, getOrPost, true, "authorization_endpoint", (*Provider).handleAuthorize},
-	{EndpointToken, []string{TokenPath}, postOnly, false, "token_endpoint", (*Provider).handleToken},
-	{EndpointUserinfo, []string{UserinfoPath}, getOrPost, false, "userinfo_endpoint", (*Provider).handleUserinfo},
-	{EndpointJWKS, []string{JWKSPath}, readOnly, false, "jwks_uri", (*Provider).handleJWKS},
-	{EndpointIntrospection, []string{IntrospectionPath}, postOnly, false, "introspection_endpoint", (*Provider).handleIntrospect},
-	{EndpointRevocation, []string{RevocationPath}, postOnly, false, "revocation_endpoint", (*Provider).handleRevoke},
-	{EndpointDeviceAuthorization, []string{DeviceAuthorizationPath}, postOnly, false, "device_authorization_endpoint", (*Provider).handleDeviceAuthorization},
-	{EndpointDeviceVerification, []string{DeviceVerificationPath}, getOrPost, true, "", (*Provider).handleDeviceVerification},
-	{EndpointTokeninfo, []string{TokeninfoPath}, getOrPost, false, "", (*Provider).handleTokeninfo},
+	{EndpointDiscovery, []string{DiscoveryPath, OAuthMetadataPath}, readOnly, false, true, "", (*Provider).handleDiscovery},
+	{EndpointAuthorize, []string{AuthorizePath}, getOrPost, true, false, "authorization_endpoint", (*Provider).handleAuthorize},
+	{EndpointToken, []string{TokenPath}, postOnly, false, true, "token_endpoint", (*Provider).handleToken},
+	{EndpointUserinfo, []string{UserinfoPath}, getOrPost, false, true, "userinfo_endpoint", (*Provider).handleUserinfo},
+	{EndpointJWKS, []string{JWKSPath}, readOnly, false, true, "jwks_uri", (*Provider).handleJWKS},
+	{EndpointIntrospection, []string{IntrospectionPath}, postOnly, false, true, "introspection_endpoint", (*Provider).handleIntrospect},
+	{EndpointRevocation, []string{RevocationPath}, postOnly, false, true, "revocation_endpoint", (*Provider).handleRevoke},
+	{EndpointDeviceAuthorization, []string{DeviceAuthorizationPath}, postOnly, false, true, "device_authorization_endpoint", (*Provider).handleDeviceAuthorization},
+	{EndpointDeviceVerification, []string{DeviceVerificationPath}, getOrPost, true, false, "", (*Provider).handleDeviceVerification},
+	{EndpointTokeninfo, []string{TokeninfoPath}, getOrPost, false, true, "", (*Provider).handleTokeninfo},
 }
 
 // The methods of the endpoints.

@@ -58,6 +58,7 @@ type config struct {
 	loginPage bool
 
 	trusted map[string][]crypto.PublicKey // WithTrustedIssuer: keys by issuer
+	origins []string                      // WithAllowedOrigins, lower case
 }
 
 func newConfig(opts []Option) (*config, error) {

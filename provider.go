@@ -60,10 +60,11 @@ type Provider struct {
 	devices    deviceStore
 	assertions assertionStore
 
-	handler   http.Handler
-	client    *http.Client // reaches the provider; nil with WithoutServer
-	discovery func() []byte
-	closeOnce sync.Once
+	handler        http.Handler
+	client         *http.Client // reaches the provider; nil with WithoutServer
+	discovery      func() []byte
+	allowedOrigins func() corsOrigins
+	closeOnce      sync.Once
 }
 
 // NewProvider builds a provider and, unless WithoutServer is given, starts
@@ -91,6 +92,7 @@ func NewProvider(opts ...Option) (*Provider, error) {
 		p.keys.init(cfg.key)
 	}
 	p.discovery = sync.OnceValue(p.discoveryJSON)
+	p.allowedOrigins = sync.OnceValue(p.corsOrigins)
 	switch {
 	case cfg.inMemory:
 		p.serveInMemory()
@@ -167,6 +169,9 @@ func (p *Provider) routes() http.Handler {
 		defer p.record(x) // also when the connection is dropped
 		if p.faults.isDown() {
 			panic(http.ErrAbortHandler) // net/http closes the connection without answering
+		}
+		if p.cors(rt, x.w, r) {
+			return // a preflight
 		}
 		if !slices.Contains(rt.methods, r.Method) {
 			rt.refuseMethod(x)
