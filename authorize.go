@@ -29,7 +29,8 @@ type authorizeRequest struct {
 	method        string
 	loginHint     string
 	promptNone    bool
-	denied        bool // on the login page
+	maxAge        int64 // seconds; -1 without max_age
+	denied        bool  // on the login page
 }
 
 // handleAuthorize serves the authorization endpoint (RFC 6749 §3.1, §4.1.1;
@@ -44,7 +45,7 @@ func (p *Provider) handleAuthorize(x *exchange) {
 	}
 	req := &authorizeRequest{state: params.Get("state"), responseMode: "query"}
 	if msg := p.resolveRedirect(params, req); msg != "" {
-		x.errorPage(http.StatusBadRequest, msg)
+		x.errorPage(http.StatusBadRequest, msg, req.client.RedirectURIs...)
 		return
 	}
 	deliverError := func(e *Error) { x.noteError(e); p.deliver(x.w, req, p.errorParams(e, req.state)) }
@@ -58,7 +59,7 @@ func (p *Provider) handleAuthorize(x *exchange) {
 	if p.pickUser(x.w, req, params) {
 		return
 	}
-	resp, err := p.approve(req)
+	resp, err := p.approve(x, req)
 	if err != nil {
 		deliverError(err)
 		return
@@ -231,6 +232,10 @@ func (req *authorizeRequest) parseNonce(params url.Values) *Error {
 // when no user is signed in.
 func (req *authorizeRequest) parsePrompt(params url.Values) *Error {
 	req.loginHint = params.Get("login_hint")
+	var err *Error
+	if req.maxAge, err = parseMaxAge(params); err != nil {
+		return err
+	}
 	prompts := strings.Fields(params.Get("prompt"))
 	for _, v := range prompts {
 		switch {
@@ -247,20 +252,21 @@ func (req *authorizeRequest) parsePrompt(params url.Values) *Error {
 
 // approve issues the code (and, for "code id_token", the ID token) for the
 // configured user and returns the response parameters.
-func (p *Provider) approve(req *authorizeRequest) (url.Values, *Error) {
+func (p *Provider) approve(x *exchange, req *authorizeRequest) (url.Values, *Error) {
 	if req.denied {
 		return nil, ErrAccessDenied.WithDescription("the user declined on the login page")
 	}
-	user, err := p.users.approve(approveOpts{clientID: req.client.ID, loginHint: req.loginHint, promptNone: req.promptNone})
+	now := p.Now()
+	user, authTime, sid, err := p.authenticate(x, req, now)
 	if err != nil {
 		return nil, err
 	}
-	now := p.Now()
+	p.sessions.join(sid, req.client.ID)
 	code := &authCode{
 		code: p.ids.secret(), clientID: req.client.ID,
 		redirectURI: req.redirectURI, redirectGiven: req.redirectGiven,
 		scopes: req.scopes, nonce: req.nonce, challenge: req.challenge, method: req.method,
-		user: user, authTime: now, expiresAt: now.Add(req.client.Lifetimes.or(p.cfg.lifetimes).Code),
+		user: user, authTime: authTime, issuedAt: now, sid: sid, expiresAt: now.Add(req.client.Lifetimes.or(p.cfg.lifetimes).Code),
 	}
 	p.codes.add(code, now)
 	params := url.Values{"code": {code.code}, "iss": {p.issuer}}
@@ -268,7 +274,7 @@ func (p *Provider) approve(req *authorizeRequest) (url.Values, *Error) {
 		params.Set("state", req.state)
 	}
 	if req.responseType == responseCodeIDToken {
-		g := grant{clientID: code.clientID, user: code.user, scopes: code.scopes, authTime: now}
+		g := grant{clientID: code.clientID, user: code.user, scopes: code.scopes, authTime: authTime, sid: sid}
 		tc := TokenContext{ClientID: g.clientID, User: g.user, Scopes: g.scopes}
 		s := p.signerFor(req.client)
 		idToken, err := p.signIDToken(s, tc, g, code.nonce, now, req.client.Lifetimes.or(p.cfg.lifetimes).IDToken, jwt.MapClaims{"c_hash": s.halfHash(code.code)})

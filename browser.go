@@ -28,9 +28,22 @@ type Browser struct {
 func (p *Provider) Browser() *Browser {
 	jar, _ := cookiejar.New(nil) // never fails without options
 	c := *p.HTTPClient()
-	c.Jar = jar
+	c.Jar = loopbackSecure{jar}
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return &Browser{p: p, client: &c}
+}
+
+// loopbackSecure sends Secure cookies to loopback hosts over http, as
+// browsers do (and net/http/cookiejar from Go 1.26 on).
+type loopbackSecure struct{ http.CookieJar }
+
+func (j loopbackSecure) Cookies(u *url.URL) []*http.Cookie {
+	if u.Scheme == "http" && isLoopbackURI(u.String()) {
+		s := *u
+		s.Scheme = "https"
+		u = &s
+	}
+	return j.CookieJar.Cookies(u)
 }
 
 // PickUser makes the browser choose the user with this subject on the

@@ -74,6 +74,15 @@ type Client struct {
 	// *rsa.PublicKey (RS256), *ecdsa.PublicKey on P-256 (ES256) or
 	// ed25519.PublicKey (EdDSA).
 	PublicKeys []crypto.PublicKey
+	// PostLogoutRedirectURIs are where the end_session_endpoint may send
+	// the browser after logout (RP-Initiated Logout 1.0), matched exactly.
+	// When empty, a client that registers no RedirectURIs accepts any
+	// loopback URI; others none.
+	PostLogoutRedirectURIs []string
+	// BackchannelLogoutURI receives a logout token when a session the
+	// client logged in to ends (Back-Channel Logout 1.0); its ID tokens
+	// then carry sid.
+	BackchannelLogoutURI string
 	// GrantTypes are the grant types the client may use at the token
 	// endpoint (GrantAuthorizationCode, GrantClientCredentials...); others
 	// get unauthorized_client. When empty: GrantAuthorizationCode and
@@ -104,8 +113,13 @@ func (c *Client) validate() error {
 	case !c.Public && c.Secret == "" && len(c.PublicKeys) == 0:
 		return fmt.Errorf("client %q is confidential and needs a Secret or PublicKeys (or set Public)", c.ID)
 	}
-	for _, u := range c.RedirectURIs {
+	for _, u := range append(slices.Clone(c.RedirectURIs), c.PostLogoutRedirectURIs...) {
 		if err := checkRedirectURI(u); err != nil {
+			return fmt.Errorf("client %q: %v", c.ID, err)
+		}
+	}
+	if c.BackchannelLogoutURI != "" {
+		if err := checkBackchannelURI(c.BackchannelLogoutURI); err != nil {
 			return fmt.Errorf("client %q: %v", c.ID, err)
 		}
 	}
@@ -119,7 +133,7 @@ func (c *Client) validate() error {
 		return fmt.Errorf("client %q: %v", c.ID, err)
 	}
 	c.Scopes = cloneOr(c.Scopes, DefaultScopes())
-	c.RedirectURIs = slices.Clone(c.RedirectURIs)
+	c.RedirectURIs, c.PostLogoutRedirectURIs = slices.Clone(c.RedirectURIs), slices.Clone(c.PostLogoutRedirectURIs)
 	if err := c.validateGrantTypes(); err != nil {
 		return err
 	}
@@ -307,6 +321,7 @@ func (p *Provider) Clients() []Client {
 		c, _ := p.clients.get(id)
 		c.RedirectURIs, c.Scopes, c.AuthMethods = slices.Clone(c.RedirectURIs), slices.Clone(c.Scopes), slices.Clone(c.AuthMethods)
 		c.GrantTypes, c.PublicKeys = slices.Clone(c.GrantTypes), slices.Clone(c.PublicKeys)
+		c.PostLogoutRedirectURIs = slices.Clone(c.PostLogoutRedirectURIs)
 		out = append(out, c)
 	}
 	return out

@@ -19,7 +19,9 @@ type authCode struct {
 	challenge     string // PKCE code_challenge, empty without PKCE
 	method        string // PKCE code_challenge_method
 	user          User
-	authTime      time.Time
+	authTime      time.Time // when the user logged in
+	issuedAt      time.Time
+	sid           string // the browser session it was issued in; "" without one
 	expiresAt     time.Time
 	family        string // the token family it produced once redeemed; "" before
 	invalidated   bool   // by InvalidateCode
@@ -84,7 +86,7 @@ func (s *codeStore) redeem(code, family string, now time.Time, check func(*authC
 		return authCode{}, false, ErrInvalidGrant.WithDescription("code was invalidated by the test (InvalidateCode)")
 	case !now.Before(rec.expiresAt):
 		return authCode{}, false, ErrInvalidGrant.WithDescription("code expired at %s; it is now %s (codes live %s)",
-			rec.expiresAt.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), rec.expiresAt.Sub(rec.authTime))
+			rec.expiresAt.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), rec.expiresAt.Sub(rec.issuedAt))
 	}
 	if err := check(rec); err != nil {
 		return authCode{}, false, err
@@ -121,7 +123,7 @@ func (c *authCode) info() CodeInfo {
 	return CodeInfo{
 		Code: c.code, ClientID: c.clientID, RedirectURI: c.redirectURI, Scopes: slices.Clone(c.scopes),
 		Nonce: c.nonce, CodeChallenge: c.challenge, CodeChallengeMethod: c.method, Subject: c.user.Subject,
-		IssuedAt: c.authTime, ExpiresAt: c.expiresAt, Redeemed: c.family != "", Invalidated: c.invalidated,
+		IssuedAt: c.issuedAt, ExpiresAt: c.expiresAt, Redeemed: c.family != "", Invalidated: c.invalidated,
 	}
 }
 
@@ -178,7 +180,7 @@ func (p *Provider) SetCodeLifetime(code string, d time.Duration) bool {
 	defer p.codes.mu.Unlock()
 	c, ok := p.codes.codes[code]
 	if ok {
-		c.expiresAt = c.authTime.Add(d)
+		c.expiresAt = c.issuedAt.Add(d)
 	}
 	return ok
 }

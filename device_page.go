@@ -58,16 +58,13 @@ func (p *Provider) showDevicePage(x *exchange, code, message string) {
 	}{p.issuer + DeviceVerificationPath, code, message, loginParam, denyParam, users})
 }
 
-var devicePage = template.Must(template.New("device").Parse(`<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>oauthtest: connect a device</title>
-<style>body{font-family:sans-serif;max-width:32em;margin:3em auto;padding:0 1em}button{display:block;width:100%;margin:.5em 0;padding:.7em;text-align:left}input{font-size:1.5em;letter-spacing:.1em}</style>
-</head><body>
+var devicePage = template.Must(template.New("device").Parse(pageHead + `<title>oauthtest: connect a device</title></head><body>
 <h1>Connect a device</h1>
 {{with .Message}}<p id="message">{{.}}</p>{{end}}
 <form method="post" action="{{.Action}}">
 <p><label>Code shown on the device: <input name="user_code" value="{{.Code}}" autocomplete="off"></label></p>
 {{range .Users}}<button type="submit" name="{{$.Param}}" value="{{.Subject}}">Approve as <b>{{.Subject}}</b>{{with index .Claims "name"}} · {{.}}{{end}}</button>
-{{end}}<button type="submit" name="{{.Deny}}" value="1">Deny</button>
+{{end}}<button type="submit" name="{{.Deny}}" value="1" class="deny">Deny</button>
 </form>
 </body></html>
 `))

@@ -28,6 +28,8 @@ func (p *Provider) discoveryJSON() []byte {
 		"request_parameter_supported":                      false,
 		"request_uri_parameter_supported":                  false,
 		"authorization_response_iss_parameter_supported":   true,
+		"backchannel_logout_supported":                     true,
+		"backchannel_logout_session_supported":             true,
 	}
 	for _, e := range endpointTable {
 		if e.discovery != "" {

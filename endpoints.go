@@ -46,6 +46,7 @@ var endpointTable = []endpointSpec{
 	{EndpointRevocation, []string{RevocationPath}, postOnly, false, true, "revocation_endpoint", (*Provider).handleRevoke},
 	{EndpointDeviceAuthorization, []string{DeviceAuthorizationPath}, postOnly, false, true, "device_authorization_endpoint", (*Provider).handleDeviceAuthorization},
 	{EndpointDeviceVerification, []string{DeviceVerificationPath}, getOrPost, true, false, "", (*Provider).handleDeviceVerification},
+	{EndpointLogout, []string{LogoutPath}, getOrPost, true, false, "end_session_endpoint", (*Provider).handleLogout},
 	{EndpointTokeninfo, []string{TokeninfoPath}, getOrPost, false, true, "", (*Provider).handleTokeninfo},
 }
 

@@ -39,10 +39,15 @@ func (x *exchange) bearerError(e *Error, extra string) {
 	writeBearerError(x.w, e, extra)
 }
 
-// errorPage answers an authorization request that cannot be redirected.
-func (x *exchange) errorPage(status int, msg string) {
+// errorPage answers a browser's request that cannot be redirected, with
+// what would have matched, if anything, one a line.
+func (x *exchange) errorPage(status int, msg string, registered ...string) {
 	x.noteError(ErrInvalidRequest.WithDescription("%s", msg))
-	writeErrorPage(x.w, status, msg)
+	note := ""
+	if x.rec.Endpoint == EndpointAuthorize {
+		note = "The client or its redirect URI is not valid, so this error is not sent back to the client (RFC 6749 §4.1.2.1)."
+	}
+	writeErrorPage(x.w, status, msg, note, registered)
 }
 
 // flush sends what a fault held back (FaultMalformedJSON).

@@ -28,6 +28,8 @@ const (
 	// EndpointDeviceVerification is the page where the user approves a
 	// device (RFC 8628 §3.3).
 	EndpointDeviceVerification Endpoint = "device_verification"
+	// EndpointLogout ends a browser's session (RP-Initiated Logout 1.0).
+	EndpointLogout Endpoint = "logout"
 	// EndpointTokeninfo describes a token, as the second seed provider's
 	// client library expects.
 	EndpointTokeninfo Endpoint = "tokeninfo"

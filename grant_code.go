@@ -16,7 +16,7 @@ func (p *Provider) exchangeCode(c Client, form url.Values, gt *grantType) (*toke
 	if err != nil {
 		return nil, err
 	}
-	g := grant{family: ac.family, clientID: c.ID, user: ac.user, scopes: ac.scopes, authTime: ac.authTime}
+	g := grant{family: ac.family, clientID: c.ID, user: ac.user, scopes: ac.scopes, authTime: ac.authTime, sid: ac.sid}
 	return p.issue(g, ac.scopes, ac.nonce, gt)
 }
 

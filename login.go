@@ -1,7 +1,6 @@
 package oauthtest
 
 import (
-	"html/template"
 	"net/http"
 	"net/url"
 )
@@ -37,23 +36,10 @@ func (p *Provider) pickUser(w http.ResponseWriter, req *authorizeRequest, params
 		Action string
 		Client string
 		Params url.Values
+		Scopes []string
 		Users  []User
 		Param  string
 		Deny   string
-	}{p.AuthURL(), req.client.ID, params, users, loginParam, denyParam})
+	}{p.AuthURL(), req.client.ID, params, req.scopes, users, loginParam, denyParam})
 	return true
 }
-
-var loginPage = template.Must(template.New("login").Parse(`<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>oauthtest: sign in</title>
-<style>body{font-family:sans-serif;max-width:32em;margin:3em auto}button{display:block;width:100%;margin:.5em 0;padding:.7em;text-align:left}</style>
-</head><body>
-<h1>Sign in to {{.Client}}</h1>
-<p>oauthtest, a provider for tests and local development: pick a user.</p>
-<form method="post" action="{{.Action}}">
-{{range $k, $vs := .Params}}{{range $vs}}<input type="hidden" name="{{$k}}" value="{{.}}">
-{{end}}{{end}}{{range .Users}}<button type="submit" name="{{$.Param}}" value="{{.Subject}}"><b>{{.Subject}}</b>{{with index .Claims "name"}} · {{.}}{{end}}{{with index .Claims "email"}} · {{.}}{{end}}</button>
-{{end}}<button type="submit" name="{{.Deny}}" value="1">Deny</button>
-</form>
-</body></html>
-`))

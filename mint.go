@@ -132,6 +132,9 @@ func (p *Provider) signIDToken(s tokenSigner, tc TokenContext, g grant, nonce st
 	if nonce != "" {
 		claims["nonce"] = nonce
 	}
+	if c, _ := p.clients.get(g.clientID); g.sid != "" && c.BackchannelLogoutURI != "" {
+		claims["sid"] = g.sid // Back-Channel Logout 1.0 §2.1
+	}
 	if p.cfg.idClaims != nil {
 		p.cfg.idClaims(tc, claims)
 	}

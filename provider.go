@@ -48,17 +48,19 @@ type Provider struct {
 	server *httptest.Server // nil with WithoutServer or WithInMemoryTransport
 	memory *memoryTransport // WithInMemoryTransport
 
-	clock      clock
-	ids        idSource
-	clients    clientStore
-	users      userStore
-	codes      codeStore
-	tokens     tokenStore
-	faults     faultStore
-	keys       keyring
-	requests   requestLog
-	devices    deviceStore
-	assertions assertionStore
+	clock       clock
+	ids         idSource
+	clients     clientStore
+	users       userStore
+	codes       codeStore
+	tokens      tokenStore
+	faults      faultStore
+	keys        keyring
+	requests    requestLog
+	devices     deviceStore
+	sessions    sessionStore
+	backchannel backchannelLog
+	assertions  assertionStore
 
 	handler        http.Handler
 	client         *http.Client // reaches the provider; nil with WithoutServer

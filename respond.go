@@ -64,17 +64,14 @@ func writeFormPost(w http.ResponseWriter, action string, params url.Values) {
 	}{template.HTMLAttr(`action="` + html.EscapeString(action) + `"`), params})
 }
 
-var errorPage = template.Must(template.New("error").Parse(`<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>oauthtest: invalid authorization request</title></head>
-<body><h1>invalid_request</h1><p id="error_description">{{.}}</p>
-<p>The client or its redirect URI is not valid, so this error is not sent back to the client (RFC 6749 §4.1.2.1).</p>
-</body></html>
-`))
-
 // writeErrorPage answers an authorization request that cannot be redirected.
-func writeErrorPage(w http.ResponseWriter, status int, msg string) {
+// registered lists what would have matched, one a line.
+func writeErrorPage(w http.ResponseWriter, status int, msg, note string, registered []string) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	_ = errorPage.Execute(w, msg)
+	_ = errorPage.Execute(w, struct {
+		Description, Note string
+		Registered        []string
+	}{msg, note, registered})
 }

@@ -115,8 +115,13 @@ func (s *tokenStore) familyOf(token string) *family {
 // returns how many grants it revoked: a grant is one redeemed code with all
 // the tokens its refreshes issued, or one minted access token; grants
 // revoked before are not counted again.
+//
+// It also ends the user's browser sessions, telling clients with a
+// BackchannelLogoutURI, before it returns.
 func (p *Provider) RevokeUser(subject string) int {
-	return p.tokens.revokeWhere(func(g grant) bool { return g.user.Subject == subject })
+	n := p.tokens.revokeWhere(func(g grant) bool { return g.user.Subject == subject })
+	p.endSessions(func(s *session) bool { return s.user.Subject == subject })
+	return n
 }
 
 // RevokeClient revokes every token issued to the client. It returns how

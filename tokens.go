@@ -15,6 +15,7 @@ type grant struct {
 	authTime time.Time
 	audience []string       // the access tokens' aud; the client when empty
 	actor    map[string]any // the act claim of an exchanged token (RFC 8693 §4.1), or nil
+	sid      string         // the browser session of the login; "" without one
 }
 
 // family is the tokens issued from one code and its refreshes. Revoking it

@@ -108,7 +108,7 @@ func TestEveryEndpointRefusesOtherMethods(t *testing.T) {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
-		page := e.Endpoint == oauthtest.EndpointAuthorize || e.Endpoint == oauthtest.EndpointDeviceVerification
+		page := e.Endpoint == oauthtest.EndpointAuthorize || e.Endpoint == oauthtest.EndpointDeviceVerification || e.Endpoint == oauthtest.EndpointLogout
 		if resp.StatusCode != 405 || resp.Header.Get("Allow") == "" || page != strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
 			t.Errorf("%s: HTTP %d, Allow %q, %s", e.Endpoint, resp.StatusCode, resp.Header.Get("Allow"), resp.Header.Get("Content-Type"))
 		}

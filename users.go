@@ -232,10 +232,15 @@ func (p *Provider) queueLogin(clientID string, u User) error {
 	return nil
 }
 
-// SignOut ends the user's session at the provider: an authorization with
-// prompt=none now fails with login_required, until an authorization without
-// it signs the user in again (the provider approves at once, as ever).
-func (p *Provider) SignOut() { p.users.do(func(s *userStore) { s.signedOut = true }) }
+// SignOut ends every session at the provider, as if each browser logged
+// out: an authorization with prompt=none now fails with login_required,
+// until an authorization without it signs a user in again (the provider
+// approves at once, as ever). Clients with a BackchannelLogoutURI are
+// told, before SignOut returns (see BackchannelLogouts).
+func (p *Provider) SignOut() {
+	p.users.do(func(s *userStore) { s.signedOut = true })
+	p.endSessions(func(*session) bool { return true })
+}
 
 // Users is who the authorization endpoint may approve: copies, for
 // assertions and failure messages.

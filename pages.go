@@ -1,0 +1,33 @@
+package oauthtest
+
+import "html/template"
+
+// pageHead opens every page the provider shows a person: the login page,
+// the error page, the device and signed-out pages. It lays out on a phone
+// as on a desktop.
+const pageHead = `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<style>body{font-family:system-ui,sans-serif;max-width:34em;margin:3em auto;padding:0 1em;line-height:1.4}
+button{display:block;width:100%;margin:.5em 0;padding:.7em;text-align:left;font-size:1em}
+.deny{text-align:center}code,li{overflow-wrap:anywhere}small{color:#555}</style>
+`
+
+var errorPage = template.Must(template.New("error").Parse(pageHead + `<title>oauthtest: invalid request</title></head><body>
+<h1>invalid_request</h1>
+<p id="error_description">{{.Description}}</p>
+{{with .Registered}}<p>Registered:</p><ul id="registered">{{range .}}<li><code>{{.}}</code></li>{{end}}</ul>{{end}}
+{{with .Note}}<p><small>{{.}}</small></p>{{end}}
+</body></html>
+`))
+
+var loginPage = template.Must(template.New("login").Parse(pageHead + `<title>oauthtest: sign in</title></head><body>
+<h1>Sign in to {{.Client}}</h1>
+<p><b>{{.Client}}</b> asks for: {{range $i, $s := .Scopes}}{{if $i}}, {{end}}<code>{{$s}}</code>{{end}}.</p>
+<p><small>oauthtest, a provider for tests and local development: pick a user, or deny.</small></p>
+<form method="post" action="{{.Action}}">
+{{range $k, $vs := .Params}}{{range $vs}}<input type="hidden" name="{{$k}}" value="{{.}}">
+{{end}}{{end}}{{range .Users}}<button type="submit" name="{{$.Param}}" value="{{.Subject}}"><b>{{.Subject}}</b>{{with index .Claims "name"}} · {{.}}{{end}}{{with index .Claims "email"}} · {{.}}{{end}}</button>
+{{end}}<button type="submit" name="{{.Deny}}" value="1" class="deny">Deny</button>
+</form>
+</body></html>
+`))

@@ -1,0 +1,180 @@
+package oauthtest
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// sessionCookie names the cookie that ties a browser to its session.
+const sessionCookie = "oauthtest_session"
+
+// session is one browser's login: who, since when, and the clients it
+// signed in to (for back-channel logout).
+type session struct {
+	id       string // the sid claim
+	user     User
+	authTime time.Time
+	expires  time.Time
+	clients  []string
+}
+
+// sessionStore holds the live sessions; ended ones are forgotten, and so
+// are those older than the refresh token lifetime, swept as codes are.
+type sessionStore struct {
+	mu       sync.Mutex // guards sessions and sweeper
+	sessions map[string]*session
+	sweeper  sweeper
+}
+
+// start records a new session, which lasts at most lifetime.
+func (s *sessionStore) start(id string, u User, now time.Time, lifetime time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sessions == nil {
+		s.sessions = make(map[string]*session)
+	}
+	if s.sweeper.due(len(s.sessions), now) {
+		before := len(s.sessions)
+		for k, ses := range s.sessions {
+			if now.After(ses.expires) {
+				delete(s.sessions, k)
+			}
+		}
+		if s.sweeper.swept(before, len(s.sessions), now) {
+			s.sessions = rebuilt(s.sessions)
+		}
+	}
+	s.sessions[id] = &session{id: id, user: u, authTime: now, expires: now.Add(lifetime)}
+}
+
+// get returns a copy of the live session with this id.
+func (s *sessionStore) get(id string) (session, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ses, ok := s.sessions[id]
+	if !ok {
+		return session{}, false
+	}
+	return *ses, true // expired sessions go at the next sweep; until then they serve
+}
+
+// join records that the session signed in to client.
+func (s *sessionStore) join(id, clientID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ses := s.sessions[id]; ses != nil && !slices.Contains(ses.clients, clientID) {
+		ses.clients = append(ses.clients, clientID)
+	}
+}
+
+// end ends the sessions match accepts and returns them.
+func (s *sessionStore) end(match func(*session) bool) []session {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var ended []session
+	for id, ses := range s.sessions {
+		if match(ses) {
+			ended = append(ended, *ses)
+			delete(s.sessions, id)
+		}
+	}
+	return ended
+}
+
+// browserSession is the session the request's cookie names: ok reports a
+// live one, cookie whether the request carried the cookie at all.
+func (p *Provider) browserSession(r *http.Request) (ses session, ok, cookie bool) {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return session{}, false, false
+	}
+	ses, ok = p.sessions.get(c.Value)
+	return ses, ok, true
+}
+
+// setSessionCookie ties the browser to session id. After a logout the
+// cookie stays, naming a session that has ended.
+// Silent renew loads the provider in an iframe of the app's site, where
+// only SameSite=None cookies, which must be Secure, are sent; browsers
+// store Secure cookies from https and loopback origins.
+func (p *Provider) setSessionCookie(w http.ResponseWriter, id string) {
+	u, _ := url.Parse(p.issuer)
+	c := &http.Cookie{Name: sessionCookie, Value: id, Path: cmpOr(u.Path, "/"), HttpOnly: true, SameSite: http.SameSiteLaxMode}
+	if u.Scheme == "https" || isLoopbackURI(p.issuer+"/") {
+		c.SameSite, c.Secure = http.SameSiteNoneMode, true
+	}
+	http.SetCookie(w, c)
+}
+
+func cmpOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// parseMaxAge reads max_age (OIDC Core §3.1.2.1): seconds, or -1 when absent.
+func parseMaxAge(params url.Values) (int64, *Error) {
+	v := params.Get("max_age")
+	if v == "" {
+		return -1, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return 0, ErrInvalidRequest.WithDescription("max_age %q is not a number of seconds (OIDC Core §3.1.2.1)", v)
+	}
+	return n, nil
+}
+
+// silentLogin answers prompt=none from a browser with a session cookie:
+// the session's user, unless it ended or is older than max_age.
+func (p *Provider) silentLogin(ses session, live bool, maxAge int64, now time.Time) (User, time.Time, *Error) {
+	switch {
+	case !live:
+		return User{}, time.Time{}, ErrLoginRequired.WithDescription("the browser's session has ended (logout) and prompt=none rules out a login page")
+	case maxAge >= 0 && now.Sub(ses.authTime) > time.Duration(maxAge)*time.Second:
+		return User{}, time.Time{}, ErrLoginRequired.WithDescription("the user logged in %s ago, longer than max_age=%d seconds, and prompt=none rules out a new login", now.Sub(ses.authTime).Truncate(time.Second), maxAge)
+	}
+	return ses.user, ses.authTime, nil
+}
+
+// authenticate decides who signs in at the authorization endpoint. A
+// silent request (prompt=none) from a browser with a session cookie gets
+// the session's user; any other request is a login, approved at once for
+// the next queued, hinted or current user, which starts a new session and
+// ties the browser to it.
+func (p *Provider) authenticate(x *exchange, req *authorizeRequest, now time.Time) (u User, authTime time.Time, sid string, err *Error) {
+	ses, live, cookie := p.browserSession(x.r)
+	if req.promptNone && cookie {
+		u, authTime, err = p.silentLogin(ses, live, req.maxAge, now)
+		return u, authTime, ses.id, err
+	}
+	u, err = p.users.approve(approveOpts{clientID: req.client.ID, loginHint: req.loginHint, promptNone: req.promptNone})
+	if err != nil || req.promptNone {
+		return u, now, "", err // no browser to remember it
+	}
+	if live && ses.user.Subject == u.Subject {
+		p.sessions.renew(ses.id, now) // the same user logged in again: one session, many clients
+		return u, now, ses.id, nil
+	}
+	sid = p.ids.uuid()
+	p.sessions.start(sid, u, now, req.client.Lifetimes.or(p.cfg.lifetimes).RefreshToken)
+	if live { // another user in this browser: the last one is logged out
+		p.endSessions(func(s *session) bool { return s.id == ses.id })
+	}
+	p.setSessionCookie(x.w, sid)
+	return u, now, sid, nil
+}
+
+// renew records a new login in session id.
+func (s *sessionStore) renew(id string, now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ses := s.sessions[id]; ses != nil {
+		ses.authTime = now
+	}
+}
