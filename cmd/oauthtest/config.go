@@ -29,6 +29,9 @@ type fileConfig struct {
 	Lifetimes fileLifetime `json:"lifetimes"`
 	Clients   []fileClient `json:"clients"`
 	Users     []fileUser   `json:"users"` // the first is approved by default
+	// AllowedOrigins may call the provider from browser apps (CORS), besides
+	// the origins of the redirect URIs.
+	AllowedOrigins []string `json:"allowed_origins"`
 	// TrustedIssuers sign the assertions of the JWT bearer grant.
 	TrustedIssuers []fileTrusted `json:"trusted_issuers"`
 
@@ -58,6 +61,9 @@ type fileClient struct {
 	SigningAlg   string       `json:"signing_alg"`
 	Lifetimes    fileLifetime `json:"lifetimes"`
 	GrantTypes   []string     `json:"grant_types"`
+	// PostLogoutRedirectURIs and BackchannelLogoutURI serve logout.
+	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`
+	BackchannelLogoutURI   string   `json:"backchannel_logout_uri"`
 	// PublicKeyFiles are PEM public keys that verify the client's
 	// private_key_jwt assertions.
 	PublicKeyFiles []string `json:"public_key_files"`
@@ -134,6 +140,7 @@ func (c *fileConfig) options() ([]oauthtest.Option, error) {
 			ID: cl.ID, Secret: cl.Secret, Public: cl.Public, RedirectURIs: cl.RedirectURIs, Scopes: cl.Scopes,
 			AuthMethods: cl.AuthMethods, SigningAlg: cl.SigningAlg, Lifetimes: cl.Lifetimes.lifetimes(),
 			GrantTypes: cl.GrantTypes, PublicKeys: keys,
+			PostLogoutRedirectURIs: cl.PostLogoutRedirectURIs, BackchannelLogoutURI: cl.BackchannelLogoutURI,
 		}))
 	}
 	for i, u := range c.Users {
@@ -153,6 +160,9 @@ func (c *fileConfig) options() ([]oauthtest.Option, error) {
 	}
 	if c.LoginPage {
 		opts = append(opts, oauthtest.WithLoginPage())
+	}
+	if len(c.AllowedOrigins) > 0 {
+		opts = append(opts, oauthtest.WithAllowedOrigins(c.AllowedOrigins...))
 	}
 	return opts, nil
 }

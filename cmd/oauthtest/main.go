@@ -89,7 +89,7 @@ func run(signals <-chan os.Signal, args []string, stdout, stderr io.Writer) int 
 type settings struct {
 	addr, issuer, configFile, keyFile, alg, logFormat string
 	clientID, clientSecret, sub                       string
-	redirectURIs, claims                              list
+	redirectURIs, claims, origins                     list
 	public, loginPage, version                        bool
 	lifetimes                                         oauthtest.Lifetimes
 	set                                               map[string]bool // flags given explicitly
@@ -112,6 +112,7 @@ func parseFlags(args []string, stdout io.Writer) (*settings, error) {
 	fs.Var(&s.redirectURIs, "redirect-uri", "a redirect `URI` of the client, matched exactly; repeatable (default: any loopback URI)")
 	fs.BoolVar(&s.public, "public", false, "the client is public: no secret, PKCE required")
 	fs.StringVar(&s.sub, "sub", oauthtest.DefaultUser().Subject, "the `subject` of the user approved")
+	fs.Var(&s.origins, "allowed-origin", "an `origin` (scheme://host:port) whose browser apps may call the provider (CORS); repeatable")
 	fs.Var(&s.claims, "claim", "a claim of the user, `name=value`; a JSON value (true, 42, [\"admin\"]) is decoded; repeatable")
 	fs.DurationVar(&s.lifetimes.Code, "code-lifetime", 0, "authorization code lifetime (default 10m)")
 	fs.DurationVar(&s.lifetimes.AccessToken, "access-token-lifetime", 0, "access token lifetime (default 1h)")

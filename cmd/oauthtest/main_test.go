@@ -517,3 +517,19 @@ func TestBannerListsEveryEndpoint(t *testing.T) {
 		}
 	}
 }
+
+// TestAllowedOriginFlag: -allowed-origin adds a CORS origin.
+func TestAllowedOriginFlag(t *testing.T) {
+	t.Parallel()
+	pr := startCommand(t, "-addr", "127.0.0.1:0", "-allowed-origin", "https://spa.example")
+	req, _ := http.NewRequest(http.MethodGet, pr.issuer+"/.well-known/openid-configuration", nil)
+	req.Header.Set("Origin", "https://spa.example")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Header.Get("Access-Control-Allow-Origin") != "https://spa.example" {
+		t.Errorf("headers %v", resp.Header)
+	}
+}

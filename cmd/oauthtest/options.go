@@ -49,6 +49,9 @@ func (s *settings) options() ([]oauthtest.Option, error) {
 	if s.loginPage {
 		opts = append(opts, oauthtest.WithLoginPage())
 	}
+	if len(s.origins) > 0 {
+		opts = append(opts, oauthtest.WithAllowedOrigins(s.origins...))
+	}
 	if s.logFormat != "text" && s.logFormat != "json" {
 		return nil, fmt.Errorf("-log-format %q: use text or json", s.logFormat)
 	}
