@@ -1,7 +1,10 @@
 // Package webapp is a small web application that logs its users in with
 // OpenID Connect: /login sends them to the provider, /callback exchanges the
-// code and verifies the ID token, / greets the logged-in user. Its test runs
-// it against oauthtest.NewTestProvider, as your own app's tests can.
+// code and verifies the ID token, / greets the logged-in user, /logout logs
+// out of the app and the provider (RP-Initiated Logout), and
+// /backchannel-logout ends the sessions the provider says have ended
+// (Back-Channel Logout). Its test runs it against
+// oauthtest.NewTestProvider, as your own app's tests can.
 package webapp
 
 import (
@@ -9,7 +12,10 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"html/template"
 	"net/http"
+	"net/url"
+	"strings"
 	"sync"
 
 	"github.com/coreos/go-oidc/v3/oidc"
@@ -21,18 +27,28 @@ type Config struct {
 	Issuer       string
 	ClientID     string
 	ClientSecret string
-	RedirectURL  string       // this app's /callback
+	RedirectURL  string       // this app's /callback; its / is where logout returns
 	HTTPClient   *http.Client // reaches the provider; http.DefaultClient if nil
 }
 
 // App is the web application.
 type App struct {
-	oauth    oauth2.Config
-	verifier *oidc.IDTokenVerifier
-	client   *http.Client
+	oauth      oauth2.Config
+	verifier   *oidc.IDTokenVerifier
+	client     *http.Client
+	endSession string // the provider's end_session_endpoint
+	home       string // where the provider sends the browser after logout
 
-	mu       sync.Mutex        // guards sessions
-	sessions map[string]string // session ID -> user's name
+	mu       sync.Mutex          // guards sessions
+	sessions map[string]*session // by the app's session ID
+}
+
+// session is a logged-in user of the app.
+type session struct {
+	name    string
+	sub     string
+	sid     string // the provider's session, from the ID token
+	idToken string // sent back as id_token_hint at logout
 }
 
 // New discovers the provider and returns the app.
@@ -45,7 +61,15 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("discover %s: %w", cfg.Issuer, err)
 	}
+	var meta struct {
+		EndSession string `json:"end_session_endpoint"`
+	}
+	if err := op.Claims(&meta); err != nil {
+		return nil, err
+	}
 	return &App{
+		endSession: meta.EndSession,
+		home:       strings.TrimSuffix(cfg.RedirectURL, "/callback") + "/",
 		oauth: oauth2.Config{
 			ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret,
 			Endpoint: op.Endpoint(), RedirectURL: cfg.RedirectURL,
@@ -53,32 +77,42 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		},
 		verifier: op.Verifier(&oidc.Config{ClientID: cfg.ClientID}),
 		client:   client,
-		sessions: make(map[string]string),
+		sessions: make(map[string]*session),
 	}, nil
 }
 
-// Handler serves /, /login and /callback.
+// Handler serves /, /login, /callback, /logout and /backchannel-logout.
 func (a *App) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /{$}", a.home)
+	mux.HandleFunc("GET /{$}", a.homePage)
 	mux.HandleFunc("GET /login", a.login)
 	mux.HandleFunc("GET /callback", a.callback)
+	mux.HandleFunc("POST /logout", a.logout)
+	mux.HandleFunc("POST /backchannel-logout", a.backchannelLogout)
 	return mux
 }
 
-func (a *App) home(w http.ResponseWriter, r *http.Request) {
-	c, err := r.Cookie("session")
+var homePage = template.Must(template.New("home").Parse(`<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>webapp</title></head><body>
+{{if .}}<p id="greeting">Hello, {{.}}!</p><form method="post" action="/logout"><button type="submit">Log out</button></form>
+{{else}}<p id="greeting">Not logged in.</p><p><a href="/login">Log in</a></p>{{end}}
+</body></html>
+`))
+
+func (a *App) homePage(w http.ResponseWriter, r *http.Request) {
+	name := ""
+	if s := a.session(r); s != nil {
+		name = s.name
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_ = homePage.Execute(w, name)
+}
+
+// session returns the request's session, or nil.
+func (a *App) session(r *http.Request) *session {
 	a.mu.Lock()
-	name, ok := "", false
-	if err == nil {
-		name, ok = a.sessions[c.Value]
-	}
-	a.mu.Unlock()
-	if !ok {
-		fmt.Fprintln(w, `Not logged in. <a href="/login">Log in</a>`)
-		return
-	}
-	fmt.Fprintf(w, "Hello, %s!\n", name)
+	defer a.mu.Unlock()
+	return a.sessions[cookie(r, "session")]
 }
 
 // login sends the browser to the provider with a fresh state, nonce and
@@ -116,21 +150,65 @@ func (a *App) callback(w http.ResponseWriter, r *http.Request) {
 	}
 	var claims struct {
 		Name string `json:"name"`
+		SID  string `json:"sid"`
 	}
 	if err := idToken.Claims(&claims); err != nil {
 		http.Error(w, err.Error(), http.StatusBadGateway)
 		return
 	}
-	a.startSession(w, claims.Name)
+	a.startSession(w, &session{name: claims.Name, sub: idToken.Subject, sid: claims.SID, idToken: raw})
 	http.Redirect(w, r, "/", http.StatusFound)
 }
 
-func (a *App) startSession(w http.ResponseWriter, name string) {
+func (a *App) startSession(w http.ResponseWriter, s *session) {
 	id := random()
 	a.mu.Lock()
-	a.sessions[id] = name
+	a.sessions[id] = s
 	a.mu.Unlock()
 	http.SetCookie(w, &http.Cookie{Name: "session", Value: id, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
+}
+
+// logout ends the app's session and sends the browser to the provider's
+// end_session_endpoint, which sends it back to /.
+func (a *App) logout(w http.ResponseWriter, r *http.Request) {
+	s := a.session(r)
+	a.mu.Lock()
+	delete(a.sessions, cookie(r, "session"))
+	a.mu.Unlock()
+	if s == nil || a.endSession == "" {
+		http.Redirect(w, r, "/", http.StatusFound)
+		return
+	}
+	q := url.Values{"id_token_hint": {s.idToken}, "post_logout_redirect_uri": {a.home}}
+	http.Redirect(w, r, a.endSession+"?"+q.Encode(), http.StatusFound)
+}
+
+// backchannelLogout ends the app's sessions of the provider session a
+// logout token names (Back-Channel Logout 1.0 §2.6): the token is verified
+// as an ID token is, must carry the logout event and must not carry a
+// nonce.
+func (a *App) backchannelLogout(w http.ResponseWriter, r *http.Request) {
+	tok, err := a.verifier.Verify(oidc.ClientContext(r.Context(), a.client), r.PostFormValue("logout_token"))
+	var claims struct {
+		SID    string         `json:"sid"`
+		Nonce  *string        `json:"nonce"`
+		Events map[string]any `json:"events"`
+	}
+	if err == nil {
+		err = tok.Claims(&claims)
+	}
+	if err != nil || claims.Nonce != nil || claims.Events["http://schemas.openid.net/event/backchannel-logout"] == nil {
+		http.Error(w, "invalid logout token", http.StatusBadRequest)
+		return
+	}
+	a.mu.Lock()
+	for id, s := range a.sessions {
+		if claims.SID != "" && s.sid == claims.SID || claims.SID == "" && s.sub == tok.Subject {
+			delete(a.sessions, id)
+		}
+	}
+	a.mu.Unlock()
+	w.Header().Set("Cache-Control", "no-store")
 }
 
 func cookie(r *http.Request, name string) string {

@@ -18,9 +18,15 @@ import (
 func startApp(t *testing.T, p *oauthtest.Provider, secret string) string {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
+	return runApp(t, srv, p, p.ClientID(), secret)
+}
+
+// runApp starts the app on srv, whose listener is ready, against p.
+func runApp(t *testing.T, srv *httptest.Server, p *oauthtest.Provider, clientID, secret string) string {
+	t.Helper()
 	url := "http://" + srv.Listener.Addr().String()
 	app, err := webapp.New(context.Background(), webapp.Config{
-		Issuer: p.Issuer(), ClientID: p.ClientID(), ClientSecret: secret,
+		Issuer: p.Issuer(), ClientID: clientID, ClientSecret: secret,
 		RedirectURL: url + "/callback", HTTPClient: p.HTTPClient(),
 	})
 	if err != nil {
@@ -57,15 +63,50 @@ func TestLogin(t *testing.T) {
 	if _, page := get(t, b, app); !strings.Contains(page, "Not logged in") {
 		t.Fatalf("before login: %s", page)
 	}
-	if code, page := get(t, b, app+"/login"); code != 200 || page != "Hello, Test User!\n" {
+	if code, page := get(t, b, app+"/login"); code != 200 || !strings.Contains(page, "Hello, Test User!") {
 		t.Fatalf("after login: %d %s", code, page)
+	}
+	// Logging out of the app logs out of the provider, which sends the
+	// browser back home.
+	resp, err := b.PostForm(app+"/logout", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.Request.URL.String() != app+"/" || !strings.Contains(string(page), "Not logged in") {
+		t.Fatalf("after logout at %s: %s", resp.Request.URL, page)
+	}
+	if reqs := p.RequestsTo(oauthtest.EndpointLogout); len(reqs) != 1 || reqs[0].Status != http.StatusFound || reqs[0].ClientID != p.ClientID() {
+		t.Errorf("logout requests %+v", reqs)
+	}
+}
+
+// TestBackchannelLogout: when the provider ends the user's session, it
+// tells the app, which ends its own.
+func TestBackchannelLogout(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewUnstartedServer(nil)
+	p := oauthtest.NewTestProvider(t, oauthtest.WithClient(oauthtest.Client{ID: "webapp", Secret: "webapp-secret",
+		BackchannelLogoutURI: "http://" + srv.Listener.Addr().String() + "/backchannel-logout"}))
+	app := runApp(t, srv, p, "webapp", "webapp-secret")
+	b := browser(t)
+	if _, page := get(t, b, app+"/login"); !strings.Contains(page, "Hello, Test User!") {
+		t.Fatalf("after login: %s", page)
+	}
+	p.SignOut() // as an administrator, or the user in another tab, would
+	if _, page := get(t, b, app); !strings.Contains(page, "Not logged in") {
+		t.Errorf("after the provider's logout: %s", page)
+	}
+	if ds := p.BackchannelLogouts(); len(ds) != 1 || ds[0].Status != http.StatusOK || ds[0].Error != "" {
+		t.Errorf("deliveries %+v", ds)
 	}
 }
 
 func TestLoginAsAnotherUser(t *testing.T) {
 	t.Parallel()
 	p := oauthtest.NewTestProvider(t, oauthtest.WithUser(oauthtest.User{Subject: "ada", Claims: map[string]any{"name": "Ada Lovelace"}}))
-	if _, page := get(t, browser(t), startApp(t, p, p.ClientSecret())+"/login"); page != "Hello, Ada Lovelace!\n" {
+	if _, page := get(t, browser(t), startApp(t, p, p.ClientSecret())+"/login"); !strings.Contains(page, "Hello, Ada Lovelace!") {
 		t.Fatalf("after login: %s", page)
 	}
 }
