@@ -140,11 +140,17 @@ func (p *Provider) LastCode() string {
 func (p *Provider) Codes() []CodeInfo {
 	p.codes.mu.Lock()
 	defer p.codes.mu.Unlock()
-	recs := slices.Collect(maps.Values(p.codes.codes))
-	slices.SortFunc(recs, func(a, b *authCode) int { return cmp.Compare(a.seq, b.seq) })
-	infos := make([]CodeInfo, len(recs))
-	for i, c := range recs {
-		infos[i] = c.info()
+	return inIssueOrder(p.codes.codes, func(c *authCode) uint64 { return c.seq }, (*authCode).info)
+}
+
+// inIssueOrder describes the records of a store, sorted by their sequence
+// numbers; the store's mutex must be held.
+func inIssueOrder[R, I any](records map[string]*R, seq func(*R) uint64, describe func(*R) I) []I {
+	recs := slices.Collect(maps.Values(records))
+	slices.SortFunc(recs, func(a, b *R) int { return cmp.Compare(seq(a), seq(b)) })
+	infos := make([]I, len(recs))
+	for i, r := range recs {
+		infos[i] = describe(r)
 	}
 	return infos
 }

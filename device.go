@@ -1,9 +1,7 @@
 package oauthtest
 
 import (
-	"cmp"
 	"fmt"
-	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -299,15 +297,13 @@ type DeviceInfo struct {
 func (p *Provider) Devices() []DeviceInfo {
 	p.devices.mu.Lock()
 	defer p.devices.mu.Unlock()
-	ds := slices.Collect(maps.Values(p.devices.byDevice))
-	slices.SortFunc(ds, func(a, b *deviceAuth) int { return cmp.Compare(a.seq, b.seq) })
-	infos := make([]DeviceInfo, len(ds))
-	for i, d := range ds {
-		infos[i] = DeviceInfo{
-			UserCode: d.userCode, ClientID: d.clientID, Scopes: slices.Clone(d.scopes),
-			State: [...]string{"pending", "approved", "denied", "redeemed"}[d.state], Subject: d.user.Subject,
-			IssuedAt: d.issuedAt, ExpiresAt: d.expiresAt,
-		}
+	return inIssueOrder(p.devices.byDevice, func(d *deviceAuth) uint64 { return d.seq }, (*deviceAuth).info)
+}
+
+func (d *deviceAuth) info() DeviceInfo {
+	return DeviceInfo{
+		UserCode: d.userCode, ClientID: d.clientID, Scopes: slices.Clone(d.scopes),
+		State: [...]string{"pending", "approved", "denied", "redeemed"}[d.state], Subject: d.user.Subject,
+		IssuedAt: d.issuedAt, ExpiresAt: d.expiresAt,
 	}
-	return infos
 }
