@@ -100,12 +100,8 @@ type errorBody struct {
 	ErrorURI         string `json:"error_uri,omitempty"`
 }
 
-// writeJSONError answers e as the token endpoint does (RFC 6749 §5.2). An
-// invalid_client carries a WWW-Authenticate challenge for HTTP Basic.
+// writeJSONError answers e as the token endpoint does (RFC 6749 §5.2).
 func writeJSONError(w http.ResponseWriter, e *Error) {
-	if e.ErrorCode == ErrInvalidClient.ErrorCode {
-		w.Header().Set("WWW-Authenticate", `Basic realm="oauthtest"`)
-	}
 	writeJSON(w, e.StatusCode(), errorBody{e.ErrorCode, e.ErrorDescription, e.ErrorURI})
 }
 
@@ -122,12 +118,19 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // writeBearerError answers e as a protected resource does (RFC 6750 §3):
 // a WWW-Authenticate challenge with the error, and the same error as JSON.
 func writeBearerError(w http.ResponseWriter, e *Error, extra string) {
-	challenge := `Bearer realm="oauthtest", error="` + e.ErrorCode + `"`
-	if e.ErrorDescription != "" {
-		challenge += `, error_description="` + quotable(e.ErrorDescription) + `"`
-	}
-	w.Header().Set("WWW-Authenticate", challenge+extra)
+	w.Header().Set("WWW-Authenticate", challenge("Bearer", e)+extra)
 	writeJSON(w, e.StatusCode(), errorBody{e.ErrorCode, e.ErrorDescription, e.ErrorURI})
+}
+
+// challenge is a WWW-Authenticate challenge of scheme carrying e's error
+// and description as auth-params (RFC 6750 §3, RFC 9110 §11.6.1), so that
+// clients that read the challenge rather than the body learn them too.
+func challenge(scheme string, e *Error) string {
+	c := scheme + ` realm="oauthtest", error="` + e.ErrorCode + `"`
+	if e.ErrorDescription != "" {
+		c += `, error_description="` + quotable(e.ErrorDescription) + `"`
+	}
+	return c
 }
 
 // quotable keeps only the characters RFC 6750 §3 allows in a quoted

@@ -2,6 +2,7 @@ package oauthtest
 
 import (
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -27,10 +28,21 @@ func (x *exchange) noteError(e *Error) {
 	x.rec.Error, x.rec.ErrorDescription = e.ErrorCode, e.ErrorDescription
 }
 
-// jsonError answers e as the token endpoint does (RFC 6749 §5.2).
+// jsonError answers e as the token endpoint does (RFC 6749 §5.2): an
+// invalid_client to a client that authenticated with HTTP Basic carries a
+// Basic challenge (§5.2 requires it), with the error in its auth-params.
 func (x *exchange) jsonError(e *Error) {
 	x.noteError(e)
+	if e.ErrorCode == ErrInvalidClient.ErrorCode && usedBasic(x.r) {
+		x.w.Header().Set("WWW-Authenticate", challenge("Basic", e))
+	}
 	writeJSONError(x.w, e)
+}
+
+// usedBasic reports whether r carries HTTP Basic credentials.
+func usedBasic(r *http.Request) bool {
+	scheme, _, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	return strings.EqualFold(scheme, "Basic")
 }
 
 // bearerError answers e as a protected resource does (RFC 6750 §3).

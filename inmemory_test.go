@@ -45,7 +45,7 @@ func TestInMemoryBehavesAsLoopback(t *testing.T) {
 	_, err := cfg.Exchange(ctx, "wrong")
 	wantRetrieveError(t, err, "invalid_grant", 400)
 	resp, _ := postForm(t, p, p.TokenURL(), url.Values{"grant_type": {"authorization_code"}, "code": {code}}, p.ClientID(), "wrong")
-	if resp.StatusCode != 401 || resp.Header.Get("WWW-Authenticate") != `Basic realm="oauthtest"` {
+	if resp.StatusCode != 401 || !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), `Basic realm="oauthtest", error="invalid_client"`) {
 		t.Errorf("wrong secret: HTTP %d %q", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
 	}
 	// net/http's own header limit.

@@ -32,8 +32,11 @@ func (tc tokenCase) run(t *testing.T) {
 	tc.setup(form, &cred)
 	resp, body := postForm(t, p, p.TokenURL(), form, cred[0], cred[1])
 	wantJSONError(t, resp, body, tc.code, tc.status)
-	if tc.code == "invalid_client" && !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Basic") {
-		t.Errorf("invalid_client without a Basic challenge: %q", resp.Header.Get("WWW-Authenticate"))
+	// RFC 6749 §5.2: a Basic challenge answers a client that used Basic,
+	// with the error in its auth-params; a client that did not gets none.
+	challenge := resp.Header.Get("WWW-Authenticate")
+	if basic := cred[0] != ""; tc.code == "invalid_client" && basic != strings.HasPrefix(challenge, `Basic realm="oauthtest", error="invalid_client", error_description="`) {
+		t.Errorf("invalid_client to a client that used Basic (%t): challenge %q", basic, challenge)
 	}
 	if resp.Header.Get("Cache-Control") != "no-store" || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
 		t.Errorf("headers %v", resp.Header)

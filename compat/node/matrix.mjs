@@ -1,0 +1,127 @@
+// openid-client and oauth4webapi against cmd/oauthtest at $ISSUER (started
+// with ../oauthtest.json): each check prints a RESULT line that
+// compat/run.sh turns into the compatibility table.
+import { readFileSync } from "node:fs";
+import * as oauth from "oauth4webapi";
+import * as client from "openid-client";
+
+const issuer = new URL(process.env.ISSUER);
+const redirectURI = "http://127.0.0.1:8765/cb";
+const version = (pkg) => JSON.parse(readFileSync(new URL(`./node_modules/${pkg}/package.json`, import.meta.url))).version;
+
+let failures = 0;
+async function check(lib, exercised, f) {
+  let error = "";
+  try {
+    await f();
+  } catch (err) {
+    error = `${err.name}: ${err.message}${err.error ? " (" + err.error + ")" : ""}`;
+    failures++;
+  }
+  console.log("RESULT " + JSON.stringify({ client: lib, version: version(lib), exercised, ok: !error, error }));
+}
+
+// follow plays the browser: the provider approves at once and redirects.
+async function follow(url) {
+  const resp = await fetch(url, { redirect: "manual" });
+  if (resp.status !== 302) throw new Error(`authorize answered ${resp.status}`);
+  return new URL(resp.headers.get("location"));
+}
+
+// mustFail accepts a refusal with the OAuth error code: in the JSON body,
+// or, for a client that sent Basic credentials, in the Basic challenge's
+// auth-params (oauth4webapi reads the challenge first).
+function mustFail(code) {
+  return (err) => {
+    const challenged = Array.isArray(err?.cause) && err.cause.some((c) => c.parameters?.error === code);
+    if (err?.error === code || err?.cause?.error === code || challenged) return "refused";
+    throw new Error(`want ${code}, got ${err?.name}: ${err?.message} ${err?.error ?? ""}`);
+  };
+}
+
+const insecure = { execute: [client.allowInsecureRequests] };
+const login = async (config, extra = {}) => {
+  const verifier = client.randomPKCECodeVerifier();
+  const state = client.randomState();
+  const nonce = client.randomNonce();
+  const url = client.buildAuthorizationUrl(config, {
+    redirect_uri: redirectURI, scope: "openid profile email offline_access", state, nonce,
+    code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: "S256", ...extra,
+  });
+  const callback = await follow(url);
+  return { callback, verifier, state, nonce };
+};
+const redeem = (config, l, verifier = l.verifier) =>
+  client.authorizationCodeGrant(config, l.callback, { pkceCodeVerifier: verifier, expectedState: l.state, expectedNonce: l.nonce });
+
+await check("openid-client", "discovery; code flow with PKCE, state and nonce; client_secret_basic; ID token validation; userinfo; refresh", async () => {
+  const config = await client.discovery(issuer, "basic", "basic-secret", client.ClientSecretBasic("basic-secret"), insecure);
+  const tokens = await redeem(config, await login(config));
+  const claims = tokens.claims();
+  if (claims.sub !== "ada") throw new Error("sub " + claims.sub);
+  const info = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
+  if (info.email !== "ada@example.com") throw new Error("userinfo " + JSON.stringify(info));
+  const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token);
+  if (!refreshed.access_token || refreshed.claims()?.sub !== "ada") throw new Error("refresh");
+});
+
+await check("openid-client", "client_secret_post; revocation; introspection", async () => {
+  const config = await client.discovery(issuer, "post", "post-secret", client.ClientSecretPost("post-secret"), insecure);
+  const tokens = await redeem(config, await login(config));
+  const live = await client.tokenIntrospection(config, tokens.access_token);
+  if (!live.active || live.sub !== "ada") throw new Error("introspection " + JSON.stringify(live));
+  await client.tokenRevocation(config, tokens.refresh_token);
+  await client.refreshTokenGrant(config, tokens.refresh_token).then(() => { throw new Error("a revoked refresh token worked"); }, mustFail("invalid_grant"));
+});
+
+await check("openid-client", "public client (none) with PKCE", async () => {
+  const config = await client.discovery(issuer, "public", undefined, client.None(), insecure);
+  const tokens = await redeem(config, await login(config));
+  if (tokens.claims().sub !== "ada") throw new Error("sub");
+});
+
+await check("openid-client", "negative: wrong secret, reused code, wrong verifier", async () => {
+  const wrong = await client.discovery(issuer, "basic", "wrong", client.ClientSecretBasic("wrong"), insecure);
+  await redeem(wrong, await login(wrong)).then(() => { throw new Error("a wrong secret worked"); }, mustFail("invalid_client"));
+  const config = await client.discovery(issuer, "basic", "basic-secret", client.ClientSecretBasic("basic-secret"), insecure);
+  const l = await login(config);
+  await redeem(config, l);
+  await redeem(config, l).then(() => { throw new Error("a reused code worked"); }, mustFail("invalid_grant"));
+  await redeem(config, await login(config), client.randomPKCECodeVerifier()).then(() => { throw new Error("a wrong verifier worked"); }, mustFail("invalid_grant"));
+});
+
+await check("openid-client", "client credentials", async () => {
+  const config = await client.discovery(issuer, "basic", "basic-secret", client.ClientSecretBasic("basic-secret"), insecure);
+  const tokens = await client.clientCredentialsGrant(config, { scope: "api" });
+  if (tokens.scope !== "api") throw new Error("scope " + tokens.scope);
+});
+
+await check("oauth4webapi", "discovery; code flow with PKCE, state and nonce; client_secret_basic; ID token validation; userinfo; refresh", async () => {
+  const as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { [oauth.allowInsecureRequests]: true }));
+  const c = { client_id: "basic" };
+  const auth = oauth.ClientSecretBasic("basic-secret");
+  const verifier = oauth.generateRandomCodeVerifier();
+  const state = oauth.generateRandomState();
+  const nonce = oauth.generateRandomNonce();
+  const url = new URL(as.authorization_endpoint);
+  for (const [k, v] of Object.entries({ client_id: "basic", redirect_uri: redirectURI, response_type: "code", scope: "openid email offline_access",
+    state, nonce, code_challenge: await oauth.calculatePKCECodeChallenge(verifier), code_challenge_method: "S256" })) url.searchParams.set(k, v);
+  const params = oauth.validateAuthResponse(as, c, await follow(url), state);
+  const opts = { [oauth.allowInsecureRequests]: true };
+  const resp = await oauth.authorizationCodeGrantRequest(as, c, auth, params, redirectURI, verifier, opts);
+  const tokens = await oauth.processAuthorizationCodeResponse(as, c, resp, { expectedNonce: nonce, requireIdToken: true });
+  const sub = oauth.getValidatedIdTokenClaims(tokens).sub;
+  const info = await oauth.processUserInfoResponse(as, c, sub, await oauth.userInfoRequest(as, c, tokens.access_token, opts));
+  if (info.email !== "ada@example.com") throw new Error("userinfo");
+  const refreshed = await oauth.processRefreshTokenResponse(as, c, await oauth.refreshTokenGrantRequest(as, c, auth, tokens.refresh_token, opts));
+  if (!refreshed.access_token) throw new Error("refresh");
+});
+
+await check("oauth4webapi", "negative: wrong secret", async () => {
+  const as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { [oauth.allowInsecureRequests]: true }));
+  const c = { client_id: "basic" };
+  const resp = await oauth.clientCredentialsGrantRequest(as, c, oauth.ClientSecretBasic("wrong"), new URLSearchParams(), { [oauth.allowInsecureRequests]: true });
+  await oauth.processClientCredentialsResponse(as, c, resp).then(() => { throw new Error("a wrong secret worked"); }, mustFail("invalid_client"));
+});
+
+process.exit(failures ? 1 : 0);
