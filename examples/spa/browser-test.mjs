@@ -5,7 +5,7 @@
 // goes to $ARTIFACTS (default ./screenshots).
 //
 //   OAUTHTEST_BIN=/path/to/oauthtest CHROMIUM=/usr/bin/chromium node browser-test.mjs
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import puppeteer from "puppeteer-core";
@@ -15,16 +15,21 @@ const here = fileURLToPath(new URL(".", import.meta.url));
 const artifacts = process.env.ARTIFACTS || join(here, "screenshots");
 mkdirSync(artifacts, { recursive: true });
 
+// Each check prints a line for people and a RESULT line for the
+// compatibility matrix (compat/run.sh).
+const oidcClientVersion = JSON.parse(readFileSync(join(here, "node_modules/oidc-client-ts/package.json"))).version;
 const results = [];
 async function check(name, f) {
+  let error = "";
   try {
     await f();
-    results.push({ name, ok: true });
     console.log(`ok    ${name}`);
   } catch (err) {
-    results.push({ name, ok: false });
+    error = err.message;
     console.log(`FAIL  ${name}: ${err.message}`);
   }
+  results.push({ name, ok: !error });
+  console.log("RESULT " + JSON.stringify({ client: "oidc-client-ts (headless Chromium)", version: oidcClientVersion, exercised: name, ok: !error, error }));
 }
 
 // status reads the SPA's state once it satisfies want.
