@@ -96,20 +96,29 @@ await check("openid-client", "client credentials", async () => {
   if (tokens.scope !== "api") throw new Error("scope " + tokens.scope);
 });
 
-await check("oauth4webapi", "discovery; code flow with PKCE, state and nonce; client_secret_basic; ID token validation; userinfo; refresh", async () => {
-  const as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { [oauth.allowInsecureRequests]: true }));
-  const c = { client_id: "basic" };
-  const auth = oauth.ClientSecretBasic("basic-secret");
+// o4w is oauth4webapi's flow for client id, authenticated by auth.
+const opts = { [oauth.allowInsecureRequests]: true };
+const as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, opts));
+async function o4wLogin(id) {
   const verifier = oauth.generateRandomCodeVerifier();
   const state = oauth.generateRandomState();
   const nonce = oauth.generateRandomNonce();
   const url = new URL(as.authorization_endpoint);
-  for (const [k, v] of Object.entries({ client_id: "basic", redirect_uri: redirectURI, response_type: "code", scope: "openid email offline_access",
+  for (const [k, v] of Object.entries({ client_id: id, redirect_uri: redirectURI, response_type: "code", scope: "openid email offline_access",
     state, nonce, code_challenge: await oauth.calculatePKCECodeChallenge(verifier), code_challenge_method: "S256" })) url.searchParams.set(k, v);
-  const params = oauth.validateAuthResponse(as, c, await follow(url), state);
-  const opts = { [oauth.allowInsecureRequests]: true };
-  const resp = await oauth.authorizationCodeGrantRequest(as, c, auth, params, redirectURI, verifier, opts);
-  const tokens = await oauth.processAuthorizationCodeResponse(as, c, resp, { expectedNonce: nonce, requireIdToken: true });
+  const params = oauth.validateAuthResponse(as, { client_id: id }, await follow(url), state);
+  return { params, verifier, nonce };
+}
+async function o4wRedeem(id, auth, l, verifier = l.verifier) {
+  const c = { client_id: id };
+  const resp = await oauth.authorizationCodeGrantRequest(as, c, auth, l.params, redirectURI, verifier, opts);
+  return oauth.processAuthorizationCodeResponse(as, c, resp, { expectedNonce: l.nonce, requireIdToken: true });
+}
+
+await check("oauth4webapi", "discovery; code flow with PKCE, state and nonce; client_secret_basic; ID token validation; userinfo; refresh", async () => {
+  const c = { client_id: "basic" };
+  const auth = oauth.ClientSecretBasic("basic-secret");
+  const tokens = await o4wRedeem("basic", auth, await o4wLogin("basic"));
   const sub = oauth.getValidatedIdTokenClaims(tokens).sub;
   const info = await oauth.processUserInfoResponse(as, c, sub, await oauth.userInfoRequest(as, c, tokens.access_token, opts));
   if (info.email !== "ada@example.com") throw new Error("userinfo");
@@ -117,11 +126,31 @@ await check("oauth4webapi", "discovery; code flow with PKCE, state and nonce; cl
   if (!refreshed.access_token) throw new Error("refresh");
 });
 
-await check("oauth4webapi", "negative: wrong secret", async () => {
-  const as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { [oauth.allowInsecureRequests]: true }));
+await check("oauth4webapi", "client_secret_post; revocation; introspection", async () => {
+  const c = { client_id: "post" };
+  const auth = oauth.ClientSecretPost("post-secret");
+  const tokens = await o4wRedeem("post", auth, await o4wLogin("post"));
+  const live = await oauth.processIntrospectionResponse(as, c, await oauth.introspectionRequest(as, c, auth, tokens.access_token, opts));
+  if (!live.active || live.sub !== "ada") throw new Error("introspection " + JSON.stringify(live));
+  await oauth.processRevocationResponse(await oauth.revocationRequest(as, c, auth, tokens.refresh_token, opts));
+  const resp = await oauth.refreshTokenGrantRequest(as, c, auth, tokens.refresh_token, opts);
+  await oauth.processRefreshTokenResponse(as, c, resp).then(() => { throw new Error("a revoked refresh token worked"); }, mustFail("invalid_grant"));
+});
+
+await check("oauth4webapi", "public client (none) with PKCE", async () => {
+  const tokens = await o4wRedeem("public", oauth.None(), await o4wLogin("public"));
+  if (oauth.getValidatedIdTokenClaims(tokens).sub !== "ada") throw new Error("sub");
+});
+
+await check("oauth4webapi", "negative: wrong secret, reused code, wrong verifier", async () => {
   const c = { client_id: "basic" };
-  const resp = await oauth.clientCredentialsGrantRequest(as, c, oauth.ClientSecretBasic("wrong"), new URLSearchParams(), { [oauth.allowInsecureRequests]: true });
-  await oauth.processClientCredentialsResponse(as, c, resp).then(() => { throw new Error("a wrong secret worked"); }, mustFail("invalid_client"));
+  const wrong = await oauth.clientCredentialsGrantRequest(as, c, oauth.ClientSecretBasic("wrong"), new URLSearchParams(), opts);
+  await oauth.processClientCredentialsResponse(as, c, wrong).then(() => { throw new Error("a wrong secret worked"); }, mustFail("invalid_client"));
+  const auth = oauth.ClientSecretBasic("basic-secret");
+  const l = await o4wLogin("basic");
+  await o4wRedeem("basic", auth, l);
+  await o4wRedeem("basic", auth, l).then(() => { throw new Error("a reused code worked"); }, mustFail("invalid_grant"));
+  await o4wRedeem("basic", auth, await o4wLogin("basic"), oauth.generateRandomCodeVerifier()).then(() => { throw new Error("a wrong verifier worked"); }, mustFail("invalid_grant"));
 });
 
 process.exit(failures ? 1 : 0);

@@ -35,7 +35,12 @@ export function serveApp() {
     "/oidc-client-ts.min.js": "node_modules/oidc-client-ts/dist/browser/oidc-client-ts.min.js",
   };
   const server = createServer((req, res) => {
-    const file = files[new URL(req.url, "http://x").pathname];
+    const path = new URL(req.url, "http://x").pathname;
+    if (path === "/favicon.ico") {
+      res.writeHead(204).end(); // no icon, and no 404 in the browser's console
+      return;
+    }
+    const file = files[path];
     if (!file) {
       res.writeHead(404).end();
       return;
