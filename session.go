@@ -1,6 +1,7 @@
 package oauthtest
 
 import (
+	"cmp"
 	"net/http"
 	"net/url"
 	"slices"
@@ -103,18 +104,11 @@ func (p *Provider) browserSession(r *http.Request) (ses session, ok, cookie bool
 // store Secure cookies from https and loopback origins.
 func (p *Provider) setSessionCookie(w http.ResponseWriter, id string) {
 	u, _ := url.Parse(p.issuer)
-	c := &http.Cookie{Name: sessionCookie, Value: id, Path: cmpOr(u.Path, "/"), HttpOnly: true, SameSite: http.SameSiteLaxMode}
+	c := &http.Cookie{Name: sessionCookie, Value: id, Path: cmp.Or(u.Path, "/"), HttpOnly: true, SameSite: http.SameSiteLaxMode}
 	if u.Scheme == "https" || isLoopbackURI(p.issuer+"/") {
 		c.SameSite, c.Secure = http.SameSiteNoneMode, true
 	}
 	http.SetCookie(w, c)
-}
-
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 // parseMaxAge reads max_age (OIDC Core §3.1.2.1): seconds, or -1 when absent.
