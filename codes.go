@@ -105,18 +105,18 @@ func abbreviate(s string) string {
 
 // CodeInfo describes an issued authorization code: a copy, for assertions.
 type CodeInfo struct {
-	Code                string    // the code itself
-	ClientID            string    // the client it was issued to
-	RedirectURI         string    // the redirect URI it was sent to
-	Scopes              []string  // the scopes granted
-	Nonce               string    // the nonce of the authorization request
-	CodeChallenge       string    // the PKCE challenge, "" without PKCE
-	CodeChallengeMethod string    // S256 or plain, "" without PKCE
-	Subject             string    // the user it was issued for
-	IssuedAt            time.Time // by the provider's clock
-	ExpiresAt           time.Time // by the provider's clock
-	Redeemed            bool      // exchanged for tokens
-	Invalidated         bool      // by InvalidateCode
+	Code                string    `json:"code"`                  // the code itself
+	ClientID            string    `json:"client_id"`             // the client it was issued to
+	RedirectURI         string    `json:"redirect_uri"`          // the redirect URI it was sent to
+	Scopes              []string  `json:"scopes"`                // the scopes granted
+	Nonce               string    `json:"nonce"`                 // the nonce of the authorization request
+	CodeChallenge       string    `json:"code_challenge"`        // the PKCE challenge, "" without PKCE
+	CodeChallengeMethod string    `json:"code_challenge_method"` // S256 or plain, "" without PKCE
+	Subject             string    `json:"subject"`               // the user it was issued for
+	IssuedAt            time.Time `json:"issued_at"`             // by the provider's clock
+	ExpiresAt           time.Time `json:"expires_at"`            // by the provider's clock
+	Redeemed            bool      `json:"redeemed"`              // exchanged for tokens
+	Invalidated         bool      `json:"invalidated"`           // by InvalidateCode
 }
 
 func (c *authCode) info() CodeInfo {

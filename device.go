@@ -283,13 +283,13 @@ func (s *deviceStore) client(userCode string) string {
 
 // DeviceInfo describes a device authorization: a copy, for assertions.
 type DeviceInfo struct {
-	UserCode  string    // what the user enters at the verification URI
-	ClientID  string    // the device's client
-	Scopes    []string  // the scopes asked for
-	State     string    // "pending", "approved", "denied" or "redeemed"
-	Subject   string    // the user who approved it, once approved
-	IssuedAt  time.Time // by the provider's clock
-	ExpiresAt time.Time // by the provider's clock
+	UserCode  string    `json:"user_code"`  // what the user enters at the verification URI
+	ClientID  string    `json:"client_id"`  // the device's client
+	Scopes    []string  `json:"scopes"`     // the scopes asked for
+	State     string    `json:"state"`      // "pending", "approved", "denied" or "redeemed"
+	Subject   string    `json:"subject"`    // the user who approved it, once approved
+	IssuedAt  time.Time `json:"issued_at"`  // by the provider's clock
+	ExpiresAt time.Time `json:"expires_at"` // by the provider's clock
 }
 
 // Devices returns the device authorizations the provider remembers,

@@ -14,20 +14,20 @@ const maxRequests = 1000
 
 // Request is a request the provider received, as it understood it.
 type Request struct {
-	Endpoint         Endpoint   // the endpoint of the request's path: EndpointToken for every grant, refresh included
-	Time             time.Time  // by the provider's clock
-	Method           string     // the HTTP method
-	ClientID         string     // as the request named it, whether or not it authenticated
-	AuthMethod       string     // token endpoint: client_secret_basic, client_secret_post or none
-	GrantType        string     // token endpoint
-	ResponseType     string     // authorize endpoint
-	PKCEMethod       string     // authorize: S256 or plain (plain when the method was left out); "" without PKCE
-	PKCEVerifier     bool       // token endpoint: a code_verifier was sent
-	Scopes           []string   // requested
-	Params           url.Values // every query and form parameter
-	Status           int        // the HTTP status answered; 0 when the connection was dropped
-	Error            string     // the OAuth error code answered, if any
-	ErrorDescription string     // its error_description
+	Endpoint         Endpoint   `json:"endpoint"`          // the endpoint of the request's path: EndpointToken for every grant, refresh included
+	Time             time.Time  `json:"time"`              // by the provider's clock
+	Method           string     `json:"method"`            // the HTTP method
+	ClientID         string     `json:"client_id"`         // as the request named it, whether or not it authenticated
+	AuthMethod       string     `json:"auth_method"`       // token endpoint: client_secret_basic, client_secret_post or none
+	GrantType        string     `json:"grant_type"`        // token endpoint
+	ResponseType     string     `json:"response_type"`     // authorize endpoint
+	PKCEMethod       string     `json:"pkce_method"`       // authorize: S256 or plain (plain when the method was left out); "" without PKCE
+	PKCEVerifier     bool       `json:"pkce_verifier"`     // token endpoint: a code_verifier was sent
+	Scopes           []string   `json:"scopes"`            // requested
+	Params           url.Values `json:"params"`            // every query and form parameter
+	Status           int        `json:"status"`            // the HTTP status answered; 0 when the connection was dropped
+	Error            string     `json:"error"`             // the OAuth error code answered, if any
+	ErrorDescription string     `json:"error_description"` // its error_description
 }
 
 // requestLog keeps the last maxRequests requests in a ring. Their

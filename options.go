@@ -59,6 +59,7 @@ type config struct {
 
 	trusted map[string][]crypto.PublicKey // WithTrustedIssuer: keys by issuer
 	origins []string                      // WithAllowedOrigins, lower case
+	control bool                          // WithControlAPI
 }
 
 func newConfig(opts []Option) (*config, error) {

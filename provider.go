@@ -159,6 +159,10 @@ func (p *Provider) routes() http.Handler {
 	prefix := u.Path
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		path, ok := strings.CutPrefix(r.URL.Path, prefix)
+		if control, isControl := strings.CutPrefix(path, ControlPath); ok && isControl && p.cfg.control {
+			p.serveControl(w, r, control) // stays up when the provider is down, and is not logged
+			return
+		}
 		if prefix != "" && r.URL.Path == OAuthMetadataPath+prefix {
 			path, ok = OAuthMetadataPath, true // RFC 8414 §3: inserted after the host
 		}

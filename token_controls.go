@@ -17,17 +17,17 @@ const (
 // TokenInfo describes an issued access or refresh token: a copy, for
 // assertions.
 type TokenInfo struct {
-	Kind      string    // KindAccessToken or KindRefreshToken
-	GrantType string    // the grant_type of the request that issued it; "" for a minted token
-	ID        string    // the jti of an access token; the refresh token itself
-	Family    string    // all tokens issued from one code share it
-	ClientID  string    // the client it was issued to
-	Subject   string    // the user it was issued for
-	Scopes    []string  // its scopes
-	IssuedAt  time.Time // by the provider's clock
-	ExpiresAt time.Time // by the provider's clock
-	Revoked   bool      // the token or its family was revoked
-	Rotated   bool      // a refresh token already exchanged for a new one
+	Kind      string    `json:"kind"`       // KindAccessToken or KindRefreshToken
+	GrantType string    `json:"grant_type"` // the grant_type of the request that issued it; "" for a minted token
+	ID        string    `json:"id"`         // the jti of an access token; the refresh token itself
+	Family    string    `json:"family"`     // all tokens issued from one code share it
+	ClientID  string    `json:"client_id"`  // the client it was issued to
+	Subject   string    `json:"subject"`    // the user it was issued for
+	Scopes    []string  `json:"scopes"`     // its scopes
+	IssuedAt  time.Time `json:"issued_at"`  // by the provider's clock
+	ExpiresAt time.Time `json:"expires_at"` // by the provider's clock
+	Revoked   bool      `json:"revoked"`    // the token or its family was revoked
+	Rotated   bool      `json:"rotated"`    // a refresh token already exchanged for a new one
 }
 
 // Tokens returns the access and refresh tokens the provider remembers,

@@ -10,13 +10,13 @@ import (
 // User is the end user the authorize endpoint approves.
 type User struct {
 	// Subject is the sub claim: a stable identifier of the user. Required.
-	Subject string
+	Subject string `json:"subject"`
 	// Claims are the user's other claims: the standard ones of OIDC Core
 	// §5.1 (name, email, email_verified, ...) and any custom ones (roles,
 	// groups, tenant, ...). Standard claims reach the ID token and userinfo
 	// when the scope of OIDC Core §5.4 that covers them was granted; custom
 	// claims always do. Values must encode as JSON.
-	Claims map[string]any
+	Claims map[string]any `json:"claims"`
 }
 
 // DefaultUser returns the user a provider approves unless configured
@@ -245,17 +245,17 @@ func (p *Provider) SignOut() {
 // Users is who the authorization endpoint may approve: copies, for
 // assertions and failure messages.
 type Users struct {
-	Current   User          // approved when no login is queued and no login_hint names another
-	Known     []User        // selectable by login_hint or on the login page (WithUsers, AddUser)
-	Queued    []QueuedLogin // the next logins, in order (QueueUser, QueueDenial)
-	SignedOut bool          // SignOut was called: prompt=none gets login_required
+	Current   User          `json:"current"`    // approved when no login is queued and no login_hint names another
+	Known     []User        `json:"known"`      // selectable by login_hint or on the login page (WithUsers, AddUser)
+	Queued    []QueuedLogin `json:"queued"`     // the next logins, in order (QueueUser, QueueDenial)
+	SignedOut bool          `json:"signed_out"` // SignOut was called: prompt=none gets login_required
 }
 
 // QueuedLogin is the outcome staged for one coming authorization.
 type QueuedLogin struct {
-	ClientID string // "" for any client; set through ForClient
-	User     User   // the user approved, unless Deny
-	Deny     bool   // the user declines
+	ClientID string `json:"client_id"` // "" for any client; set through ForClient
+	User     User   `json:"user"`      // the user approved, unless Deny
+	Deny     bool   `json:"deny"`      // the user declines
 }
 
 // Users returns the current, known and queued users.

@@ -20,15 +20,17 @@ const configVersion = 1
 // fileConfig is the JSON config file (-config), format version 1. See
 // README.md for a complete example.
 type fileConfig struct {
-	Version   int          `json:"version"`
-	Addr      string       `json:"addr"`
-	Issuer    string       `json:"issuer"`
-	KeyFile   string       `json:"key_file"`
-	Algorithm string       `json:"algorithm"`
-	LoginPage bool         `json:"login_page"`
-	Lifetimes fileLifetime `json:"lifetimes"`
-	Clients   []fileClient `json:"clients"`
-	Users     []fileUser   `json:"users"` // the first is approved by default
+	Version   int    `json:"version"`
+	Addr      string `json:"addr"`
+	Issuer    string `json:"issuer"`
+	KeyFile   string `json:"key_file"`
+	Algorithm string `json:"algorithm"`
+	LoginPage bool   `json:"login_page"`
+	// ControlAPI serves the control API, as -control-api does.
+	ControlAPI bool         `json:"control_api"`
+	Lifetimes  fileLifetime `json:"lifetimes"`
+	Clients    []fileClient `json:"clients"`
+	Users      []fileUser   `json:"users"` // the first is approved by default
 	// AllowedOrigins may call the provider from browser apps (CORS), besides
 	// the origins of the redirect URIs.
 	AllowedOrigins []string `json:"allowed_origins"`

@@ -71,7 +71,7 @@ func run(signals <-chan os.Signal, args []string, stdout, stderr io.Writer) int 
 		}
 		return exitUsage
 	}
-	printBanner(stdout, p, s.loginPage)
+	printBanner(stdout, p, s.loginPage, s.controlAPI)
 	<-signals
 	logger.Info("shutting down once the requests in flight are answered; interrupt again to stop at once")
 	closed := make(chan struct{})
@@ -90,7 +90,7 @@ type settings struct {
 	addr, issuer, configFile, keyFile, alg, logFormat string
 	clientID, clientSecret, sub                       string
 	redirectURIs, claims, origins                     list
-	public, loginPage, version                        bool
+	public, loginPage, version, controlAPI            bool
 	lifetimes                                         oauthtest.Lifetimes
 	set                                               map[string]bool // flags given explicitly
 }
@@ -122,6 +122,7 @@ func parseFlags(args []string, stdout io.Writer) (*settings, error) {
 	fs.StringVar(&s.keyFile, "key", "", "PEM private key `file` to sign with, instead of the built-in insecure key")
 	fs.StringVar(&s.alg, "alg", "", "signing algorithm of the built-in keys: RS256 (default), ES256 or EdDSA")
 	fs.StringVar(&s.logFormat, "log-format", "text", "request log format: text or json")
+	fs.BoolVar(&s.controlAPI, "control-api", false, "serve the control API below /_oauthtest, to stage users, faults, time... over HTTP (see README.md)")
 	fs.BoolVar(&s.loginPage, "login-page", false, "show a page to pick the user instead of approving at once")
 	fs.BoolVar(&s.version, "version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
@@ -173,11 +174,14 @@ func logRequest(l *slog.Logger) func(oauthtest.Request) {
 }
 
 // printBanner says where the provider is and how to use it.
-func printBanner(w io.Writer, p *oauthtest.Provider, loginPage bool) {
+func printBanner(w io.Writer, p *oauthtest.Provider, loginPage, controlAPI bool) {
 	fmt.Fprintln(w, "oauthtest: a fake OpenID Connect provider; its keys are public, for tests and local development only.")
 	fmt.Fprintf(w, "  %-21s %s\n", "issuer:", p.Issuer())
 	for _, e := range p.Endpoints() {
 		fmt.Fprintf(w, "  %-21s %s\n", string(e.Endpoint)+":", e.URL)
+	}
+	if controlAPI {
+		fmt.Fprintf(w, "  %-21s %s (GET %[2]s/openapi.json describes it)\n", "control API:", p.Issuer()+oauthtest.ControlPath)
 	}
 	for _, c := range p.Clients() {
 		cred := fmt.Sprintf("secret %q", c.Secret)

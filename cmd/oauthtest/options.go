@@ -49,6 +49,10 @@ func (s *settings) options() ([]oauthtest.Option, error) {
 	if s.loginPage {
 		opts = append(opts, oauthtest.WithLoginPage())
 	}
+	if s.controlAPI || file.ControlAPI {
+		s.controlAPI = true
+		opts = append(opts, oauthtest.WithControlAPI())
+	}
 	if len(s.origins) > 0 {
 		opts = append(opts, oauthtest.WithAllowedOrigins(s.origins...))
 	}
