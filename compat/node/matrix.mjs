@@ -90,6 +90,19 @@ await check("openid-client", "negative: wrong secret, reused code, wrong verifie
   await redeem(config, await login(config), client.randomPKCECodeVerifier()).then(() => { throw new Error("a wrong verifier worked"); }, mustFail("invalid_grant"));
 });
 
+// expireCodes stages expired codes through the control API (WithControlAPI).
+async function expireCodes() {
+  const resp = await fetch(new URL("/_oauthtest/codes/expire", issuer), { method: "POST" });
+  if (resp.status !== 200) throw new Error(`control API: ${resp.status}`);
+}
+
+await check("openid-client", "negative: expired code (staged through the control API)", async () => {
+  const config = await client.discovery(issuer, "basic", "basic-secret", client.ClientSecretBasic("basic-secret"), insecure);
+  const l = await login(config);
+  await expireCodes();
+  await redeem(config, l).then(() => { throw new Error("an expired code worked"); }, mustFail("invalid_grant"));
+});
+
 await check("openid-client", "client credentials", async () => {
   const config = await client.discovery(issuer, "basic", "basic-secret", client.ClientSecretBasic("basic-secret"), insecure);
   const tokens = await client.clientCredentialsGrant(config, { scope: "api" });
@@ -135,6 +148,12 @@ await check("oauth4webapi", "client_secret_post; revocation; introspection", asy
   await oauth.processRevocationResponse(await oauth.revocationRequest(as, c, auth, tokens.refresh_token, opts));
   const resp = await oauth.refreshTokenGrantRequest(as, c, auth, tokens.refresh_token, opts);
   await oauth.processRefreshTokenResponse(as, c, resp).then(() => { throw new Error("a revoked refresh token worked"); }, mustFail("invalid_grant"));
+});
+
+await check("oauth4webapi", "negative: expired code (staged through the control API)", async () => {
+  const l = await o4wLogin("basic");
+  await expireCodes();
+  await o4wRedeem("basic", oauth.ClientSecretBasic("basic-secret"), l).then(() => { throw new Error("an expired code worked"); }, mustFail("invalid_grant"));
 });
 
 await check("oauth4webapi", "public client (none) with PKCE", async () => {
