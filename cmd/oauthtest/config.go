@@ -9,20 +9,40 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
+	"regexp"
 	"time"
 
 	"github.com/c95d6557/oauthtest"
 )
 
-// configVersion is the version of the config file format this build reads.
-const configVersion = 1
+// Config file format versions: 1 describes one issuer, 2 several.
+const (
+	configVersion      = 1
+	configVersionMulti = 2
+)
 
-// fileConfig is the JSON config file (-config), format version 1. See
-// README.md for a complete example.
+// fileConfig is the JSON config file (-config). Version 1 describes one
+// issuer at the top level; version 2 lists issuers, each below its own
+// path. See README.md for complete examples.
 type fileConfig struct {
-	Version   int    `json:"version"`
-	Addr      string `json:"addr"`
-	Issuer    string `json:"issuer"`
+	Version int    `json:"version"`
+	Addr    string `json:"addr"`
+	Issuer  string `json:"issuer"` // version 2: the base URL the issuers' paths follow
+	fileIssuerSettings
+	Issuers []fileIssuer `json:"issuers"` // version 2
+
+	dir string // the file's directory, against which its paths are read
+}
+
+// fileIssuer is one issuer of a version 2 file.
+type fileIssuer struct {
+	Name string `json:"name"` // its path below the base URL
+	fileIssuerSettings
+}
+
+// fileIssuerSettings describe one issuer: its keys, clients and users.
+type fileIssuerSettings struct {
 	KeyFile   string `json:"key_file"`
 	Algorithm string `json:"algorithm"`
 	LoginPage bool   `json:"login_page"`
@@ -36,8 +56,6 @@ type fileConfig struct {
 	AllowedOrigins []string `json:"allowed_origins"`
 	// TrustedIssuers sign the assertions of the JWT bearer grant.
 	TrustedIssuers []fileTrusted `json:"trusted_issuers"`
-
-	dir string // the file's directory, against which its paths are read
 }
 
 // fileTrusted is an issuer of JWT bearer assertions and its public key.
@@ -109,12 +127,51 @@ func readConfig(path string) (*fileConfig, error) {
 	if err := dec.Decode(&c); err != nil {
 		return nil, fmt.Errorf("%s: %v", path, describeJSONError(b, err))
 	}
-	if c.Version != configVersion {
-		return nil, fmt.Errorf("%s: \"version\" is %d; this oauthtest reads version %d", path, c.Version, configVersion)
+	if err := c.checkVersion(); err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
 	}
 	c.dir = filepath.Dir(path)
 	return &c, nil
 }
+
+// checkVersion checks that the file is of a version this build reads, with
+// the fields of that version.
+func (c *fileConfig) checkVersion() error {
+	switch c.Version {
+	case configVersion:
+		if len(c.Issuers) > 0 {
+			return fmt.Errorf(`"issuers" needs "version": %d`, configVersionMulti)
+		}
+		return nil
+	case configVersionMulti:
+		return c.checkIssuers()
+	}
+	return fmt.Errorf(`"version" is %d; this oauthtest reads versions %d and %d`, c.Version, configVersion, configVersionMulti)
+}
+
+// checkIssuers checks a version 2 file: issuers with distinct names that
+// make one path segment, and no issuer settings at the top level.
+func (c *fileConfig) checkIssuers() error {
+	if !reflect.ValueOf(c.fileIssuerSettings).IsZero() {
+		return fmt.Errorf(`version %d puts clients, users, keys and the like in each of "issuers", not at the top level`, configVersionMulti)
+	}
+	if len(c.Issuers) == 0 {
+		return fmt.Errorf(`version %d needs "issuers"`, configVersionMulti)
+	}
+	seen := map[string]bool{}
+	for _, is := range c.Issuers {
+		switch {
+		case !issuerName.MatchString(is.Name):
+			return fmt.Errorf("issuer name %q must be letters, digits, '-' or '_': it is a path segment", is.Name)
+		case seen[is.Name]:
+			return fmt.Errorf("issuer name %q is used twice", is.Name)
+		}
+		seen[is.Name] = true
+	}
+	return nil
+}
+
+var issuerName = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 
 // describeJSONError adds the line of a syntax error.
 func describeJSONError(b []byte, err error) error {
@@ -125,16 +182,16 @@ func describeJSONError(b []byte, err error) error {
 	return err
 }
 
-// options turns the file into provider options. A file that lists clients
-// registers those alone; one that lists none keeps the default client.
-// Key files are read relative to the config file.
-func (c *fileConfig) options() ([]oauthtest.Option, error) {
+// options turns an issuer's settings into provider options. Settings that
+// list clients register those alone; settings that list none keep the
+// default client. Key files are read relative to dir, the config file's.
+func (c *fileIssuerSettings) options(dir string) ([]oauthtest.Option, error) {
 	opts := []oauthtest.Option{oauthtest.WithLifetimes(c.Lifetimes.lifetimes())}
 	if len(c.Clients) > 0 {
 		opts = append(opts, oauthtest.WithoutDefaultClient())
 	}
 	for _, cl := range c.Clients {
-		keys, err := c.publicKeys(cl.PublicKeyFiles...)
+		keys, err := publicKeys(dir, cl.PublicKeyFiles...)
 		if err != nil {
 			return nil, fmt.Errorf("client %q: %v", cl.ID, err)
 		}
@@ -154,7 +211,7 @@ func (c *fileConfig) options() ([]oauthtest.Option, error) {
 		}
 	}
 	for _, ti := range c.TrustedIssuers {
-		keys, err := c.publicKeys(ti.PublicKeyFile)
+		keys, err := publicKeys(dir, ti.PublicKeyFile)
 		if err != nil {
 			return nil, fmt.Errorf("trusted issuer %q: %v", ti.Issuer, err)
 		}
@@ -169,12 +226,12 @@ func (c *fileConfig) options() ([]oauthtest.Option, error) {
 	return opts, nil
 }
 
-// publicKeys reads PEM public keys (PKIX, "PUBLIC KEY").
-func (c *fileConfig) publicKeys(paths ...string) ([]crypto.PublicKey, error) {
+// publicKeys reads PEM public keys (PKIX, "PUBLIC KEY"), relative to dir.
+func publicKeys(dir string, paths ...string) ([]crypto.PublicKey, error) {
 	var keys []crypto.PublicKey
 	for _, p := range paths {
 		if !filepath.IsAbs(p) {
-			p = filepath.Join(c.dir, p)
+			p = filepath.Join(dir, p)
 		}
 		b, err := os.ReadFile(p)
 		if err != nil {

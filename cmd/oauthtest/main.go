@@ -56,6 +56,14 @@ func run(signals <-chan os.Signal, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stdout, "oauthtest", version())
 		return exitOK
 	}
+	if s.configFile != "" {
+		if f, err := s.config(); err != nil {
+			fmt.Fprintf(stderr, "oauthtest: %v\n", err)
+			return exitUsage
+		} else if f.Version == configVersionMulti {
+			return runIssuers(signals, s, f, stdout, stderr)
+		}
+	}
 	opts, err := s.options()
 	if err != nil {
 		fmt.Fprintf(stderr, "oauthtest: %v\n", err)
@@ -72,17 +80,7 @@ func run(signals <-chan os.Signal, args []string, stdout, stderr io.Writer) int 
 		return exitUsage
 	}
 	printBanner(stdout, p, s.loginPage, s.controlAPI)
-	<-signals
-	logger.Info("shutting down once the requests in flight are answered; interrupt again to stop at once")
-	closed := make(chan struct{})
-	go func() { p.Close(); close(closed) }()
-	select {
-	case <-closed:
-		return exitOK
-	case <-signals:
-		logger.Warn("stopped at once; requests in flight were cut off")
-		return exitFail
-	}
+	return serveUntilSignalled(signals, logger, p.Close, func() {})
 }
 
 // settings are what the flags and the config file say.
@@ -93,6 +91,7 @@ type settings struct {
 	public, loginPage, version, controlAPI            bool
 	lifetimes                                         oauthtest.Lifetimes
 	set                                               map[string]bool // flags given explicitly
+	file                                              *fileConfig     // the config file, once read
 }
 
 // list is a repeatable string flag.
@@ -173,9 +172,8 @@ func logRequest(l *slog.Logger) func(oauthtest.Request) {
 	}
 }
 
-// printBanner says where the provider is and how to use it.
-func printBanner(w io.Writer, p *oauthtest.Provider, loginPage, controlAPI bool) {
-	fmt.Fprintln(w, "oauthtest: a fake OpenID Connect provider; its keys are public, for tests and local development only.")
+// printEndpoints lists the issuer, its endpoints and its clients.
+func printEndpoints(w io.Writer, p *oauthtest.Provider, controlAPI bool) {
 	fmt.Fprintf(w, "  %-21s %s\n", "issuer:", p.Issuer())
 	for _, e := range p.Endpoints() {
 		fmt.Fprintf(w, "  %-21s %s\n", string(e.Endpoint)+":", e.URL)
@@ -194,6 +192,12 @@ func printBanner(w io.Writer, p *oauthtest.Provider, loginPage, controlAPI bool)
 		}
 		fmt.Fprintf(w, "  client %q: %s; redirect URIs: %s\n", c.ID, cred, redirects)
 	}
+}
+
+// printBanner says where the provider is and how to use it.
+func printBanner(w io.Writer, p *oauthtest.Provider, loginPage, controlAPI bool) {
+	fmt.Fprintln(w, "oauthtest: a fake OpenID Connect provider; its keys are public, for tests and local development only.")
+	printEndpoints(w, p, controlAPI)
 	if loginPage {
 		fmt.Fprintln(w, "  the authorization endpoint shows a login page to pick the user")
 	}

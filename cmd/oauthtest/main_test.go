@@ -323,7 +323,13 @@ func TestBadInput(t *testing.T) {
 		{[]string{"-config", filepath.Join(dir, "missing.json")}, 2, "missing.json: no such file"},
 		{[]string{"-config", write("syntax.json", "{\n  \"version\": 1,\n  \"clients\": [\n}")}, 2, "syntax.json: line 4: invalid character"},
 		{[]string{"-config", write("unknown.json", `{"version": 1, "client": []}`)}, 2, `unknown field "client"`},
-		{[]string{"-config", write("version.json", `{"version": 2}`)}, 2, `"version" is 2; this oauthtest reads version 1`},
+		{[]string{"-config", write("version.json", `{"version": 3}`)}, 2, `"version" is 3; this oauthtest reads versions 1 and 2`},
+		{[]string{"-config", write("v2-empty.json", `{"version": 2}`)}, 2, `version 2 needs "issuers"`},
+		{[]string{"-config", write("v2-top.json", `{"version": 2, "clients": [{"id": "c", "secret": "s"}], "issuers": [{"name": "a"}]}`)}, 2, `puts clients, users, keys and the like in each of "issuers"`},
+		{[]string{"-config", write("v2-name.json", `{"version": 2, "issuers": [{"name": "a/b"}]}`)}, 2, `issuer name "a/b" must be`},
+		{[]string{"-config", write("v2-twice.json", `{"version": 2, "issuers": [{"name": "a"}, {"name": "a"}]}`)}, 2, `issuer name "a" is used twice`},
+		{[]string{"-config", write("v1-issuers.json", `{"version": 1, "issuers": [{"name": "a"}]}`)}, 2, `"issuers" needs "version": 2`},
+		{[]string{"-config", write("v2-client.json", `{"version": 2, "issuers": [{"name": "a", "clients": [{"id": "c"}]}]}`)}, 2, `issuer "a": client "c" is confidential`},
 		{[]string{"-config", write("lifetime.json", `{"version": 1, "lifetimes": {"code": 600}}`)}, 2, `a lifetime must be a string such as "10m"`},
 		{[]string{"-config", write("client.json", `{"version": 1, "clients": [{"id": "c"}]}`)}, 2, `client "c" is confidential and needs a Secret or PublicKeys`},
 		{[]string{"-config", write("ok.json", `{"version": 1}`), "-client-id", "x"}, 2, "-client-id and -config both describe clients and users"},
@@ -590,3 +596,77 @@ func TestControlAPIFromOutside(t *testing.T) {
 }
 
 const oauthtestDefaultClient, oauthtestDefaultSecret = "oauthtest-client", "oauthtest-secret"
+
+// TestSeveralIssuers: a version 2 config serves two issuers below their
+// paths, each with its own clients, users, keys and control API; discovery
+// at both well-known locations; a token of one refused by the other; log
+// lines say which issuer.
+func TestSeveralIssuers(t *testing.T) {
+	t.Parallel()
+	config := `{"version": 2, "issuers": [
+	  {"name": "tenant-a", "control_api": true, "clients": [{"id": "app-a", "secret": "sa"}], "users": [{"subject": "alice"}]},
+	  {"name": "tenant-b", "clients": [{"id": "app-b", "secret": "sb"}], "users": [{"subject": "bob"}]}]}`
+	path := filepath.Join(t.TempDir(), "issuers.json")
+	if err := os.WriteFile(path, []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "-config", path, "-addr", "127.0.0.1:0")
+	cmd.Env = append(os.Environ(), "OAUTHTEST_BE_THE_COMMAND=1")
+	stdout, _ := cmd.StdoutPipe()
+	stderr := &bytes.Buffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var issuers []string
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() && len(issuers) < 2 {
+		if iss, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "issuer:"); ok {
+			issuers = append(issuers, strings.TrimSpace(iss))
+		}
+	}
+	go func() { _, _ = io.Copy(io.Discard, stdout) }()
+	a, b := issuers[0], issuers[1]
+	if !strings.HasSuffix(a, "/tenant-a") || !strings.HasSuffix(b, "/tenant-b") {
+		t.Fatalf("issuers %v", issuers)
+	}
+	tokA, idA := login(t, a, "app-a", "sa", "http://127.0.0.1:8080/cb")
+	_, idB := login(t, b, "app-b", "sb", "http://127.0.0.1:8080/cb")
+	if idA.Subject != "alice" || idB.Subject != "bob" {
+		t.Errorf("subjects %q, %q", idA.Subject, idB.Subject)
+	}
+	host := strings.TrimSuffix(a, "/tenant-a")
+	resp, err := http.Get(host + "/.well-known/oauth-authorization-server/tenant-b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var meta struct{ Issuer string }
+	_ = json.NewDecoder(resp.Body).Decode(&meta)
+	resp.Body.Close()
+	if meta.Issuer != b {
+		t.Errorf("RFC 8414 metadata of tenant-b: %q", meta.Issuer)
+	}
+	req, _ := http.NewRequest(http.MethodGet, b+"/oauth/userinfo", nil)
+	req.Header.Set("Authorization", "Bearer "+tokA.AccessToken)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 401 {
+		t.Errorf("tenant-a's token at tenant-b: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	if resp, err := http.Post(a+"/_oauthtest/user", "application/json", strings.NewReader(`{"subject": "ann"}`)); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("tenant-a's control API: %v %v", resp, err)
+	}
+	if resp, err := http.Post(b+"/_oauthtest/user", "application/json", strings.NewReader(`{"subject": "x"}`)); err != nil || resp.StatusCode != 404 {
+		t.Errorf("tenant-b has no control API: %v %v", resp, err)
+	}
+	if _, id := login(t, b, "app-b", "sb", "http://127.0.0.1:8080/cb"); id.Subject != "bob" {
+		t.Errorf("tenant-a's control changed tenant-b: %s", id.Subject)
+	}
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("exit: %v", err)
+	}
+	if log := stderr.String(); !strings.Contains(log, "issuer=tenant-a") || !strings.Contains(log, "issuer=tenant-b") {
+		t.Errorf("the log does not name the issuers:\n%s", log)
+	}
+}

@@ -23,16 +23,11 @@ func (s *settings) options() ([]oauthtest.Option, error) {
 	file := &fileConfig{}
 	var opts []oauthtest.Option
 	if s.configFile != "" {
-		f, err := readConfig(s.configFile)
+		f, err := s.config()
 		if err != nil {
 			return nil, err
 		}
-		for _, name := range clientUserFlags {
-			if s.set[name] {
-				return nil, fmt.Errorf("-%s and -config both describe clients and users: put them in %s", name, s.configFile)
-			}
-		}
-		if opts, err = f.options(); err != nil {
+		if opts, err = f.options(f.dir); err != nil {
 			return nil, fmt.Errorf("%s: %v", s.configFile, err)
 		}
 		file = f
@@ -60,6 +55,25 @@ func (s *settings) options() ([]oauthtest.Option, error) {
 		return nil, fmt.Errorf("-log-format %q: use text or json", s.logFormat)
 	}
 	return s.keyOptions(opts, s.choose("key", s.keyFile, file.KeyFile), s.choose("alg", s.alg, file.Algorithm))
+}
+
+// config reads the config file once, and refuses client and user flags
+// beside it.
+func (s *settings) config() (*fileConfig, error) {
+	if s.file != nil {
+		return s.file, nil
+	}
+	f, err := readConfig(s.configFile)
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range clientUserFlags {
+		if s.set[name] {
+			return nil, fmt.Errorf("-%s and -config both describe clients and users: put them in %s", name, s.configFile)
+		}
+	}
+	s.file = f
+	return f, nil
 }
 
 // choose returns the flag's value if it was given or the file has none.
