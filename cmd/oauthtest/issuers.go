@@ -23,17 +23,15 @@ func runIssuers(signals <-chan os.Signal, s *settings, f *fileConfig, stdout, st
 		fmt.Fprintf(stderr, "oauthtest: -log-format %q: use text or json\n", s.logFormat)
 		return exitUsage
 	}
-	l, err := net.Listen("tcp", s.choose("addr", s.addr, f.Addr))
-	if err != nil {
-		fmt.Fprintf(stderr, "oauthtest: listen on %s: %v\n", s.choose("addr", s.addr, f.Addr), err)
-		return exitFail
+	l, base, code := s.listen(f, stderr)
+	if l == nil {
+		return code
 	}
-	base := strings.TrimSuffix(s.choose("issuer", s.issuer, f.Issuer), "/")
-	if base == "" {
-		base = "http://" + l.Addr().String()
+	if issuer := strings.TrimSuffix(s.choose("issuer", s.issuer, f.Issuer), "/"); issuer != "" {
+		base = issuer
 	}
 	logger := newLogger(s.logFormat, stderr)
-	mux := http.NewServeMux()
+	handlers := map[string]http.Handler{}
 	var providers []*oauthtest.Provider
 	for i, is := range f.Issuers {
 		opts, err := s.issuerOptions(f, is, i, base)
@@ -46,12 +44,11 @@ func runIssuers(signals <-chan os.Signal, s *settings, f *fileConfig, stdout, st
 			fmt.Fprintf(stderr, "oauthtest: %s: issuer %q: %v\n", s.configFile, is.Name, strings.TrimPrefix(err.Error(), "oauthtest: "))
 			return exitUsage
 		}
-		mux.Handle("/"+is.Name+"/", p.Handler())
-		mux.Handle(oauthtest.OAuthMetadataPath+"/"+is.Name, p.Handler()) // RFC 8414 §3
+		handlers["/"+is.Name+"/"] = p.Handler()
+		handlers[oauthtest.OAuthMetadataPath+"/"+is.Name] = p.Handler() // RFC 8414 §3
 		providers = append(providers, p)
 	}
-	srv := &http.Server{Handler: mux, MaxHeaderBytes: 64 << 10}
-	go func() { _ = srv.Serve(l) }()
+	srv := serve(l, handlers)
 	fmt.Fprintln(stdout, "oauthtest: a fake OpenID Connect provider; its keys are public, for tests and local development only.")
 	for i, p := range providers {
 		fmt.Fprintf(stdout, "issuer %q:\n", f.Issuers[i].Name)
@@ -59,6 +56,34 @@ func runIssuers(signals <-chan os.Signal, s *settings, f *fileConfig, stdout, st
 	}
 	fmt.Fprintf(stdout, "  started %s; Ctrl-C stops\n", time.Now().Format(time.TimeOnly))
 	return serveUntilSignalled(signals, logger, func() { _ = srv.Shutdown(context.Background()) }, func() { _ = srv.Close() })
+}
+
+// listen listens on the address of the flags or the file, and returns the
+// listener and the URL it is reached at; or nil and the exit code.
+func (s *settings) listen(f *fileConfig, stderr io.Writer) (net.Listener, string, int) {
+	addr := s.choose("addr", s.addr, f.Addr)
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "oauthtest: listen on %s: %v\n", addr, err)
+		return nil, "", exitFail
+	}
+	return l, "http://" + l.Addr().String(), 0
+}
+
+// serve serves handlers (by net/http.ServeMux pattern) on l, and /healthz,
+// which answers 200 while the command runs, for container health checks.
+func serve(l net.Listener, handlers map[string]http.Handler) *http.Server {
+	mux := http.NewServeMux()
+	for pattern, h := range handlers {
+		mux.Handle(pattern, h)
+	}
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = io.WriteString(w, "ok\n")
+	})
+	srv := &http.Server{Handler: mux, MaxHeaderBytes: 64 << 10}
+	go func() { _ = srv.Serve(l) }()
+	return srv
 }
 
 // issuerOptions are the options of issuer i of a version 2 file: its own

@@ -12,12 +12,13 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -55,6 +56,8 @@ func run(signals <-chan os.Signal, args []string, stdout, stderr io.Writer) int 
 	case s.version:
 		fmt.Fprintln(stdout, "oauthtest", version())
 		return exitOK
+	case s.health != "":
+		return checkHealth(s.health, stderr)
 	}
 	if s.configFile != "" {
 		if f, err := s.config(); err != nil {
@@ -69,23 +72,34 @@ func run(signals <-chan os.Signal, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "oauthtest: %v\n", err)
 		return exitUsage
 	}
+	file := s.file
+	if file == nil {
+		file = &fileConfig{}
+	}
+	l, base, code := s.listen(file, stderr)
+	if l == nil {
+		return code
+	}
+	issuer := s.choose("issuer", s.issuer, file.Issuer)
+	if issuer == "" {
+		issuer = base
+	}
 	logger := newLogger(s.logFormat, stderr)
-	p, err := oauthtest.NewProvider(append(opts, oauthtest.WithRequestObserver(logRequest(logger)))...)
+	p, err := oauthtest.NewProvider(append(opts, oauthtest.WithoutServer(), oauthtest.WithIssuer(issuer), oauthtest.WithRequestObserver(logRequest(logger)))...)
 	if err != nil {
+		l.Close()
 		fmt.Fprintln(stderr, err) // already "oauthtest: ..."
-		var listen *net.OpError
-		if errors.As(err, &listen) {
-			return exitFail // the address is taken or cannot be listened on
-		}
 		return exitUsage
 	}
+	srv := serve(l, map[string]http.Handler{"/": p.Handler()})
 	printBanner(stdout, p, s.loginPage, s.controlAPI)
-	return serveUntilSignalled(signals, logger, p.Close, func() {})
+	return serveUntilSignalled(signals, logger, func() { _ = srv.Shutdown(context.Background()) }, func() { _ = srv.Close() })
 }
 
 // settings are what the flags and the config file say.
 type settings struct {
 	addr, issuer, configFile, keyFile, alg, logFormat string
+	health                                            string
 	clientID, clientSecret, sub                       string
 	redirectURIs, claims, origins                     list
 	public, loginPage, version, controlAPI            bool
@@ -105,7 +119,7 @@ func parseFlags(args []string, stdout io.Writer) (*settings, error) {
 	fs := flag.NewFlagSet("oauthtest", flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors are reported in one line by run
 	fs.StringVar(&s.addr, "addr", "127.0.0.1:9090", "`host:port` to listen on")
-	fs.StringVar(&s.issuer, "issuer", "", "issuer `URL` to advertise, behind a proxy or in a container network (default http://ADDR)")
+	fs.StringVar(&s.issuer, "issuer", os.Getenv("OAUTHTEST_ISSUER"), "issuer `URL` to advertise, behind a proxy or in a container network (default $OAUTHTEST_ISSUER, else http://ADDR)")
 	fs.StringVar(&s.clientID, "client-id", oauthtest.DefaultClientID, "the client's `id`")
 	fs.StringVar(&s.clientSecret, "client-secret", oauthtest.DefaultClientSecret, "the client's `secret`")
 	fs.Var(&s.redirectURIs, "redirect-uri", "a redirect `URI` of the client, matched exactly; repeatable (default: any loopback URI)")
@@ -124,6 +138,7 @@ func parseFlags(args []string, stdout io.Writer) (*settings, error) {
 	fs.BoolVar(&s.controlAPI, "control-api", false, "serve the control API below /_oauthtest, to stage users, faults, time... over HTTP (see README.md)")
 	fs.BoolVar(&s.loginPage, "login-page", false, "show a page to pick the user instead of approving at once")
 	fs.BoolVar(&s.version, "version", false, "print the version and exit")
+	fs.StringVar(&s.health, "health", "", "check `URL` (a running oauthtest's /healthz) and exit 0 if it answers 200, else 1: a container health check without a shell")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(stdout)
@@ -202,4 +217,20 @@ func printBanner(w io.Writer, p *oauthtest.Provider, loginPage, controlAPI bool)
 		fmt.Fprintln(w, "  the authorization endpoint shows a login page to pick the user")
 	}
 	fmt.Fprintf(w, "  started %s; Ctrl-C stops\n", time.Now().Format(time.TimeOnly))
+}
+
+// checkHealth GETs url and reports whether it answered 200.
+func checkHealth(url string, stderr io.Writer) int {
+	client := &http.Client{Timeout: 5 * time.Second}
+	resp, err := client.Get(url)
+	if err != nil {
+		fmt.Fprintf(stderr, "oauthtest: health: %v\n", err)
+		return exitFail
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		fmt.Fprintf(stderr, "oauthtest: health: %s answered %s\n", url, resp.Status)
+		return exitFail
+	}
+	return exitOK
 }

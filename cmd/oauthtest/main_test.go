@@ -670,3 +670,27 @@ func TestSeveralIssuers(t *testing.T) {
 		t.Errorf("the log does not name the issuers:\n%s", log)
 	}
 }
+
+// TestIssuerFromEnvironment: OAUTHTEST_ISSUER sets the issuer, as a
+// container is configured.
+func TestIssuerFromEnvironment(t *testing.T) {
+	t.Setenv("OAUTHTEST_ISSUER", "http://issuer.example:9999")
+	s, err := parseFlags(nil, io.Discard)
+	if err != nil || s.issuer != "http://issuer.example:9999" {
+		t.Errorf("issuer %q (%v)", s.issuer, err)
+	}
+}
+
+// TestHealth: /healthz answers while the command runs, and -health checks
+// it without a shell, for container health checks.
+func TestHealth(t *testing.T) {
+	t.Parallel()
+	pr := startCommand(t, "-addr", "127.0.0.1:0")
+	var stdout, stderr bytes.Buffer
+	if code := run(nil, []string{"-health", pr.issuer + "/healthz"}, &stdout, &stderr); code != exitOK {
+		t.Errorf("-health of a running command: exit %d: %s", code, stderr.String())
+	}
+	if code := run(nil, []string{"-health", pr.issuer + "/nowhere"}, &stdout, &stderr); code != exitFail {
+		t.Errorf("-health of a 404: exit %d", code)
+	}
+}

@@ -37,10 +37,7 @@ func (s *settings) options() ([]oauthtest.Option, error) {
 		return nil, err
 	}
 	opts = append(opts, more...)
-	opts = append(opts, oauthtest.WithAddr(s.choose("addr", s.addr, file.Addr)), oauthtest.WithLifetimes(s.lifetimes))
-	if issuer := s.choose("issuer", s.issuer, file.Issuer); issuer != "" {
-		opts = append(opts, oauthtest.WithIssuer(issuer))
-	}
+	opts = append(opts, oauthtest.WithLifetimes(s.lifetimes))
 	if s.loginPage {
 		opts = append(opts, oauthtest.WithLoginPage())
 	}
