@@ -57,9 +57,10 @@ type config struct {
 	observer  func(Request)
 	loginPage bool
 
-	trusted map[string][]crypto.PublicKey // WithTrustedIssuer: keys by issuer
-	origins []string                      // WithAllowedOrigins, lower case
-	control bool                          // WithControlAPI
+	trusted   map[string][]crypto.PublicKey // WithTrustedIssuer: keys by issuer
+	origins   []string                      // WithAllowedOrigins, lower case
+	control   bool                          // WithControlAPI
+	stateFile string                        // WithStateFile
 }
 
 func newConfig(opts []Option) (*config, error) {

@@ -60,6 +60,7 @@ type Provider struct {
 	devices     deviceStore
 	sessions    sessionStore
 	backchannel backchannelLog
+	stateWriter stateWriter // WithStateFile
 	assertions  assertionStore
 
 	handler        http.Handler
@@ -98,13 +99,19 @@ func NewProvider(opts ...Option) (*Provider, error) {
 	switch {
 	case cfg.inMemory:
 		p.serveInMemory()
-		return p, nil
 	case !cfg.serve:
 		p.handler = p.routes()
-		return p, nil
+	default:
+		if err := p.start(); err != nil {
+			return nil, err
+		}
 	}
-	if err := p.start(); err != nil {
-		return nil, err
+	if cfg.stateFile != "" {
+		if err := p.loadState(cfg.stateFile); err != nil {
+			p.Close() // writes nothing: the file is left as it is
+			return nil, fmt.Errorf("oauthtest: %w", err)
+		}
+		p.stateWriter.path = cfg.stateFile
 	}
 	return p, nil
 }
@@ -161,6 +168,7 @@ func (p *Provider) routes() http.Handler {
 		path, ok := strings.CutPrefix(r.URL.Path, prefix)
 		if control, isControl := strings.CutPrefix(path, ControlPath); ok && isControl && p.cfg.control {
 			p.serveControl(w, r, control) // stays up when the provider is down, and is not logged
+			p.keepState()
 			return
 		}
 		if prefix != "" && r.URL.Path == OAuthMetadataPath+prefix {
@@ -172,6 +180,7 @@ func (p *Provider) routes() http.Handler {
 			return
 		}
 		x := newExchange(w, r, rt.endpoint)
+		defer p.keepState()
 		defer p.record(x) // also when the connection is dropped
 		if p.faults.isDown() {
 			panic(http.ErrAbortHandler) // net/http closes the connection without answering
@@ -192,6 +201,7 @@ func (p *Provider) routes() http.Handler {
 // to call more than once.
 func (p *Provider) Close() {
 	p.closeOnce.Do(func() {
+		p.keepState()
 		if p.server != nil {
 			p.server.Close()
 		}

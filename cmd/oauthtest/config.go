@@ -29,6 +29,9 @@ type fileConfig struct {
 	Version int    `json:"version"`
 	Addr    string `json:"addr"`
 	Issuer  string `json:"issuer"` // version 2: the base URL the issuers' paths follow
+	// StateFile keeps codes, tokens and sessions across restarts, as
+	// -state does; version 1 only.
+	StateFile string `json:"state_file"`
 	fileIssuerSettings
 	Issuers []fileIssuer `json:"issuers"` // version 2
 
@@ -144,6 +147,9 @@ func (c *fileConfig) checkVersion() error {
 		}
 		return nil
 	case configVersionMulti:
+		if c.StateFile != "" {
+			return fmt.Errorf(`"state_file" keeps one issuer's state: version %d files cannot use it yet`, configVersionMulti)
+		}
 		return c.checkIssuers()
 	}
 	return fmt.Errorf(`"version" is %d; this oauthtest reads versions %d and %d`, c.Version, configVersion, configVersionMulti)

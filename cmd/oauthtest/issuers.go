@@ -23,6 +23,10 @@ func runIssuers(signals <-chan os.Signal, s *settings, f *fileConfig, stdout, st
 		fmt.Fprintf(stderr, "oauthtest: -log-format %q: use text or json\n", s.logFormat)
 		return exitUsage
 	}
+	if s.stateFile != "" {
+		fmt.Fprintf(stderr, "oauthtest: -state keeps one issuer's state: %s has several\n", s.configFile)
+		return exitUsage
+	}
 	l, base, code := s.listen(f, stderr)
 	if l == nil {
 		return code

@@ -99,7 +99,7 @@ func run(signals <-chan os.Signal, args []string, stdout, stderr io.Writer) int 
 // settings are what the flags and the config file say.
 type settings struct {
 	addr, issuer, configFile, keyFile, alg, logFormat string
-	health                                            string
+	health, stateFile                                 string
 	clientID, clientSecret, sub                       string
 	redirectURIs, claims, origins                     list
 	public, loginPage, version, controlAPI            bool
@@ -138,6 +138,7 @@ func parseFlags(args []string, stdout io.Writer) (*settings, error) {
 	fs.BoolVar(&s.controlAPI, "control-api", false, "serve the control API below /_oauthtest, to stage users, faults, time... over HTTP (see README.md)")
 	fs.BoolVar(&s.loginPage, "login-page", false, "show a page to pick the user instead of approving at once")
 	fs.BoolVar(&s.version, "version", false, "print the version and exit")
+	fs.StringVar(&s.stateFile, "state", "", "keep codes, tokens and sessions in `file` across restarts (written atomically after each request)")
 	fs.StringVar(&s.health, "health", "", "check `URL` (a running oauthtest's /healthz) and exit 0 if it answers 200, else 1: a container health check without a shell")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

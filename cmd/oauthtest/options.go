@@ -48,6 +48,9 @@ func (s *settings) options() ([]oauthtest.Option, error) {
 	if len(s.origins) > 0 {
 		opts = append(opts, oauthtest.WithAllowedOrigins(s.origins...))
 	}
+	if state := s.choose("state", s.stateFile, file.StateFile); state != "" {
+		opts = append(opts, oauthtest.WithStateFile(state))
+	}
 	if s.logFormat != "text" && s.logFormat != "json" {
 		return nil, fmt.Errorf("-log-format %q: use text or json", s.logFormat)
 	}
