@@ -29,9 +29,6 @@ type fileConfig struct {
 	Version int    `json:"version"`
 	Addr    string `json:"addr"`
 	Issuer  string `json:"issuer"` // version 2: the base URL the issuers' paths follow
-	// StateFile keeps codes, tokens and sessions across restarts, as
-	// -state does; version 1 only.
-	StateFile string `json:"state_file"`
 	fileIssuerSettings
 	Issuers []fileIssuer `json:"issuers"` // version 2
 
@@ -59,6 +56,9 @@ type fileIssuerSettings struct {
 	AllowedOrigins []string `json:"allowed_origins"`
 	// TrustedIssuers sign the assertions of the JWT bearer grant.
 	TrustedIssuers []fileTrusted `json:"trusted_issuers"`
+	// StateFile keeps codes, tokens and sessions across restarts, as -state
+	// does; relative to the config file. Each issuer has its own.
+	StateFile string `json:"state_file"`
 }
 
 // fileTrusted is an issuer of JWT bearer assertions and its public key.
@@ -147,9 +147,6 @@ func (c *fileConfig) checkVersion() error {
 		}
 		return nil
 	case configVersionMulti:
-		if c.StateFile != "" {
-			return fmt.Errorf(`"state_file" keeps one issuer's state: version %d files cannot use it yet`, configVersionMulti)
-		}
 		return c.checkIssuers()
 	}
 	return fmt.Errorf(`"version" is %d; this oauthtest reads versions %d and %d`, c.Version, configVersion, configVersionMulti)
@@ -228,6 +225,13 @@ func (c *fileIssuerSettings) options(dir string) ([]oauthtest.Option, error) {
 	}
 	if len(c.AllowedOrigins) > 0 {
 		opts = append(opts, oauthtest.WithAllowedOrigins(c.AllowedOrigins...))
+	}
+	if c.StateFile != "" {
+		path := c.StateFile
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(dir, path)
+		}
+		opts = append(opts, oauthtest.WithStateFile(path))
 	}
 	return opts, nil
 }

@@ -24,7 +24,7 @@ func runIssuers(signals <-chan os.Signal, s *settings, f *fileConfig, stdout, st
 		return exitUsage
 	}
 	if s.stateFile != "" {
-		fmt.Fprintf(stderr, "oauthtest: -state keeps one issuer's state: %s has several\n", s.configFile)
+		fmt.Fprintf(stderr, "oauthtest: -state keeps one issuer's state, and %s has several: give each issuer a \"state_file\"\n", s.configFile)
 		return exitUsage
 	}
 	l, base, code := s.listen(f, stderr)

@@ -604,7 +604,7 @@ const oauthtestDefaultClient, oauthtestDefaultSecret = "oauthtest-client", "oaut
 func TestSeveralIssuers(t *testing.T) {
 	t.Parallel()
 	config := `{"version": 2, "issuers": [
-	  {"name": "tenant-a", "control_api": true, "clients": [{"id": "app-a", "secret": "sa"}], "users": [{"subject": "alice"}]},
+	  {"name": "tenant-a", "control_api": true, "state_file": "tenant-a.state", "clients": [{"id": "app-a", "secret": "sa"}], "users": [{"subject": "alice"}]},
 	  {"name": "tenant-b", "clients": [{"id": "app-b", "secret": "sb"}], "users": [{"subject": "bob"}]}]}`
 	path := filepath.Join(t.TempDir(), "issuers.json")
 	if err := os.WriteFile(path, []byte(config), 0o600); err != nil {
@@ -668,6 +668,9 @@ func TestSeveralIssuers(t *testing.T) {
 	}
 	if log := stderr.String(); !strings.Contains(log, "issuer=tenant-a") || !strings.Contains(log, "issuer=tenant-b") {
 		t.Errorf("the log does not name the issuers:\n%s", log)
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(path), "tenant-a.state")); err != nil {
+		t.Errorf("tenant-a's state file: %v", err)
 	}
 }
 

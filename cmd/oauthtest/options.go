@@ -48,8 +48,8 @@ func (s *settings) options() ([]oauthtest.Option, error) {
 	if len(s.origins) > 0 {
 		opts = append(opts, oauthtest.WithAllowedOrigins(s.origins...))
 	}
-	if state := s.choose("state", s.stateFile, file.StateFile); state != "" {
-		opts = append(opts, oauthtest.WithStateFile(state))
+	if s.stateFile != "" { // after the file's, which it overrides
+		opts = append(opts, oauthtest.WithStateFile(s.stateFile))
 	}
 	if s.logFormat != "text" && s.logFormat != "json" {
 		return nil, fmt.Errorf("-log-format %q: use text or json", s.logFormat)
