@@ -7,7 +7,8 @@ import (
 )
 
 // Dump describes the provider's state for a failure message: issuer and
-// clock, clients, users and queued logins, codes, tokens, staged faults,
+// clock, clients, users and queued logins, codes, tokens, browser
+// sessions, device authorizations, back-channel deliveries, staged faults,
 // keys and the requests received.
 func (p *Provider) Dump() string {
 	var b strings.Builder
@@ -24,6 +25,7 @@ func (p *Provider) Dump() string {
 		fmt.Fprintf(&b, "  %-13s %s family=%s client=%q sub=%q scope=%q expires=%s revoked=%t rotated=%t\n", t.Kind, abbreviate(t.ID),
 			abbreviate(t.Family), t.ClientID, t.Subject, strings.Join(t.Scopes, " "), t.ExpiresAt.UTC().Format(time.RFC3339), t.Revoked, t.Rotated)
 	}
+	p.dumpSessions(&b)
 	p.dumpFaults(&b)
 	fmt.Fprintf(&b, "keys: signing %s, published %s\n", p.SigningKeyID(), strings.Join(p.KeyIDs(), ", "))
 	b.WriteString(p.describeRequests())
@@ -50,6 +52,23 @@ func (p *Provider) dumpUsers(b *strings.Builder) {
 			fmt.Fprintf(b, "  queued: %s for client %q\n", what, l.clientID)
 		}
 	})
+}
+
+// dumpSessions lists browser sessions, device authorizations and
+// back-channel deliveries.
+func (p *Provider) dumpSessions(b *strings.Builder) {
+	p.sessions.mu.Lock()
+	fmt.Fprintf(b, "browser sessions: %d\n", len(p.sessions.sessions))
+	for _, s := range p.sessions.sessions {
+		fmt.Fprintf(b, "  %s sub=%q since %s clients=%q\n", abbreviate(s.id), s.user.Subject, s.authTime.UTC().Format(time.RFC3339), s.clients)
+	}
+	p.sessions.mu.Unlock()
+	for _, d := range p.Devices() {
+		fmt.Fprintf(b, "device %s client=%q %s sub=%q expires=%s\n", d.UserCode, d.ClientID, d.State, d.Subject, d.ExpiresAt.UTC().Format(time.RFC3339))
+	}
+	for _, d := range p.BackchannelLogouts() {
+		fmt.Fprintf(b, "back-channel logout to %q (%s): status %d %s\n", d.ClientID, d.URI, d.Status, d.Error)
+	}
 }
 
 func (p *Provider) dumpFaults(b *strings.Builder) {

@@ -112,15 +112,20 @@ func TestCheckHelpers(t *testing.T) {
 
 func TestDump(t *testing.T) {
 	t.Parallel()
-	p := oauthtest.NewTestProvider(t)
+	p := oauthtest.NewTestProvider(t, oauthtest.WithClient(tvClient))
 	tok := issuedTokens(t, p)
 	p.QueueDenial()
 	p.FailNext(oauthtest.EndpointJWKS, 2, oauthtest.FaultStatus(500))
 	p.RevokeToken(tok.AccessToken)
+	if _, err := p.Browser().Visit(oauthConfig(p).AuthCodeURL("st")); err != nil {
+		t.Fatal(err)
+	}
+	postForm(t, p, p.Issuer()+oauthtest.DeviceAuthorizationPath, map[string][]string{"client_id": {"tv"}}, "", "")
 	dump := p.Dump()
 	for _, want := range []string{
-		p.Issuer(), `"oauthtest-client" confidential`, `user: "test-user"`, "queued: denial", "redeemed=true",
+		p.Issuer(), `"oauthtest-client" confidential`, `user: "test-user"`, "redeemed=true",
 		"access_token", "refresh_token", "revoked=true", "jwks client=\"\" left=2", "keys: signing " + p.SigningKeyID(), "POST token",
+		"browser sessions: 1", `client="tv" approved`,
 	} {
 		if !strings.Contains(dump, want) {
 			t.Errorf("Dump lacks %q:\n%s", want, dump)
