@@ -194,10 +194,8 @@ func (req *authorizeRequest) parseScope(params url.Values) *Error {
 	if len(scopes) == 0 {
 		return ErrInvalidScope.WithDescription("scope is missing; client %q may request: %s", req.client.ID, strings.Join(req.client.Scopes, " "))
 	}
-	for _, s := range scopes {
-		if !req.client.allowsScope(s) {
-			return ErrInvalidScope.WithDescription("scope %q is not allowed for client %q; allowed: %s", s, req.client.ID, strings.Join(req.client.Scopes, " "))
-		}
+	if err := req.client.checkScopes(scopes); err != nil {
+		return err
 	}
 	if req.responseType == responseCodeIDToken && !slices.Contains(scopes, "openid") {
 		return ErrInvalidRequest.WithDescription(`response_type "code id_token" is OpenID Connect: scope must include openid`)

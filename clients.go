@@ -270,6 +270,16 @@ func isURIText(s string) bool {
 	return true
 }
 
+// checkScopes refuses the first scope c may not request.
+func (c *Client) checkScopes(scopes []string) *Error {
+	for _, s := range scopes {
+		if !c.allowsScope(s) {
+			return ErrInvalidScope.WithDescription("scope %q is not allowed for client %q; allowed: %s", s, c.ID, strings.Join(c.Scopes, " "))
+		}
+	}
+	return nil
+}
+
 // allowsScope reports whether c may request scope.
 func (c *Client) allowsScope(scope string) bool { return slices.Contains(c.Scopes, scope) }
 

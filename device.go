@@ -186,10 +186,8 @@ func (p *Provider) readDeviceRequest(x *exchange) (Client, []string, *Error) {
 		return Client{}, nil, ErrUnauthorizedClient.WithDescription("client %q may not use the device flow: its grant types are %s (Client.GrantTypes needs %s)", c.ID, strings.Join(c.GrantTypes, ", "), GrantDeviceCode)
 	}
 	scopes := splitScope(form.Get("scope"))
-	for _, s := range scopes {
-		if !c.allowsScope(s) {
-			return Client{}, nil, ErrInvalidScope.WithDescription("scope %q is not allowed for client %q; allowed: %s", s, c.ID, strings.Join(c.Scopes, " "))
-		}
+	if err := c.checkScopes(scopes); err != nil {
+		return Client{}, nil, err
 	}
 	if len(scopes) == 0 {
 		scopes = []string{"openid"}

@@ -33,14 +33,11 @@ func clientScopes(c Client, requested []string) ([]string, *Error) {
 		return slices.DeleteFunc(slices.Clone(c.Scopes), func(s string) bool { return slices.Contains(userScopes, s) }), nil
 	}
 	for _, s := range requested {
-		switch {
-		case slices.Contains(userScopes, s):
+		if slices.Contains(userScopes, s) {
 			return nil, ErrInvalidScope.WithDescription("scope %q concerns a user, and client_credentials has none", s)
-		case !c.allowsScope(s):
-			return nil, ErrInvalidScope.WithDescription("scope %q is not allowed for client %q; allowed: %s", s, c.ID, strings.Join(c.Scopes, " "))
 		}
 	}
-	return requested, nil
+	return requested, c.checkScopes(requested)
 }
 
 // audiences reads the audience and resource parameters (RFC 8693 §2.1,

@@ -3,7 +3,6 @@ package oauthtest
 import (
 	"net/url"
 	"slices"
-	"strings"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -47,10 +46,8 @@ func (p *Provider) jwtBearer(c Client, form url.Values, gt *grantType) (*tokenRe
 // request: each must be allowed for the client; none requested means all
 // the client may request.
 func userScopesOf(c Client, requested []string) ([]string, *Error) {
-	for _, s := range requested {
-		if !c.allowsScope(s) {
-			return nil, ErrInvalidScope.WithDescription("scope %q is not allowed for client %q; allowed: %s", s, c.ID, strings.Join(c.Scopes, " "))
-		}
+	if err := c.checkScopes(requested); err != nil {
+		return nil, err
 	}
 	if len(requested) == 0 {
 		return slices.Clone(c.Scopes), nil

@@ -120,14 +120,11 @@ func exchangeScopes(c Client, subject exchanged, requested []string) ([]string, 
 		return subject.scopes, nil
 	}
 	for _, s := range requested {
-		switch {
-		case subject.scopes != nil && !slices.Contains(subject.scopes, s):
+		if subject.scopes != nil && !slices.Contains(subject.scopes, s) {
 			return nil, ErrInvalidScope.WithDescription("scope %q was not granted to the subject token; an exchange may narrow the scope, never widen it; granted: %s", s, strings.Join(subject.scopes, " "))
-		case !c.allowsScope(s):
-			return nil, ErrInvalidScope.WithDescription("scope %q is not allowed for client %q; allowed: %s", s, c.ID, strings.Join(c.Scopes, " "))
 		}
 	}
-	return requested, nil
+	return requested, c.checkScopes(requested)
 }
 
 // idClaims are the claims of an ID token that verification reads.
