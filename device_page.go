@@ -44,7 +44,7 @@ func (p *Provider) handleDeviceVerification(x *exchange) {
 
 func (p *Provider) showDevicePage(x *exchange, code, message string) {
 	var users []User
-	p.users.do(func(s *userStore) { users = append([]User{s.current}, s.known...) })
+	p.users.do(func(s *userStore) { users = s.selectable() })
 	status := http.StatusOK
 	if x.rec.Error != "" {
 		status = http.StatusBadRequest

@@ -28,7 +28,7 @@ func (p *Provider) pickUser(w http.ResponseWriter, req *authorizeRequest, params
 		return false
 	}
 	var users []User
-	p.users.do(func(s *userStore) { users = append([]User{s.current}, s.known...) })
+	p.users.do(func(s *userStore) { users = s.selectable() })
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)

@@ -157,7 +157,7 @@ func (s *userStore) signIn(u User) User {
 // byHint finds the user whose subject, email or preferred_username is
 // hint; s.mu must be held.
 func (s *userStore) byHint(hint string) (User, bool) {
-	for _, u := range append([]User{s.current}, s.known...) {
+	for _, u := range s.selectable() {
 		if u.Subject == hint || u.Claims["email"] == hint || u.Claims["preferred_username"] == hint {
 			return u, true
 		}
@@ -165,12 +165,17 @@ func (s *userStore) byHint(hint string) (User, bool) {
 	return User{}, false
 }
 
+// selectable lists the current user and the known ones; s.mu must be held.
+func (s *userStore) selectable() []User {
+	return append([]User{s.current}, s.known...)
+}
+
 // bySubject returns the current or a known user with this subject, or a
 // user with the subject alone.
 func (s *userStore) bySubject(sub string) User {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, u := range append([]User{s.current}, s.known...) {
+	for _, u := range s.selectable() {
 		if u.Subject == sub {
 			return u
 		}
@@ -180,8 +185,8 @@ func (s *userStore) bySubject(sub string) User {
 
 // subjects lists the selectable users for error messages; s.mu must be held.
 func (s *userStore) subjects() string {
-	subs := []string{s.current.Subject}
-	for _, u := range s.known {
+	var subs []string
+	for _, u := range s.selectable() {
 		subs = append(subs, u.Subject)
 	}
 	return quoteList(subs)
