@@ -275,7 +275,7 @@ func (p *Provider) approve(x *exchange, req *authorizeRequest) (url.Values, *Err
 		g := grant{clientID: code.clientID, user: code.user, scopes: code.scopes, authTime: authTime, sid: sid}
 		tc := TokenContext{ClientID: g.clientID, User: g.user, Scopes: g.scopes}
 		s := p.signerFor(req.client)
-		idToken, err := p.signIDToken(s, tc, g, code.nonce, now, req.client.Lifetimes.or(p.cfg.lifetimes).IDToken, jwt.MapClaims{"c_hash": s.halfHash(code.code)})
+		idToken, err := p.signIDToken(req.client, s, tc, g, code.nonce, now, req.client.Lifetimes.or(p.cfg.lifetimes).IDToken, jwt.MapClaims{"c_hash": s.halfHash(code.code)})
 		if err != nil {
 			return nil, ErrServerError.WithDescription("signing the ID token failed: %v", err)
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -129,12 +130,7 @@ func fieldNames(rt controlRoute) string {
 	if len(rt.fields) == 0 {
 		return "none"
 	}
-	var names []string
-	for k := range rt.fields {
-		names = append(names, k)
-	}
-	slices.Sort(names)
-	return strings.Join(names, ", ")
+	return strings.Join(slices.Sorted(maps.Keys(rt.fields)), ", ")
 }
 
 func writeControl(w http.ResponseWriter, status int, v any) {

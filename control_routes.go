@@ -1,6 +1,8 @@
 package oauthtest
 
 import (
+	"cmp"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -150,14 +152,14 @@ var controlRoutes = []controlRoute{
 		if err != nil {
 			return nil, err
 		}
-		return map[string]string{"token": p.mintIDToken(cmpOrDefault(b.ClientID), opts)}, nil
+		return map[string]string{"token": p.mintIDToken(cmp.Or(b.ClientID, DefaultClientID), opts)}, nil
 	}},
 	{"POST", "/mint/access-token", "An access token, recorded as issued unless spoiled (MintAccessToken).", mintFields, func(p *Provider, b controlBody, _ *http.Request) (any, error) {
 		opts, err := b.mintOptions()
 		if err != nil {
 			return nil, err
 		}
-		return map[string]string{"token": p.mintAccessToken(cmpOrDefault(b.ClientID), opts)}, nil
+		return map[string]string{"token": p.mintAccessToken(cmp.Or(b.ClientID, DefaultClientID), opts)}, nil
 	}},
 	{"POST", "/devices/approve", "Approve a device authorization, as the next login's user (ApproveDevice).", map[string]string{"user_code": "the code the device shows"}, func(p *Provider, b controlBody, _ *http.Request) (any, error) {
 		return done, p.ApproveDevice(b.UserCode)
@@ -241,13 +243,7 @@ var spoilers = map[string]func() MintOption{
 	"unknown_key_id": UnknownKeyID, "foreign_key": ForeignKey, "alg_none": AlgNone, "bad_signature": BadSignature,
 }
 
-func spoilNames() []string {
-	var names []string
-	for k := range spoilers {
-		names = append(names, k)
-	}
-	return sortedCopy(names)
-}
+func spoilNames() []string { return slices.Sorted(maps.Keys(spoilers)) }
 
 func (b controlBody) mintOptions() ([]MintOption, error) {
 	var opts []MintOption
@@ -265,13 +261,6 @@ func (b controlBody) mintOptions() ([]MintOption, error) {
 		opts = append(opts, o())
 	}
 	return opts, nil
-}
-
-func cmpOrDefault(clientID string) string {
-	if clientID == "" {
-		return DefaultClientID
-	}
-	return clientID
 }
 
 // errorByCode is the prototype Error with this code, or nil.
@@ -302,11 +291,6 @@ func endpointNames() []string {
 	for _, e := range endpointTable {
 		names = append(names, string(e.endpoint))
 	}
-	return sortedCopy(names)
-}
-
-func sortedCopy(s []string) []string {
-	out := slices.Clone(s)
-	slices.Sort(out)
-	return out
+	slices.Sort(names)
+	return names
 }

@@ -53,7 +53,7 @@ func (p *Provider) issueTokens(g grant, scopes []string, nonce string, gt *grant
 	}
 	if gt.idToken && slices.Contains(scopes, "openid") {
 		extra := jwt.MapClaims{"at_hash": s.halfHash(access)}
-		if resp.IDToken, err = p.signIDToken(s, tc, g, nonce, now, life.IDToken, extra); err != nil {
+		if resp.IDToken, err = p.signIDToken(c, s, tc, g, nonce, now, life.IDToken, extra); err != nil {
 			return nil, err
 		}
 	}
@@ -116,7 +116,7 @@ func audienceClaim(g grant) any {
 
 // signIDToken signs an ID token (OIDC Core §2) with the user's claims that
 // the token's scopes allow, plus extra (at_hash, c_hash).
-func (p *Provider) signIDToken(s tokenSigner, tc TokenContext, g grant, nonce string, now time.Time, lifetime time.Duration, extra jwt.MapClaims) (string, error) {
+func (p *Provider) signIDToken(c Client, s tokenSigner, tc TokenContext, g grant, nonce string, now time.Time, lifetime time.Duration, extra jwt.MapClaims) (string, error) {
 	claims := jwt.MapClaims{}
 	g.user.claimsFor(tc.Scopes, claims)
 	for k, v := range extra {
@@ -132,7 +132,7 @@ func (p *Provider) signIDToken(s tokenSigner, tc TokenContext, g grant, nonce st
 	if nonce != "" {
 		claims["nonce"] = nonce
 	}
-	if c, _ := p.clients.get(g.clientID); g.sid != "" && c.BackchannelLogoutURI != "" {
+	if g.sid != "" && c.BackchannelLogoutURI != "" {
 		claims["sid"] = g.sid // Back-Channel Logout 1.0 §2.1
 	}
 	if p.cfg.idClaims != nil {
