@@ -62,23 +62,7 @@ func TestBrowserErrors(t *testing.T) {
 func TestBrowserLoginPage(t *testing.T) {
 	t.Parallel()
 	p := oauthtest.NewTestProvider(t, oauthtest.WithLoginPage(), oauthtest.WithUsers(alice))
-	cfg := oauthConfig(p)
-	subject := func(b *oauthtest.Browser) string {
-		t.Helper()
-		cb, err := b.Visit(cfg.AuthCodeURL("st"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if cb.Error != "" {
-			return cb.Error
-		}
-		tok, err := cfg.Exchange(clientContext(p), cb.Code)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, body := userinfo(t, p, tok.AccessToken)
-		return body["sub"].(string)
-	}
+	subject := func(b *oauthtest.Browser) string { return browserLogin(t, p, b) }
 	if sub := subject(p.Browser()); sub != "test-user" {
 		t.Errorf("by default: %s, want the current user", sub)
 	}

@@ -201,3 +201,24 @@ func userinfo(t *testing.T, p *oauthtest.Provider, token string) (*http.Response
 func refreshOnce(ctx context.Context, cfg *oauth2.Config, rt string) (*oauth2.Token, error) {
 	return cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: rt}).Token()
 }
+
+// browserLogin authorizes the default client in browser b and returns the
+// subject of the access token it redeems, or the error that came back.
+func browserLogin(t *testing.T, p *oauthtest.Provider, b *oauthtest.Browser, opts ...oauth2.AuthCodeOption) string {
+	t.Helper()
+	cfg := oauthConfig(p)
+	cb, err := b.Visit(cfg.AuthCodeURL("st", opts...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cb.Error != "" {
+		return cb.Error
+	}
+	tok, err := cfg.Exchange(clientContext(p), cb.Code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, body := userinfo(t, p, tok.AccessToken)
+	sub, _ := body["sub"].(string)
+	return sub
+}

@@ -111,19 +111,7 @@ func TestLogoutRefusals(t *testing.T) {
 // user it signs in, or the error.
 func silent(t *testing.T, p *oauthtest.Provider, b *oauthtest.Browser, opts ...oauth2.AuthCodeOption) string {
 	t.Helper()
-	cfg := oauthConfig(p)
-	cb, err := b.Visit(cfg.AuthCodeURL("st", append(opts, oauth2.SetAuthURLParam("prompt", "none"))...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cb.Error != "" {
-		return cb.Error
-	}
-	tok, err := cfg.Exchange(clientContext(p), cb.Code)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return accessClaims(t, p, tok.AccessToken)["sub"].(string)
+	return browserLogin(t, p, b, append(opts, oauth2.SetAuthURLParam("prompt", "none"))...)
 }
 
 // TestBrowserSessions: each browser's cookie keeps its own login: silent
