@@ -2,6 +2,7 @@ package oauthtest
 
 import (
 	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -160,7 +161,10 @@ func (p *Provider) mintIDToken(clientID string, opts []MintOption) string {
 	if p.cfg.idClaims != nil {
 		p.cfg.idClaims(TokenContext{ClientID: c.ID, User: g.user, Scopes: g.scopes}, m.claims)
 	}
-	return m.finish(typIDToken, opts)
+	tok := m.finish(typIDToken, opts)
+	g = p.mintedGrant(g, m.claims)
+	p.tokens.record(g, issued{idToken: tok, scopes: g.scopes, idExpires: unixClaim(m.claims["exp"], m.now)}, m.now)
+	return tok
 }
 
 func (p *Provider) mintAccessToken(clientID string, opts []MintOption) string {
@@ -174,8 +178,24 @@ func (p *Provider) mintAccessToken(clientID string, opts []MintOption) string {
 	}
 	tok := m.finish(typAccessToken, opts)
 	scope, _ := m.claims["scope"].(string)
+	g = p.mintedGrant(g, m.claims)
+	g.clientID, _ = m.claims["client_id"].(string)
+	jti, _ = m.claims["jti"].(string)
 	p.tokens.record(g, issued{jti: jti, scopes: splitScope(scope), accessExpires: unixClaim(m.claims["exp"], m.now)}, m.now)
 	return tok
+}
+
+// mintedGrant is g as the claims of a minted token tell it, after SetClaims
+// and Without: the provider records the token it signed, so that it is
+// judged by its claims, signature and expiry like any it issued.
+func (p *Provider) mintedGrant(g grant, claims jwt.MapClaims) grant {
+	if sub, _ := claims["sub"].(string); sub != g.user.Subject {
+		g.user = p.users.bySubject(sub)
+	}
+	if aud, err := claims.GetAudience(); err == nil && !slices.Equal(aud, []string{g.clientID}) {
+		g.audience = aud
+	}
+	return g
 }
 
 // mintClient is the registered client with this ID, or one with only the
