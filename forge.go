@@ -129,15 +129,25 @@ func spoiling(f func(*minting)) MintOption {
 // and email (WithIDTokenClaims included), changed by opts. It needs no
 // HTTP request. ForClient(id).MintIDToken mints one for another client;
 // AsUser for another user.
+//
+// The token is recorded as issued, with the claims opts gave it, so the
+// endpoints that take ID tokens (tokeninfo, token exchange, logout's
+// id_token_hint) accept it, and RevokeToken, RevokeUser and the rest
+// revoke it. A spoiled token is refused for what spoiled it (signature,
+// kid, alg none, expiry, issuer...), as a real provider refuses it; a token
+// signed anywhere else, even with an HS256 client's own secret, never is
+// one the provider issued.
 func (p *Provider) MintIDToken(opts ...MintOption) string {
 	return p.mintIDToken(DefaultClientID, opts)
 }
 
 // MintAccessToken returns an access token for the default client and the
 // current user with the scopes openid, profile and email, changed by opts.
-// It is recorded as issued, so userinfo accepts it unless opts spoiled it;
-// its scope claim decides what userinfo returns. ForClient(id).MintAccessToken
-// mints one for another client; AsUser for another user.
+// It is recorded as issued, as MintIDToken's are, so userinfo,
+// introspection, tokeninfo and token exchange accept it unless opts spoiled
+// it; its scope claim decides what userinfo returns, its sub, client_id and
+// aud whom and what it stands for. ForClient(id).MintAccessToken mints one
+// for another client; AsUser for another user.
 func (p *Provider) MintAccessToken(opts ...MintOption) string {
 	return p.mintAccessToken(DefaultClientID, opts)
 }
