@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -272,13 +273,14 @@ func (p *Provider) approve(x *exchange, req *authorizeRequest) (url.Values, *Err
 		params.Set("state", req.state)
 	}
 	if req.responseType == responseCodeIDToken {
-		g := grant{clientID: code.clientID, user: code.user, scopes: code.scopes, authTime: authTime, sid: sid}
+		g := grant{family: p.ids.uuid(), clientID: code.clientID, user: code.user, scopes: code.scopes, authTime: authTime, sid: sid}
 		tc := TokenContext{ClientID: g.clientID, User: g.user, Scopes: g.scopes}
-		s := p.signerFor(req.client)
-		idToken, err := p.signIDToken(req.client, s, tc, g, code.nonce, now, req.client.Lifetimes.or(p.cfg.lifetimes).IDToken, jwt.MapClaims{"c_hash": s.halfHash(code.code)})
+		s, life := p.signerFor(req.client), req.client.Lifetimes.or(p.cfg.lifetimes).IDToken
+		idToken, err := p.signIDToken(req.client, s, tc, g, code.nonce, now, life, jwt.MapClaims{"c_hash": s.halfHash(code.code)})
 		if err != nil {
 			return nil, ErrServerError.WithDescription("signing the ID token failed: %v", err)
 		}
+		p.tokens.record(g, issued{idToken: idToken, scopes: g.scopes, idExpires: now.Truncate(time.Second).Add(life)}, now)
 		params.Set("id_token", idToken)
 	}
 	return params, nil

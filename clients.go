@@ -83,6 +83,13 @@ type Client struct {
 	// client logged in to ends (Back-Channel Logout 1.0); its ID tokens
 	// then carry sid.
 	BackchannelLogoutURI string
+	// ExchangeFrom lists the clients whose tokens this client may exchange
+	// (GrantTokenExchange) though it is not their audience, as a real
+	// deployment permits a gateway to exchange its front end's tokens
+	// (Keycloak's token-exchange permission). A client may always exchange
+	// a token issued to it or naming it in its aud; any other is refused
+	// with invalid_request (RFC 8693 §2.2.2).
+	ExchangeFrom []string
 	// GrantTypes are the grant types the client may use at the token
 	// endpoint (GrantAuthorizationCode, GrantClientCredentials...); others
 	// get unauthorized_client. When empty: GrantAuthorizationCode and
@@ -134,6 +141,7 @@ func (c *Client) validate() error {
 	}
 	c.Scopes = cloneOr(c.Scopes, DefaultScopes())
 	c.RedirectURIs, c.PostLogoutRedirectURIs = slices.Clone(c.RedirectURIs), slices.Clone(c.PostLogoutRedirectURIs)
+	c.ExchangeFrom = slices.Clone(c.ExchangeFrom)
 	if err := c.validateGrantTypes(); err != nil {
 		return err
 	}

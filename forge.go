@@ -2,6 +2,7 @@ package oauthtest
 
 import (
 	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -128,15 +129,25 @@ func spoiling(f func(*minting)) MintOption {
 // and email (WithIDTokenClaims included), changed by opts. It needs no
 // HTTP request. ForClient(id).MintIDToken mints one for another client;
 // AsUser for another user.
+//
+// The token is recorded as issued, with the claims opts gave it, so the
+// endpoints that take ID tokens (tokeninfo, token exchange, logout's
+// id_token_hint) accept it, and RevokeToken, RevokeUser and the rest
+// revoke it. A spoiled token is refused for what spoiled it (signature,
+// kid, alg none, expiry, issuer...), as a real provider refuses it; a token
+// signed anywhere else, even with an HS256 client's own secret, never is
+// one the provider issued.
 func (p *Provider) MintIDToken(opts ...MintOption) string {
 	return p.mintIDToken(DefaultClientID, opts)
 }
 
 // MintAccessToken returns an access token for the default client and the
 // current user with the scopes openid, profile and email, changed by opts.
-// It is recorded as issued, so userinfo accepts it unless opts spoiled it;
-// its scope claim decides what userinfo returns. ForClient(id).MintAccessToken
-// mints one for another client; AsUser for another user.
+// It is recorded as issued, as MintIDToken's are, so userinfo,
+// introspection, tokeninfo and token exchange accept it unless opts spoiled
+// it; its scope claim decides what userinfo returns, its sub, client_id and
+// aud whom and what it stands for. ForClient(id).MintAccessToken mints one
+// for another client; AsUser for another user.
 func (p *Provider) MintAccessToken(opts ...MintOption) string {
 	return p.mintAccessToken(DefaultClientID, opts)
 }
@@ -160,7 +171,10 @@ func (p *Provider) mintIDToken(clientID string, opts []MintOption) string {
 	if p.cfg.idClaims != nil {
 		p.cfg.idClaims(TokenContext{ClientID: c.ID, User: g.user, Scopes: g.scopes}, m.claims)
 	}
-	return m.finish(typIDToken, opts)
+	tok := m.finish(typIDToken, opts)
+	g = p.mintedGrant(g, m.claims)
+	p.tokens.record(g, issued{idToken: tok, scopes: g.scopes, idExpires: unixClaim(m.claims["exp"], m.now)}, m.now)
+	return tok
 }
 
 func (p *Provider) mintAccessToken(clientID string, opts []MintOption) string {
@@ -174,8 +188,24 @@ func (p *Provider) mintAccessToken(clientID string, opts []MintOption) string {
 	}
 	tok := m.finish(typAccessToken, opts)
 	scope, _ := m.claims["scope"].(string)
+	g = p.mintedGrant(g, m.claims)
+	g.clientID, _ = m.claims["client_id"].(string)
+	jti, _ = m.claims["jti"].(string)
 	p.tokens.record(g, issued{jti: jti, scopes: splitScope(scope), accessExpires: unixClaim(m.claims["exp"], m.now)}, m.now)
 	return tok
+}
+
+// mintedGrant is g as the claims of a minted token tell it, after SetClaims
+// and Without: the provider records the token it signed, so that it is
+// judged by its claims, signature and expiry like any it issued.
+func (p *Provider) mintedGrant(g grant, claims jwt.MapClaims) grant {
+	if sub, _ := claims["sub"].(string); sub != g.user.Subject {
+		g.user = p.users.bySubject(sub)
+	}
+	if aud, err := claims.GetAudience(); err == nil && !slices.Equal(aud, []string{g.clientID}) {
+		g.audience = aud
+	}
+	return g
 }
 
 // mintClient is the registered client with this ID, or one with only the

@@ -9,8 +9,10 @@ import (
 	"github.com/c95d6557/oauthtest"
 )
 
-// gatewayClient exchanges the tokens it receives for tokens to call APIs.
-var gatewayClient = oauthtest.Client{ID: "gateway", Secret: "gw-secret", GrantTypes: []string{oauthtest.GrantTokenExchange}}
+// gatewayClient exchanges the tokens the default client's users send it
+// for tokens to call APIs.
+var gatewayClient = oauthtest.Client{ID: "gateway", Secret: "gw-secret", GrantTypes: []string{oauthtest.GrantTokenExchange},
+	ExchangeFrom: []string{oauthtest.DefaultClientID}}
 
 func exchange(t *testing.T, p *oauthtest.Provider, form url.Values) (int, map[string]any) {
 	t.Helper()

@@ -58,8 +58,8 @@ func (p *Provider) issueTokens(g grant, scopes []string, nonce string, gt *grant
 		}
 	}
 	p.tokens.record(g, issued{
-		grantType: gt.name, jti: jti, refresh: resp.RefreshToken, scopes: scopes,
-		accessExpires: accessExp, refreshExpires: now.Add(life.RefreshToken),
+		grantType: gt.name, jti: jti, refresh: resp.RefreshToken, idToken: resp.IDToken, scopes: scopes,
+		accessExpires: accessExp, refreshExpires: now.Add(life.RefreshToken), idExpires: now.Add(life.IDToken),
 	}, now)
 	return resp, nil
 }

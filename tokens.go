@@ -1,6 +1,9 @@
 package oauthtest
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
+	"slices"
 	"sync"
 	"time"
 )
@@ -47,23 +50,44 @@ type refreshRecord struct {
 	seq       uint64
 }
 
-// tokenStore holds the token families with their access and refresh tokens.
+// idRecord is an issued ID token. ID tokens carry no jti: the record is
+// found by the token's digest.
+type idRecord struct {
+	family    string
+	scopes    []string // of the response that issued it: what an exchange may ask for
+	expiresAt time.Time
+	revoked   bool
+}
+
+// tokenStore holds the token families with their access, refresh and ID
+// tokens.
 type tokenStore struct {
-	mu       sync.Mutex // guards families, access, refresh, sweeper and seq
+	mu       sync.Mutex // guards families, access, refresh, idTokens, sweeper and seq
 	families map[string]*family
 	access   map[string]*accessRecord  // by jti
 	refresh  map[string]*refreshRecord // by token
+	idTokens map[string]*idRecord      // by tokenDigest of the token
 	sweeper  sweeper
 	seq      uint64 // tokens recorded so far
 }
 
-// issued records the tokens of one token response.
+// issued records the tokens of one token response; jti, refresh and
+// idToken are empty for a token not issued.
 type issued struct {
 	grantType      string
 	jti, refresh   string
+	idToken        string
 	scopes         []string
 	accessExpires  time.Time
 	refreshExpires time.Time
+	idExpires      time.Time
+}
+
+// tokenDigest keys the record of an ID token: its SHA-256, so that only
+// the very token issued finds it.
+func tokenDigest(tok string) string {
+	sum := sha256.Sum256([]byte(tok))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
 // record stores the tokens of a response for grant g, creating its family on
@@ -81,11 +105,17 @@ func (s *tokenStore) record(g grant, t issued, now time.Time) {
 		s.families[g.family] = f
 	}
 	f.grant = g // a family revoked before its first tokens were recorded stays revoked
-	f.expires = latest(f.expires, t.accessExpires, t.refreshExpires)
-	s.seq += 2
-	s.access[t.jti] = &accessRecord{family: g.family, grantType: t.grantType, scopes: t.scopes, issuedAt: now, expiresAt: t.accessExpires, seq: s.seq - 1}
+	f.expires = latest(f.expires, t.accessExpires, t.refreshExpires, t.idExpires)
+	if t.jti != "" {
+		s.seq++
+		s.access[t.jti] = &accessRecord{family: g.family, grantType: t.grantType, scopes: t.scopes, issuedAt: now, expiresAt: t.accessExpires, seq: s.seq}
+	}
 	if t.refresh != "" {
+		s.seq++
 		s.refresh[t.refresh] = &refreshRecord{family: g.family, grantType: t.grantType, scopes: g.scopes, issuedAt: now, expiresAt: t.refreshExpires, seq: s.seq}
+	}
+	if t.idToken != "" {
+		s.idTokens[tokenDigest(t.idToken)] = &idRecord{family: g.family, scopes: t.scopes, expiresAt: t.idExpires}
 	}
 }
 
@@ -108,8 +138,13 @@ func (s *tokenStore) sweep(now time.Time) {
 			delete(s.refresh, tok)
 		}
 	}
+	for d, r := range s.idTokens {
+		if s.families[r.family] == nil {
+			delete(s.idTokens, d)
+		}
+	}
 	if s.sweeper.swept(before, len(s.families), now) {
-		s.families, s.access, s.refresh = rebuilt(s.families), rebuilt(s.access), rebuilt(s.refresh)
+		s.families, s.access, s.refresh, s.idTokens = rebuilt(s.families), rebuilt(s.access), rebuilt(s.refresh), rebuilt(s.idTokens)
 	}
 }
 
@@ -119,6 +154,9 @@ func (s *tokenStore) init() {
 		s.families = make(map[string]*family)
 		s.access = make(map[string]*accessRecord)
 		s.refresh = make(map[string]*refreshRecord)
+	}
+	if s.idTokens == nil { // a store restored from a state file has none
+		s.idTokens = make(map[string]*idRecord)
 	}
 }
 
@@ -174,22 +212,50 @@ func (s *tokenStore) rotate(tok string, now time.Time, check func(grant) *Error)
 	return f.grant, nil
 }
 
-// accessGrant returns the grant and scopes of the live access token jti.
-func (s *tokenStore) accessGrant(jti string, now time.Time) (grant, []string, *Error) {
+// accessGrant returns the grant and scopes of the access token with claims
+// c, if this provider issued it; live also requires that it has neither
+// expired nor been revoked. The claims must agree with the record: a token
+// with the jti of an issued one but another subject or client was not
+// issued here.
+func (s *tokenStore) accessGrant(c *accessClaims, now time.Time, live bool) (grant, []string, *Error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	a := s.access[jti]
+	a := s.access[c.ID]
 	var f *family
 	if a != nil {
 		f = s.families[a.family]
 	}
 	switch {
-	case f == nil:
-		return grant{}, nil, ErrInvalidToken.WithDescription("access token %q is unknown to this provider", jti)
+	case f == nil || f.grant.user.Subject != c.Subject || f.grant.clientID != c.ClientID:
+		return grant{}, nil, ErrInvalidToken.WithDescription("access token %q was not issued by this provider, or has expired and been forgotten: a valid signature is not enough (RFC 6750 §3.1)", c.ID)
+	case !live:
 	case f.revoked || a.revoked:
-		return grant{}, nil, ErrInvalidToken.WithDescription("access token was revoked")
+		return grant{}, nil, ErrInvalidToken.WithDescription("access token was revoked (RFC 6750 §3.1)")
 	case !now.Before(a.expiresAt):
-		return grant{}, nil, ErrInvalidToken.WithDescription("access token expired at %s", a.expiresAt.UTC().Format(time.RFC3339))
+		return grant{}, nil, ErrInvalidToken.WithDescription("access token expired at %s (RFC 6750 §3.1)", a.expiresAt.UTC().Format(time.RFC3339))
 	}
 	return f.grant, a.scopes, nil
+}
+
+// idGrant returns the grant and scopes of ID token tok, if this provider
+// issued it; live also requires that it has neither expired nor been
+// revoked.
+func (s *tokenStore) idGrant(tok string, now time.Time, live bool) (grant, []string, *Error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.idTokens[tokenDigest(tok)]
+	var f *family
+	if r != nil {
+		f = s.families[r.family]
+	}
+	switch {
+	case f == nil:
+		return grant{}, nil, ErrInvalidToken.WithDescription("the ID token was not issued by this provider, or has expired and been forgotten: a valid signature is not enough")
+	case !live:
+	case f.revoked || r.revoked:
+		return grant{}, nil, ErrInvalidToken.WithDescription("the ID token was revoked")
+	case !now.Before(r.expiresAt):
+		return grant{}, nil, ErrInvalidToken.WithDescription("the ID token expired at %s", r.expiresAt.UTC().Format(time.RFC3339))
+	}
+	return f.grant, slices.Clone(r.scopes), nil
 }

@@ -1,7 +1,6 @@
 package oauthtest
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -81,20 +80,19 @@ type accessClaims struct {
 // scopes. The claims are never nil: on an error they hold what could be
 // read of the token, unverified.
 func (p *Provider) verifyAccessToken(raw string) (*accessClaims, grant, []string, *Error) {
+	return p.checkAccessToken(raw, true)
+}
+
+// checkAccessToken checks that raw is an access token this provider issued
+// (signed, recorded, its claims those recorded); live also that it has not
+// expired and was not revoked.
+func (p *Provider) checkAccessToken(raw string, live bool) (*accessClaims, grant, []string, *Error) {
 	claims := &accessClaims{}
-	tok, err := jwt.ParseWithClaims(raw, claims, p.verificationKey,
-		jwt.WithValidMethods([]string{RS256, ES256, EdDSA, HS256}), // verificationKey ties each to its key
-		jwt.WithIssuer(p.issuer),
-		jwt.WithExpirationRequired(),
-		jwt.WithTimeFunc(p.Now))
-	if err != nil {
-		return claims, grant{}, nil, ErrInvalidToken.WithDescription("the access token is not valid: %v", err)
+	if err := p.parseOwn(raw, claims, typAccessToken, !live); err != nil {
+		return claims, grant{}, nil, err
 	}
-	if typ := tok.Header["typ"]; typ != typAccessToken {
-		return claims, grant{}, nil, ErrInvalidToken.WithDescription("the token's typ is %v, not %q: an ID token is not an access token (RFC 9068 §2.1)", typ, typAccessToken)
-	}
-	g, scopes, gerr := p.tokens.accessGrant(claims.ID, p.Now())
-	return claims, g, scopes, gerr
+	g, scopes, err := p.tokens.accessGrant(claims, p.Now(), live)
+	return claims, g, scopes, err
 }
 
 // verificationKey is the jwt.Keyfunc for tokens this provider signed: the
@@ -142,6 +140,3 @@ func tokenClient(c jwt.Claims) string {
 	}
 	return aud[0]
 }
-
-// errNotIDToken refuses a token whose typ is not an ID token's.
-var errNotIDToken = errors.New("the token's typ is not JWT: an access token is not an ID token")

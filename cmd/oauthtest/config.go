@@ -84,6 +84,9 @@ type fileClient struct {
 	SigningAlg   string       `json:"signing_alg"`
 	Lifetimes    fileLifetime `json:"lifetimes"`
 	GrantTypes   []string     `json:"grant_types"`
+	// ExchangeFrom lists the clients whose tokens this one may exchange
+	// (token exchange) though it is not their audience.
+	ExchangeFrom []string `json:"exchange_from"`
 	// PostLogoutRedirectURIs and BackchannelLogoutURI serve logout.
 	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`
 	BackchannelLogoutURI   string   `json:"backchannel_logout_uri"`
@@ -201,7 +204,7 @@ func (c *fileIssuerSettings) options(dir string) ([]oauthtest.Option, error) {
 		opts = append(opts, oauthtest.WithClient(oauthtest.Client{
 			ID: cl.ID, Secret: cl.Secret, Public: cl.Public, RedirectURIs: cl.RedirectURIs, Scopes: cl.Scopes,
 			AuthMethods: cl.AuthMethods, SigningAlg: cl.SigningAlg, Lifetimes: cl.Lifetimes.lifetimes(),
-			GrantTypes: cl.GrantTypes, PublicKeys: keys,
+			GrantTypes: cl.GrantTypes, ExchangeFrom: cl.ExchangeFrom, PublicKeys: keys,
 			PostLogoutRedirectURIs: cl.PostLogoutRedirectURIs, BackchannelLogoutURI: cl.BackchannelLogoutURI,
 		}))
 	}

@@ -454,7 +454,8 @@ func TestConfigGrants(t *testing.T) {
 	  "clients": [
 	    {"id": "svc", "secret": "svc-secret", "grant_types": ["client_credentials", "urn:ietf:params:oauth:grant-type:jwt-bearer"], "scopes": ["reports"]},
 	    {"id": "signed", "public_key_files": ["client.pem"], "grant_types": ["client_credentials"], "scopes": ["reports"]},
-	    {"id": "tv", "public": true, "grant_types": ["urn:ietf:params:oauth:grant-type:device_code"]}
+	    {"id": "tv", "public": true, "grant_types": ["urn:ietf:params:oauth:grant-type:device_code"]},
+	    {"id": "gw", "secret": "gw-secret", "grant_types": ["urn:ietf:params:oauth:grant-type:token-exchange"], "exchange_from": ["svc"], "scopes": ["reports"]}
 	  ],
 	  "trusted_issuers": [{"issuer": "https://partner.example", "public_key_file": "partner.pem"}]}`
 	path := filepath.Join(dir, "oauthtest.json")
@@ -482,7 +483,11 @@ func TestConfigGrants(t *testing.T) {
 		}
 		return body
 	}
-	post(url.Values{"grant_type": {"client_credentials"}}, "svc", "svc-secret")
+	svcToken, _ := post(url.Values{"grant_type": {"client_credentials"}}, "svc", "svc-secret")["access_token"].(string)
+	if body := post(url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:token-exchange"}, "subject_token": {svcToken},
+		"subject_token_type": {"urn:ietf:params:oauth:token-type:access_token"}}, "gw", "gw-secret"); body["scope"] != "reports" {
+		t.Errorf("exchange_from: %v", body)
+	}
 	sign := func(k *ecdsa.PrivateKey, iss, sub string) string {
 		s, err := jwt.NewWithClaims(jwt.SigningMethodES256, jwt.MapClaims{"iss": iss, "sub": sub, "aud": token,
 			"exp": time.Now().Add(time.Minute).Unix(), "jti": rand.Text()}).SignedString(k)
