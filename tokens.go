@@ -16,6 +16,7 @@ type grant struct {
 	audience []string       // the access tokens' aud; the client when empty
 	actor    map[string]any // the act claim of an exchanged token (RFC 8693 §4.1), or nil
 	sid      string         // the browser session of the login; "" without one
+	jkt      string         // the DPoP key its tokens are bound to (RFC 9449 §6.1); "" for Bearer tokens
 }
 
 // family is the tokens issued from one code and its refreshes. Revoking it
