@@ -25,7 +25,7 @@ type dpopClient struct {
 	jkt string
 }
 
-func newDPoPClient(t *testing.T) *dpopClient {
+func newDPoPClient(t testing.TB) *dpopClient {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -214,7 +214,9 @@ func TestDPoPProofChecks(t *testing.T) {
 		{"alg none", []string{unsigned}, "check 5"},
 		{"no jwk", edit(func(h, _ map[string]any) { delete(h, "jwk") }), "check 3"},
 		{"jwk of another type", edit(func(h, _ map[string]any) { h["jwk"] = map[string]any{"kty": "OKP", "crv": "Ed25519", "x": c.jwk["x"]} }), "check 5"},
-		{"jwk off the curve", edit(func(h, _ map[string]any) { h["jwk"] = map[string]any{"kty": "EC", "crv": "P-256", "x": c.jwk["x"], "y": c.jwk["x"]} }), "check 5"},
+		{"jwk off the curve", edit(func(h, _ map[string]any) {
+			h["jwk"] = map[string]any{"kty": "EC", "crv": "P-256", "x": c.jwk["x"], "y": c.jwk["x"]}
+		}), "check 5"},
 		{"jwk with its private key", edit(func(h, _ map[string]any) {
 			h["jwk"] = map[string]any{"kty": "EC", "crv": "P-256", "x": c.jwk["x"], "y": c.jwk["y"], "d": b64(c.key.D.Bytes())}
 		}), "check 7"},
@@ -333,6 +335,13 @@ func TestRequireDPoPNonce(t *testing.T) {
 	if resp.Header.Get("DPoP-Nonce") != "" {
 		t.Errorf("DPoP-Nonce %q once the demand was met", resp.Header.Get("DPoP-Nonce"))
 	}
+	// Reset forgets a demand, and the proofs seen: the same proof passes once more.
+	proof := c.proof(p, "POST", p.TokenURL(), nil)
+	tokenRequest(t, p, clientCredentialsForm, proof)
+	p.RequireDPoPNonce()
+	p.Reset()
+	resp, body = tokenRequest(t, p, clientCredentialsForm, proof)
+	wantDPoPBound(t, p, resp, body, c.jkt)
 }
 
 // TestDPoPCodeBinding: a code bound with dpop_jkt is redeemed only with a
@@ -462,4 +471,3 @@ func mustRequest(t *testing.T, method, uri string) *http.Request {
 	}
 	return req
 }
-
