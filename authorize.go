@@ -32,6 +32,7 @@ type authorizeRequest struct {
 	promptNone    bool
 	maxAge        int64 // seconds; -1 without max_age
 	denied        bool  // on the login page
+	dpopJKT       string
 }
 
 // handleAuthorize serves the authorization endpoint (RFC 6749 §3.1, §4.1.1;
@@ -123,7 +124,7 @@ func (p *Provider) resolveRedirect(params url.Values, req *authorizeRequest) str
 func (req *authorizeRequest) validate(params url.Values) *Error {
 	for _, check := range []func(url.Values) *Error{
 		req.parseResponseType, req.checkGrant, checkDuplicates, checkRequestObjects,
-		req.parseScope, req.parseNonce, req.parsePKCE, req.parsePrompt,
+		req.parseScope, req.parseNonce, req.parsePKCE, req.parsePrompt, req.parseDPoPJKT,
 	} {
 		if err := check(params); err != nil {
 			return err
@@ -266,6 +267,7 @@ func (p *Provider) approve(x *exchange, req *authorizeRequest) (url.Values, *Err
 		redirectURI: req.redirectURI, redirectGiven: req.redirectGiven,
 		scopes: req.scopes, nonce: req.nonce, challenge: req.challenge, method: req.method,
 		user: user, authTime: authTime, issuedAt: now, sid: sid, expiresAt: now.Add(req.client.Lifetimes.or(p.cfg.lifetimes).Code),
+		dpopJKT: req.dpopJKT,
 	}
 	p.codes.add(code, now)
 	params := url.Values{"code": {code.code}, "iss": {p.issuer}}

@@ -107,6 +107,11 @@ type Client struct {
 	// and refuses HS256: verify such tokens with golang-jwt and the secret
 	// (see the Client example).
 	SigningAlg string
+	// DPoPBoundAccessTokens requires a DPoP proof with each of the client's
+	// token requests, as the client metadata dpop_bound_access_tokens
+	// does (RFC 9449 §5.2): a request without one gets invalid_dpop_proof.
+	// WithDPoPRequired requires it of every client.
+	DPoPBoundAccessTokens bool
 }
 
 // validate fills the defaults of c and reports what is wrong with it.

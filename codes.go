@@ -22,6 +22,7 @@ type authCode struct {
 	authTime      time.Time // when the user logged in
 	issuedAt      time.Time
 	sid           string // the browser session it was issued in; "" without one
+	dpopJKT       string // the dpop_jkt of the authorization request (RFC 9449 §10); "" without
 	expiresAt     time.Time
 	family        string // the token family it produced once redeemed; "" before
 	invalidated   bool   // by InvalidateCode

@@ -30,6 +30,7 @@ func (p *Provider) discoveryJSON() []byte {
 		"authorization_response_iss_parameter_supported":   true,
 		"backchannel_logout_supported":                     true,
 		"backchannel_logout_session_supported":             true,
+		"dpop_signing_alg_values_supported":                dpopAlgs, // RFC 9449 §5.1
 	}
 	for _, e := range endpointTable {
 		if e.discovery != "" {

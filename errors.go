@@ -26,7 +26,7 @@ type Error struct {
 }
 
 // Error codes of RFC 6749 §4.1.2.1 and §5.2, RFC 6750 §3.1, OpenID Connect
-// Core §3.1.2.6, RFC 8628 §3.5 and RFC 8707 §2. Compare with errors.Is.
+// Core §3.1.2.6, RFC 8628 §3.5, RFC 8707 §2 and RFC 9449. Compare with errors.Is.
 var (
 	ErrInvalidRequest          = newError("invalid_request", http.StatusBadRequest)
 	ErrInvalidClient           = newError("invalid_client", http.StatusUnauthorized)
@@ -48,6 +48,8 @@ var (
 	ErrAuthorizationPending    = newError("authorization_pending", http.StatusBadRequest) // RFC 8628 §3.5
 	ErrSlowDown                = newError("slow_down", http.StatusBadRequest)             // RFC 8628 §3.5
 	ErrExpiredToken            = newError("expired_token", http.StatusBadRequest)         // RFC 8628 §3.5
+	ErrInvalidDPoPProof        = newError("invalid_dpop_proof", http.StatusBadRequest)    // RFC 9449 §5, §7.1: 401 at a resource
+	ErrUseDPoPNonce            = newError("use_dpop_nonce", http.StatusBadRequest)        // RFC 9449 §8, §9: 401 at a resource
 )
 
 func newError(code string, status int) *Error {

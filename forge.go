@@ -20,7 +20,8 @@ type minting struct {
 	setup       bool
 	user        *User // AsUser; nil for the current user
 	claims      jwt.MapClaims
-	kid         string // "" keeps the signer's
+	header      map[string]any // SetHeader, and a DPoP proof's jwk; nil values remove
+	kid         string         // "" keeps the signer's
 	signer      tokenSigner
 	algNone     bool
 	badSig      bool
@@ -40,6 +41,18 @@ func SetClaims(claims map[string]any) MintOption {
 				m.claims[k] = v
 			}
 		}
+	})
+}
+
+// SetHeader sets JOSE header parameters, replacing the provider's; a nil
+// value removes one. Use it to spoil a DPoP proof's typ or jwk, or a
+// token's typ.
+func SetHeader(header map[string]any) MintOption {
+	return spoiling(func(m *minting) {
+		if m.header == nil {
+			m.header = map[string]any{}
+		}
+		maps.Copy(m.header, header)
 	})
 }
 
@@ -191,7 +204,7 @@ func (p *Provider) mintAccessToken(clientID string, opts []MintOption) string {
 	g = p.mintedGrant(g, m.claims)
 	g.clientID, _ = m.claims["client_id"].(string)
 	jti, _ = m.claims["jti"].(string)
-	p.tokens.record(g, issued{jti: jti, scopes: splitScope(scope), accessExpires: unixClaim(m.claims["exp"], m.now)}, m.now)
+	p.tokens.record(g, issued{jti: jti, access: tok, scopes: splitScope(scope), accessExpires: unixClaim(m.claims["exp"], m.now)}, m.now)
 	return tok
 }
 
@@ -252,16 +265,26 @@ func (m *minting) finish(typ string, opts []MintOption) string {
 	for _, o := range opts {
 		o(m)
 	}
-	if m.algNone {
-		t := jwt.NewWithClaims(jwt.SigningMethodNone, m.claims)
-		t.Header["typ"] = typ
-		tok, _ := t.SignedString(jwt.UnsafeAllowNoneSignatureType)
-		return tok
-	}
 	if m.kid != "" {
 		m.signer.kid = m.kid
 	}
-	tok, err := m.signer.sign(m.claims, typ)
+	method, key := m.signer.method, m.signer.key
+	if m.algNone {
+		method, key = jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType
+	}
+	t := jwt.NewWithClaims(method, m.claims)
+	t.Header["typ"] = typ
+	if m.signer.kid != "" && !m.algNone {
+		t.Header["kid"] = m.signer.kid
+	}
+	for k, v := range m.header {
+		if v == nil {
+			delete(t.Header, k)
+		} else {
+			t.Header[k] = v
+		}
+	}
+	tok, err := t.SignedString(key)
 	if err != nil {
 		panic("oauthtest: minting a token: " + err.Error())
 	}

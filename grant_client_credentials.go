@@ -14,7 +14,7 @@ var userScopes = []string{"openid", "profile", "email", "address", "phone", "off
 // (RFC 6749 §4.4): its sub is the client, with no refresh or ID token. The
 // scopes are those requested, or without scope every non-OpenID scope the
 // client may request; audience and resource set aud (RFC 8707).
-func (p *Provider) grantClientCredentials(c Client, form url.Values, gt *grantType) (*tokenResponse, *Error) {
+func (p *Provider) grantClientCredentials(c Client, form url.Values, gt *grantType, jkt string) (*tokenResponse, *Error) {
 	scopes, err := clientScopes(c, splitScope(form.Get("scope")))
 	if err != nil {
 		return nil, err
@@ -23,7 +23,7 @@ func (p *Provider) grantClientCredentials(c Client, form url.Values, gt *grantTy
 	if err != nil {
 		return nil, err
 	}
-	g := grant{family: p.ids.uuid(), clientID: c.ID, user: User{Subject: c.ID}, scopes: scopes, audience: aud}
+	g := grant{family: p.ids.uuid(), clientID: c.ID, user: User{Subject: c.ID}, scopes: scopes, audience: aud, jkt: jkt}
 	return p.issue(g, scopes, "", gt)
 }
 

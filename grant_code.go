@@ -1,14 +1,17 @@
 package oauthtest
 
-import "net/url"
+import (
+	"cmp"
+	"net/url"
+)
 
 // exchangeCode redeems an authorization code (RFC 6749 §4.1.3). A code
 // redeemed twice fails, and the tokens of its first redemption are revoked.
-func (p *Provider) exchangeCode(c Client, form url.Values, gt *grantType) (*tokenResponse, *Error) {
+func (p *Provider) exchangeCode(c Client, form url.Values, gt *grantType, jkt string) (*tokenResponse, *Error) {
 	code := form.Get("code")
 	now := p.Now()
 	ac, replay, err := p.codes.redeem(code, p.ids.uuid(), now, func(ac *authCode) *Error {
-		return checkCodeBinding(ac, c, form)
+		return cmp.Or(checkCodeBinding(ac, c, form), checkCodeDPoP(ac, jkt))
 	})
 	if replay {
 		p.tokens.revokeFamily(ac.family, now)
@@ -16,7 +19,7 @@ func (p *Provider) exchangeCode(c Client, form url.Values, gt *grantType) (*toke
 	if err != nil {
 		return nil, err
 	}
-	g := grant{family: ac.family, clientID: c.ID, user: ac.user, scopes: ac.scopes, authTime: ac.authTime, sid: ac.sid}
+	g := grant{family: ac.family, clientID: c.ID, user: ac.user, scopes: ac.scopes, authTime: ac.authTime, sid: ac.sid, jkt: jkt}
 	return p.issue(g, ac.scopes, ac.nonce, gt)
 }
 

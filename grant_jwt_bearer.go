@@ -14,7 +14,7 @@ import (
 // scope is the request's, else the assertion's scope claim, else all the
 // client may request. The client authenticates as at any grant. A bad
 // assertion is invalid_grant (§3.1).
-func (p *Provider) jwtBearer(c Client, form url.Values, gt *grantType) (*tokenResponse, *Error) {
+func (p *Provider) jwtBearer(c Client, form url.Values, gt *grantType, jkt string) (*tokenResponse, *Error) {
 	raw := form.Get("assertion")
 	var unverified jwt.RegisteredClaims
 	if _, _, err := jwt.NewParser().ParseUnverified(raw, &unverified); err != nil {
@@ -38,7 +38,7 @@ func (p *Provider) jwtBearer(c Client, form url.Values, gt *grantType) (*tokenRe
 		return nil, serr
 	}
 	sub, _ := claims.GetSubject()
-	g := grant{family: p.ids.uuid(), clientID: c.ID, user: p.users.bySubject(sub), scopes: scopes}
+	g := grant{family: p.ids.uuid(), clientID: c.ID, user: p.users.bySubject(sub), scopes: scopes, jkt: jkt}
 	return p.issue(g, scopes, "", gt)
 }
 

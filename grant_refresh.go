@@ -8,13 +8,16 @@ import (
 
 // refresh rotates a refresh token (RFC 6749 §6, RFC 9700 §4.14.2): a new
 // refresh token each time, the old one dead, the scope narrowed on request.
-func (p *Provider) refresh(c Client, form url.Values, gt *grantType) (*tokenResponse, *Error) {
+func (p *Provider) refresh(c Client, form url.Values, gt *grantType, jkt string) (*tokenResponse, *Error) {
 	tok := form.Get("refresh_token")
 	requested := splitScope(form.Get("scope"))
 	var scopes []string
 	g, err := p.tokens.rotate(tok, p.Now(), func(g grant) *Error {
 		if g.clientID != c.ID {
 			return ErrInvalidGrant.WithDescription("refresh token was issued to client %q, not %q", g.clientID, c.ID)
+		}
+		if err := checkRefreshDPoP(c, g, jkt); err != nil {
+			return err
 		}
 		var err *Error
 		scopes, err = narrowScope(g.scopes, requested)
@@ -23,6 +26,7 @@ func (p *Provider) refresh(c Client, form url.Values, gt *grantType) (*tokenResp
 	if err != nil {
 		return nil, err
 	}
+	g.jkt = jkt // a confidential client may bind its new tokens to a new key (RFC 9449 §5)
 	return p.issue(g, scopes, "", gt)
 }
 

@@ -21,7 +21,7 @@ const (
 // an access token about the same user, for the audience or resource asked,
 // with at most the subject token's scopes. The actor becomes the act claim
 // (§4.1). Unacceptable tokens are invalid_request (§2.2.2).
-func (p *Provider) exchangeToken(c Client, form url.Values, gt *grantType) (*tokenResponse, *Error) {
+func (p *Provider) exchangeToken(c Client, form url.Values, gt *grantType, jkt string) (*tokenResponse, *Error) {
 	if rt := form.Get("requested_token_type"); rt != "" && rt != TokenTypeAccessToken {
 		return nil, ErrInvalidRequest.WithDescription("requested_token_type %q is not supported; supported: %s", rt, TokenTypeAccessToken)
 	}
@@ -45,7 +45,7 @@ func (p *Provider) exchangeToken(c Client, form url.Values, gt *grantType) (*tok
 		return nil, err
 	}
 	s := subject.grant
-	g := grant{family: p.ids.uuid(), clientID: c.ID, user: s.user, scopes: scopes, authTime: s.authTime, audience: aud, actor: actor}
+	g := grant{family: p.ids.uuid(), clientID: c.ID, user: s.user, scopes: scopes, authTime: s.authTime, audience: aud, actor: actor, jkt: jkt}
 	resp, err := p.issue(g, scopes, "", gt)
 	if resp != nil {
 		resp.IssuedTokenType = TokenTypeAccessToken

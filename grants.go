@@ -27,7 +27,9 @@ type grantType struct {
 	refresh bool     // it issues refresh tokens
 	idToken bool     // it issues ID tokens when openid is granted
 	public  bool     // public clients may use it
-	issue   func(p *Provider, c Client, form url.Values, gt *grantType) (*tokenResponse, *Error)
+	// issue answers a request of client c; jkt is the thumbprint of the
+	// DPoP key the request proved, "" without a proof (RFC 9449 §5).
+	issue func(p *Provider, c Client, form url.Values, gt *grantType, jkt string) (*tokenResponse, *Error)
 }
 
 // grantTypes are the grants of the token endpoint, in the order discovery
@@ -58,6 +60,10 @@ func grantNames() []string {
 // only a request that passed every check short of redeeming what it sent.
 func (p *Provider) handleToken(x *exchange) {
 	c, form, g, err := p.readTokenRequest(x)
+	var jkt string
+	if err == nil {
+		jkt, err = p.tokenDPoP(x, c)
+	}
 	if err != nil {
 		x.jsonError(err)
 		return
@@ -65,7 +71,7 @@ func (p *Provider) handleToken(x *exchange) {
 	if p.fault(x, x.jsonError) {
 		return
 	}
-	resp, err := g.issue(p, c, form, g)
+	resp, err := g.issue(p, c, form, g, jkt)
 	if err != nil {
 		x.jsonError(err)
 		return

@@ -21,6 +21,8 @@ type introspection struct {
 	Aud       any    `json:"aud,omitempty"` // the token's audience: a string, or a list
 	Iss       string `json:"iss,omitempty"`
 	Jti       string `json:"jti,omitempty"`
+
+	Cnf *confirmation `json:"cnf,omitempty"` // of a DPoP-bound token (RFC 9449 §6.2)
 }
 
 // handleIntrospect serves token introspection (RFC 7662) to confidential
@@ -52,7 +54,8 @@ func (p *Provider) introspect(tok string) introspection {
 	if err != nil {
 		return introspection{} // inactive, whatever the reason (RFC 7662 §2.2)
 	}
-	return p.activeToken(g, scopes, "Bearer", claims.IssuedAt.Time, claims.ExpiresAt.Time, claims.ID)
+	info := p.activeToken(g, scopes, "Bearer", claims.IssuedAt.Time, claims.ExpiresAt.Time, claims.ID)
+	return info.boundTo(claims.Cnf)
 }
 
 func (p *Provider) activeToken(g grant, scopes []string, typ string, iat, exp time.Time, jti string) introspection {

@@ -44,7 +44,7 @@ func (p *Provider) issueTokens(g grant, scopes []string, nonce string, gt *grant
 	}
 	resp := &tokenResponse{
 		AccessToken: access,
-		TokenType:   "Bearer",
+		TokenType:   tokenType(g.jkt),
 		ExpiresIn:   int64(life.AccessToken / time.Second),
 		Scope:       strings.Join(scopes, " "),
 	}
@@ -58,7 +58,7 @@ func (p *Provider) issueTokens(g grant, scopes []string, nonce string, gt *grant
 		}
 	}
 	p.tokens.record(g, issued{
-		grantType: gt.name, jti: jti, refresh: resp.RefreshToken, idToken: resp.IDToken, scopes: scopes,
+		grantType: gt.name, jti: jti, access: access, refresh: resp.RefreshToken, idToken: resp.IDToken, scopes: scopes,
 		accessExpires: accessExp, refreshExpires: now.Add(life.RefreshToken), idExpires: now.Add(life.IDToken),
 	}, now)
 	return resp, nil
@@ -95,6 +95,9 @@ func (p *Provider) signAccessToken(s tokenSigner, tc TokenContext, g grant, jti 
 	}
 	if g.actor != nil {
 		claims["act"] = g.actor
+	}
+	if g.jkt != "" {
+		claims["cnf"] = map[string]any{"jkt": g.jkt} // RFC 9449 §6.1
 	}
 	if p.cfg.accessClaims != nil {
 		p.cfg.accessClaims(tc, claims)

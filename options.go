@@ -61,6 +61,8 @@ type config struct {
 	origins   []string                      // WithAllowedOrigins, lower case
 	control   bool                          // WithControlAPI
 	stateFile string                        // WithStateFile
+
+	dpopRequired, dpopNonces bool // WithDPoPRequired, WithDPoPNonces
 }
 
 func newConfig(opts []Option) (*config, error) {

@@ -41,6 +41,7 @@ func (p *Provider) Reset() {
 	p.assertions.mu.Lock()
 	p.assertions.seen, p.assertions.sweeper = nil, sweeper{}
 	p.assertions.mu.Unlock()
+	p.dpop.reset()
 	p.backchannel.mu.Lock()
 	p.backchannel.deliveries = nil
 	p.backchannel.mu.Unlock()

@@ -65,6 +65,7 @@ type stateFamily struct {
 
 type stateAccess struct {
 	JTI, Family, GrantType string
+	Digest                 string
 	Scopes                 []string
 	IssuedAt, Expires      time.Time
 	Revoked                bool
@@ -101,7 +102,7 @@ func (p *Provider) snapshot() stateFile {
 		st.Families = append(st.Families, stateFamily{id, g.clientID, g.user, g.scopes, g.authTime, g.audience, g.actor, g.sid, f.revoked, f.expires})
 	}
 	for jti, a := range p.tokens.access {
-		st.Access = append(st.Access, stateAccess{jti, a.family, a.grantType, a.scopes, a.issuedAt, a.expiresAt, a.revoked, a.seq})
+		st.Access = append(st.Access, stateAccess{jti, a.family, a.grantType, a.digest, a.scopes, a.issuedAt, a.expiresAt, a.revoked, a.seq})
 	}
 	for tok, r := range p.tokens.refresh {
 		st.Refresh = append(st.Refresh, stateRefresh{tok, r.family, r.grantType, r.scopes, r.issuedAt, r.expiresAt, r.rotated, r.revoked, r.seq})
@@ -133,7 +134,7 @@ func (p *Provider) restore(st stateFile) {
 		p.tokens.families[f.ID] = &family{grant: g, revoked: f.Revoked, expires: f.Expires}
 	}
 	for _, a := range st.Access {
-		p.tokens.access[a.JTI] = &accessRecord{family: a.Family, grantType: a.GrantType, scopes: a.Scopes, issuedAt: a.IssuedAt, expiresAt: a.Expires, revoked: a.Revoked, seq: a.Seq}
+		p.tokens.access[a.JTI] = &accessRecord{family: a.Family, digest: a.Digest, grantType: a.GrantType, scopes: a.Scopes, issuedAt: a.IssuedAt, expiresAt: a.Expires, revoked: a.Revoked, seq: a.Seq}
 		p.tokens.seq = max(p.tokens.seq, a.Seq)
 	}
 	for _, r := range st.Refresh {

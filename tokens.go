@@ -19,6 +19,7 @@ type grant struct {
 	audience []string       // the access tokens' aud; the client when empty
 	actor    map[string]any // the act claim of an exchanged token (RFC 8693 §4.1), or nil
 	sid      string         // the browser session of the login; "" without one
+	jkt      string         // the DPoP key its tokens are bound to (RFC 9449 §6.1); "" for Bearer tokens
 }
 
 // family is the tokens issued from one code and its refreshes. Revoking it
@@ -31,6 +32,7 @@ type family struct {
 
 type accessRecord struct {
 	family    string
+	digest    string // tokenDigest of the token signed: only that very token finds its record
 	grantType string
 	scopes    []string
 	issuedAt  time.Time
@@ -76,6 +78,7 @@ type tokenStore struct {
 type issued struct {
 	grantType      string
 	jti, refresh   string
+	access         string // the signed access token, whose digest is kept
 	idToken        string
 	scopes         []string
 	accessExpires  time.Time
@@ -108,7 +111,7 @@ func (s *tokenStore) record(g grant, t issued, now time.Time) {
 	f.expires = latest(f.expires, t.accessExpires, t.refreshExpires, t.idExpires)
 	if t.jti != "" {
 		s.seq++
-		s.access[t.jti] = &accessRecord{family: g.family, grantType: t.grantType, scopes: t.scopes, issuedAt: now, expiresAt: t.accessExpires, seq: s.seq}
+		s.access[t.jti] = &accessRecord{family: g.family, digest: tokenDigest(t.access), grantType: t.grantType, scopes: t.scopes, issuedAt: now, expiresAt: t.accessExpires, seq: s.seq}
 	}
 	if t.refresh != "" {
 		s.seq++
@@ -217,7 +220,7 @@ func (s *tokenStore) rotate(tok string, now time.Time, check func(grant) *Error)
 // expired nor been revoked. The claims must agree with the record: a token
 // with the jti of an issued one but another subject or client was not
 // issued here.
-func (s *tokenStore) accessGrant(c *accessClaims, now time.Time, live bool) (grant, []string, *Error) {
+func (s *tokenStore) accessGrant(c *accessClaims, raw string, now time.Time, live bool) (grant, []string, *Error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	a := s.access[c.ID]
@@ -226,7 +229,7 @@ func (s *tokenStore) accessGrant(c *accessClaims, now time.Time, live bool) (gra
 		f = s.families[a.family]
 	}
 	switch {
-	case f == nil || f.grant.user.Subject != c.Subject || f.grant.clientID != c.ClientID:
+	case f == nil || a.digest != tokenDigest(raw):
 		return grant{}, nil, ErrInvalidToken.WithDescription("access token %q was not issued by this provider, or has expired and been forgotten: a valid signature is not enough (RFC 6750 §3.1)", c.ID)
 	case !live:
 	case f.revoked || a.revoked:

@@ -25,6 +25,9 @@ func (p *Provider) handleUserinfo(x *exchange) {
 	}
 	claims, g, scopes, err := p.verifyAccessToken(raw)
 	x.rec.ClientID = claims.ClientID // as the token says, whether or not it is valid
+	if err == nil {
+		err = p.checkBoundToken(x, raw, claims.Cnf) // RFC 9449 §7
+	}
 	switch {
 	case err != nil:
 		x.bearerError(err, "")
@@ -60,9 +63,12 @@ func bearerToken(x *exchange) (string, *Error) {
 		return body, nil
 	}
 	scheme, tok, _ := strings.Cut(auth, " ")
+	if strings.EqualFold(scheme, tokenTypeDPoP) {
+		x.challenge = tokenTypeDPoP // RFC 9449 §7.1
+	}
 	switch {
-	case !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "":
-		return "", ErrInvalidToken.WithDescription("the Authorization header does not carry a Bearer token (RFC 6750 §2.1)")
+	case !strings.EqualFold(scheme, "Bearer") && x.challenge == "" || strings.TrimSpace(tok) == "":
+		return "", ErrInvalidToken.WithDescription("the Authorization header does not carry a Bearer or DPoP token (RFC 6750 §2.1, RFC 9449 §7.1)")
 	case body != "":
 		return "", ErrInvalidRequest.WithDescription("the access token was sent twice, in the Authorization header and the body; use one (RFC 6750 §2)")
 	}
@@ -72,7 +78,8 @@ func bearerToken(x *exchange) (string, *Error) {
 // accessClaims are the claims of an access token that verification reads.
 type accessClaims struct {
 	jwt.RegisteredClaims
-	ClientID string `json:"client_id"`
+	ClientID string        `json:"client_id"`
+	Cnf      *confirmation `json:"cnf"` // of a DPoP-bound token (RFC 9449 §6.1)
 }
 
 // verifyAccessToken checks that raw is an access token this provider issued
@@ -91,7 +98,7 @@ func (p *Provider) checkAccessToken(raw string, live bool) (*accessClaims, grant
 	if err := p.parseOwn(raw, claims, typAccessToken, !live); err != nil {
 		return claims, grant{}, nil, err
 	}
-	g, scopes, err := p.tokens.accessGrant(claims, p.Now(), live)
+	g, scopes, err := p.tokens.accessGrant(claims, raw, p.Now(), live)
 	return claims, g, scopes, err
 }
 
