@@ -95,3 +95,89 @@ func TestSessionCookieIsNotTheSid(t *testing.T) {
 
 // respOf drops the body send returns.
 func respOf(resp *http.Response, _ string) *http.Response { return resp }
+
+// TestLogoutWithoutCookieOrHintEndsNothing: a logout request that names no
+// session (no cookie, no id_token_hint) ends none, and its page says so.
+// Before, it ended every browser's session.
+func TestLogoutWithoutCookieOrHintEndsNothing(t *testing.T) {
+	t.Parallel()
+	p := oauthtest.NewTestProvider(t)
+	a, b := p.Browser(), p.Browser()
+	browserLogin(t, p, a)
+	if err := p.QueueUser(alice); err != nil {
+		t.Fatal(err)
+	}
+	browserLogin(t, p, b)
+	resp, page := send(t, p, http.MethodGet, p.Issuer()+oauthtest.LogoutPath, nil, nil, nil)
+	if resp.StatusCode != 200 || !strings.Contains(page, "No session ended") {
+		t.Errorf("HTTP %d\n%s", resp.StatusCode, page)
+	}
+	resp, _ = send(t, p, http.MethodGet, logoutURL(p, url.Values{"client_id": {p.ClientID()}, "post_logout_redirect_uri": {"http://127.0.0.1:1/bye"}}), nil, nil, nil)
+	if resp.StatusCode != 302 || resp.Header.Get("Location") != "http://127.0.0.1:1/bye" {
+		t.Errorf("with a registered redirect: HTTP %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if sub := silent(t, p, a); sub != "test-user" {
+		t.Errorf("browser a after a logout naming no session: %s", sub)
+	}
+	if sub := silent(t, p, b); sub != "alice" {
+		t.Errorf("browser b after a logout naming no session: %s", sub)
+	}
+	if n := len(p.BackchannelLogouts()); n != 0 {
+		t.Errorf("%d back-channel logouts", n)
+	}
+}
+
+// TestLogoutHintEndsItsSessionOnly: without a cookie, an id_token_hint
+// ends the session it was issued in (its sid; without one, its subject's
+// sessions with its client), not the other sessions of the same user.
+// Before, it ended every session of the hint's subject.
+func TestLogoutHintEndsItsSessionOnly(t *testing.T) {
+	t.Parallel()
+	app := httptest.NewServer(&logoutReceiver{})
+	t.Cleanup(app.Close)
+	p := oauthtest.NewTestProvider(t,
+		oauthtest.WithClient(oauthtest.Client{ID: "web", Secret: "s", RedirectURIs: []string{redirectURI}, BackchannelLogoutURI: app.URL}),
+		oauthtest.WithClient(oauthtest.Client{ID: "plain", Secret: "s", RedirectURIs: []string{redirectURI}}))
+	login := func(b *oauthtest.Browser, client string) string {
+		t.Helper()
+		cfg := oauthConfig(p)
+		cfg.ClientID, cfg.ClientSecret = client, "s"
+		cb, err := b.Visit(cfg.AuthCodeURL("st"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, err := cfg.Exchange(clientContext(p), cb.Code)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok.Extra("id_token").(string)
+	}
+	logout := func(hint string) {
+		t.Helper()
+		if resp, page := send(t, p, http.MethodGet, logoutURL(p, url.Values{"id_token_hint": {hint}}), nil, nil, nil); resp.StatusCode != 200 || !strings.Contains(page, "Signed out") {
+			t.Fatalf("logout: HTTP %d\n%s", resp.StatusCode, page)
+		}
+	}
+	// The same user in three browsers: a and b with web (ID tokens carry
+	// sid), c with plain (no sid).
+	a, b, c := p.Browser(), p.Browser(), p.Browser()
+	hintA := login(a, "web")
+	login(b, "web")
+	hintC := login(c, "plain")
+	logout(hintA)
+	if code := silent(t, p, a); code != "login_required" {
+		t.Errorf("browser a after the logout of its ID token: %s", code)
+	}
+	for name, br := range map[string]*oauthtest.Browser{"b": b, "c": c} {
+		if sub := silent(t, p, br); sub != "test-user" {
+			t.Errorf("browser %s after the logout of a's ID token: %s", name, sub)
+		}
+	}
+	logout(hintC)
+	if code := silent(t, p, c); code != "login_required" {
+		t.Errorf("browser c after the logout of its ID token: %s", code)
+	}
+	if sub := silent(t, p, b); sub != "test-user" {
+		t.Errorf("browser b, never with plain, after c's logout: %s", sub)
+	}
+}

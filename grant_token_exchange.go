@@ -130,7 +130,8 @@ func exchangeScopes(c Client, subject exchanged, requested []string) ([]string, 
 // idClaims are the claims of an ID token that verification reads.
 type idClaims struct {
 	jwt.RegisteredClaims
-	AuthTime any `json:"auth_time"`
+	AuthTime any    `json:"auth_time"`
+	SID      string `json:"sid"` // Back-Channel Logout 1.0 §2.1; logout ends that session
 }
 
 // verifyIDToken checks that raw is an unexpired ID token this provider
