@@ -55,7 +55,7 @@ func (p *Provider) handleLogout(x *exchange) {
 		redirect(x.w, target)
 		return
 	}
-	x.w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	setPageHeaders(x.w.Header())
 	x.w.WriteHeader(http.StatusOK)
 	_ = signedOutPage.Execute(x.w, ended)
 }
