@@ -133,7 +133,8 @@ func (k *keyring) do(f func(k *keyring)) {
 // without signing with it yet, as a provider announces a key ahead of a
 // rotation. It returns the new key's kid. A key is never used twice, and
 // no two seeds share one (see WithKeySeed). The JWKS holds at most 4 keys
-// (the signing key, the announced one and the most recent earlier ones):
+// (the signing key, the announced one and the most recent earlier ones),
+// plus the RS256 key OIDC requires of an ES256 or EdDSA provider:
 // publishing a fifth drops the oldest, and tokens it signed no longer
 // verify for clients. The provider itself accepts tokens of its last 16
 // keys.
