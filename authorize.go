@@ -58,7 +58,7 @@ func (p *Provider) handleAuthorize(x *exchange) {
 	if p.fault(x, deliverError) {
 		return
 	}
-	if p.pickUser(x.w, req, params) {
+	if p.pickUser(x, req, params) {
 		return
 	}
 	resp, err := p.approve(x, req)

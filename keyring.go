@@ -6,9 +6,19 @@ import (
 	"sync"
 )
 
+// Bounds on the keys a provider keeps, however often it rotates.
+const (
+	// maxPublishedKeys bounds the JWKS: the signing key, one announced by
+	// PublishNextKey, and the most recent earlier ones.
+	maxPublishedKeys = 4
+	// maxKnownKeys bounds the keys whose tokens the provider itself still
+	// accepts (userinfo, introspection, id_token_hint).
+	maxKnownKeys = 16
+)
+
 // keyring holds a provider's keys: the one it signs with, the ones its
-// JWKS publishes, and every one it ever used, so that its own tokens stay
-// verifiable at userinfo after a key is retired from the JWKS.
+// JWKS publishes, and the last maxKnownKeys it used, so that its own tokens
+// stay verifiable at userinfo after a key is retired from the JWKS.
 type keyring struct {
 	mu        sync.Mutex // guards every field below
 	alg       string
@@ -18,6 +28,7 @@ type keyring struct {
 	published []*signingKey
 	companion *signingKey            // RS256, when alg is another: OIDC requires it (Discovery §3)
 	known     map[string]*signingKey // by kid
+	order     []string               // kids of known but the companion, oldest first
 	jwks      []byte                 // the published set, built on demand
 }
 
@@ -29,7 +40,7 @@ func (k *keyring) init(key *signingKey) {
 	}
 	k.next = 1
 	k.signing, k.published = key, []*signingKey{key}
-	k.known = map[string]*signingKey{key.kid: key}
+	k.known, k.order = map[string]*signingKey{key.kid: key}, []string{key.kid}
 	if key.method.Alg() != RS256 {
 		k.companion = seededKey(RS256, k.seed, 0)
 		k.known[k.companion.kid] = k.companion
@@ -93,9 +104,23 @@ func (k *keyring) publishNext() *signingKey {
 	key := seededKey(k.alg, k.seed, k.next)
 	k.next++
 	k.published = append(k.published, key)
-	k.known[key.kid] = key
+	if n := len(k.published) - maxPublishedKeys; n > 0 {
+		k.published = slices.Delete(k.published, 0, n) // the oldest, never the signing key
+	}
+	k.remember(key)
 	k.jwks = nil
 	return key
+}
+
+// remember adds key to the known ones, forgetting the oldest beyond
+// maxKnownKeys; k.mu must be held.
+func (k *keyring) remember(key *signingKey) {
+	k.known[key.kid] = key
+	k.order = append(k.order, key.kid)
+	if len(k.order) > maxKnownKeys {
+		delete(k.known, k.order[0])
+		k.order = slices.Delete(k.order, 0, 1)
+	}
 }
 
 func (k *keyring) do(f func(k *keyring)) {
@@ -104,9 +129,15 @@ func (k *keyring) do(f func(k *keyring)) {
 	f(k)
 }
 
-// PublishNextKey adds the next key of the provider's deterministic sequence
-// to its JWKS without signing with it yet, as a provider announces a key
-// ahead of a rotation. It returns the new key's kid.
+// PublishNextKey adds the next key of the provider's sequence to its JWKS
+// without signing with it yet, as a provider announces a key ahead of a
+// rotation. It returns the new key's kid. A key is never used twice, and
+// no two seeds share one (see WithKeySeed). The JWKS holds at most 4 keys
+// (the signing key, the announced one and the most recent earlier ones),
+// plus the RS256 key OIDC requires of an ES256 or EdDSA provider:
+// publishing a fifth drops the oldest, and tokens it signed no longer
+// verify for clients. The provider itself accepts tokens of its last 16
+// keys.
 func (p *Provider) PublishNextKey() (kid string) {
 	p.keys.do(func(k *keyring) { kid = k.publishNext().kid })
 	return kid
@@ -114,8 +145,11 @@ func (p *Provider) PublishNextKey() (kid string) {
 
 // RotateKey switches signing to the next key, publishing it first if
 // PublishNextKey did not. Earlier keys stay in the JWKS until
-// RetireOldKeys, so tokens signed before still verify. It returns the kid
-// now signing.
+// RetireOldKeys, so tokens signed before still verify, but at most 4 keys
+// are published: after the fourth rotation without RetireOldKeys the
+// oldest drops out of the JWKS. The new key was never used before, by
+// this provider or by one of another seed, and a retired key never comes
+// back. It returns the kid now signing.
 func (p *Provider) RotateKey() (kid string) {
 	p.keys.do(func(k *keyring) {
 		k.signing = k.publishNext()

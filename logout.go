@@ -20,10 +20,11 @@ type logoutRequest struct {
 }
 
 // handleLogout serves RP-Initiated Logout: it ends the browser's session
-// (the cookie's; without one, the hint's user's sessions, or every session),
-// delivers back-channel logout tokens to the clients that session had
-// logged in to, and sends the browser to a registered
-// post_logout_redirect_uri with state, or shows a "signed out" page. A
+// (the cookie's; without one, the session of the id_token_hint; with
+// neither, none), delivers back-channel logout tokens to the clients that
+// session had logged in to, and sends the browser to a registered
+// post_logout_redirect_uri with state, or shows a page saying whether a
+// session ended. A
 // foreign or tampered id_token_hint, or a redirect URI not registered, is
 // refused with an error page: it never redirects anywhere unregistered.
 func (p *Provider) handleLogout(x *exchange) {
@@ -35,7 +36,10 @@ func (p *Provider) handleLogout(x *exchange) {
 	if p.fault(x, func(e *Error) { x.errorPage(e.StatusCode(), e.ErrorDescription) }) {
 		return
 	}
-	p.endSessions(p.sessionsToEnd(x, req))
+	match, ended := p.sessionsToEnd(x, req)
+	if ended {
+		p.endSessions(match)
+	}
 	x.w.Header().Set("Cache-Control", "no-store")
 	if req.redirect != "" {
 		params := url.Values{}
@@ -49,9 +53,9 @@ func (p *Provider) handleLogout(x *exchange) {
 		redirect(x.w, target)
 		return
 	}
-	x.w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	setPageHeaders(x.w.Header())
 	x.w.WriteHeader(http.StatusOK)
-	_ = signedOutPage.Execute(x.w, nil)
+	_ = signedOutPage.Execute(x.w, ended)
 }
 
 // readLogout reads and checks the logout request's parameters.
@@ -130,23 +134,37 @@ func (p *Provider) logoutRedirect(uri string, req *logoutRequest) *Error {
 	return ErrInvalidRequest.WithDescription("post_logout_redirect_uri %q is not registered for client %q; registered: %s", uri, c.ID, quoteList(c.PostLogoutRedirectURIs))
 }
 
-// sessionsToEnd picks the sessions a logout ends: the browser's, else the
-// hint's session or user, else all; then prompt=none without a cookie
-// fails too.
-func (p *Provider) sessionsToEnd(x *exchange, req *logoutRequest) func(*session) bool {
+// sessionsToEnd picks the sessions a logout ends: the browser's (its
+// cookie's), else the one a verified id_token_hint belongs to, else none:
+// a request with neither proves no session, and ending every one would let
+// any page log every browser out. ok reports whether there was one to pick.
+func (p *Provider) sessionsToEnd(x *exchange, req *logoutRequest) (match func(*session) bool, ok bool) {
 	if ses, _, cookie := p.browserSession(x.r); cookie {
-		return func(s *session) bool { return s.id == ses.id }
+		return func(s *session) bool { return s.id == ses.id }, true
+	}
+	if req.hint == nil {
+		return nil, false
 	}
 	p.users.do(func(s *userStore) { s.signedOut = true })
-	if req.hint != nil {
-		sub, _ := req.hint.GetSubject()
-		return func(s *session) bool { return s.user.Subject == sub }
+	return hintSession(req.hint), true
+}
+
+// hintSession matches the session a verified ID token belongs to: its sid,
+// or without one (a client without back-channel logout gets none) the
+// sessions in which its subject signed in to its client.
+func hintSession(hint *idClaims) func(*session) bool {
+	sub, _ := hint.GetSubject()
+	if hint.SID != "" {
+		return func(s *session) bool { return s.id == hint.SID && s.user.Subject == sub }
 	}
-	return func(*session) bool { return true }
+	client := tokenClient(hint)
+	return func(s *session) bool { return s.user.Subject == sub && slices.Contains(s.clients, client) }
 }
 
 var signedOutPage = template.Must(template.New("signed-out").Parse(pageHead + `<title>oauthtest: signed out</title></head><body>
-<h1>Signed out</h1>
+{{if .}}<h1>Signed out</h1>
 <p>You are signed out of oauthtest. You may close this page.</p>
+{{else}}<h1>No session ended</h1>
+<p id="nothing-ended">This browser has no oauthtest session, and the request named none (no <code>id_token_hint</code>), so nobody was signed out.</p>{{end}}
 </body></html>
 `))

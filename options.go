@@ -242,7 +242,7 @@ func WithoutServer() Option {
 // *rsa.PrivateKey of at least 2048 bits (RS256), an *ecdsa.PrivateKey on
 // P-256 (ES256) or an ed25519.PrivateKey (EdDSA). Its kid is its RFC 7638
 // thumbprint. Parse the key once and share it: it is not copied. RotateKey
-// moves on to the deterministic keys of the same algorithm.
+// moves on to the keys of the provider's sequence (WithKeySeed).
 func WithSigningKey(key crypto.Signer) Option {
 	return optionFunc(func(c *config) error {
 		k, err := newSigningKey(key)
@@ -257,7 +257,8 @@ func WithSigningKey(key crypto.Signer) Option {
 // WithAlgorithm signs with a deterministic key of alg: RS256 (the default,
 // RSA-2048), ES256 (ECDSA P-256) or EdDSA (Ed25519). ES256 and EdDSA sign
 // and verify far faster than RS256: the fastest configuration for large
-// suites. Keys are the same on every run; WithKeySeed picks other ones.
+// suites. Its first key is the same on every run; WithKeySeed picks other
+// ones.
 func WithAlgorithm(alg string) Option {
 	return optionFunc(func(c *config) error {
 		if alg != RS256 && alg != ES256 && alg != EdDSA {
@@ -268,13 +269,13 @@ func WithAlgorithm(alg string) Option {
 	})
 }
 
-// WithKeySeed picks the provider's deterministic key sequence: providers
-// with different seeds sign with different keys, the same on every run, so
-// a test can stage "a token signed by another issuer". RS256 draws on eight
-// shipped keys: seed s signs with key s (mod 8) and rotates to key s+1, the
-// first key of seed s+1, so pick seeds apart by more than the rotations a
-// test makes. ES256 and EdDSA keys are derived from the seed and never
-// repeat.
+// WithKeySeed picks the provider's key sequence: providers with different
+// seeds never share a key, so a test can stage "a token signed by another
+// issuer", and no key comes twice in a sequence. ES256 and EdDSA keys are
+// derived from the seed and the rotation, the same on every run. RS256
+// seeds 0 to 7 sign with shipped key s, the same on every run; rotated
+// RS256 keys, and the keys of seeds from 8 on, are generated from
+// crypto/rand (some 100 ms each), so their kids differ from run to run.
 func WithKeySeed(seed uint64) Option {
 	return optionFunc(func(c *config) error { c.keySeed = seed; return nil })
 }

@@ -1,6 +1,20 @@
 package oauthtest
 
-import "html/template"
+import (
+	"html/template"
+	"net/http"
+)
+
+// setPageHeaders sets the headers of a page a person reads or acts on: HTML,
+// never cached, and never shown in a frame of another site, where a hidden
+// overlay could trick the person into a click (RFC 9700 §4.16). Redirects,
+// such as silent renew's answers in an iframe, do not get them.
+func setPageHeaders(h http.Header) {
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Security-Policy", "frame-ancestors 'none'")
+	h.Set("X-Frame-Options", "DENY") // for browsers without CSP frame-ancestors
+}
 
 // pageHead opens every page the provider shows a person: the login page,
 // the error page, the device and signed-out pages. It lays out on a phone
@@ -26,7 +40,8 @@ var loginPage = template.Must(template.New("login").Parse(pageHead + `<title>oau
 <p><small>oauthtest, a provider for tests and local development: pick a user, or deny.</small></p>
 <form method="post" action="{{.Action}}">
 {{range $k, $vs := .Params}}{{range $vs}}<input type="hidden" name="{{$k}}" value="{{.}}">
-{{end}}{{end}}{{range .Users}}<button type="submit" name="{{$.Param}}" value="{{.Subject}}"><b>{{.Subject}}</b>{{with index .Claims "name"}} · {{.}}{{end}}{{with index .Claims "email"}} · {{.}}{{end}}</button>
+{{end}}{{end}}<input type="hidden" name="{{.FormParam}}" value="{{.Token}}">
+{{range .Users}}<button type="submit" name="{{$.Param}}" value="{{.Subject}}"><b>{{.Subject}}</b>{{with index .Claims "name"}} · {{.}}{{end}}{{with index .Claims "email"}} · {{.}}{{end}}</button>
 {{end}}<button type="submit" name="{{.Deny}}" value="1" class="deny">Deny</button>
 </form>
 </body></html>

@@ -67,6 +67,7 @@ type Provider struct {
 	handler        http.Handler
 	client         *http.Client // reaches the provider; nil with WithoutServer
 	discovery      func() []byte
+	formKey        func() []byte // keys form tokens; from crypto/rand on first use
 	allowedOrigins func() corsOrigins
 	closeOnce      sync.Once
 }
@@ -96,6 +97,7 @@ func NewProvider(opts ...Option) (*Provider, error) {
 		p.keys.init(cfg.key)
 	}
 	p.discovery = sync.OnceValue(p.discoveryJSON)
+	p.formKey = sync.OnceValue(newFormKey)
 	p.allowedOrigins = sync.OnceValue(p.corsOrigins)
 	switch {
 	case cfg.inMemory:

@@ -36,7 +36,7 @@ func (p *Provider) Reset() {
 	p.devices.byDevice, p.devices.byUser, p.devices.sweeper = nil, nil, sweeper{}
 	p.devices.mu.Unlock()
 	p.sessions.mu.Lock()
-	p.sessions.sessions, p.sessions.sweeper = nil, sweeper{}
+	p.sessions.sessions, p.sessions.bySecret, p.sessions.sweeper = nil, nil, sweeper{}
 	p.sessions.mu.Unlock()
 	p.assertions.mu.Lock()
 	p.assertions.seen, p.assertions.sweeper = nil, sweeper{}

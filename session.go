@@ -2,6 +2,7 @@ package oauthtest
 
 import (
 	"cmp"
+	"crypto/rand"
 	"net/http"
 	"net/url"
 	"slices"
@@ -16,7 +17,8 @@ const sessionCookie = "oauthtest_session"
 // session is one browser's login: who, since when, and the clients it
 // signed in to (for back-channel logout).
 type session struct {
-	id       string // the sid claim
+	id       string // the sid claim, which every client sees
+	secret   string // the cookie's value, which no client sees
 	user     User
 	authTime time.Time
 	expires  time.Time
@@ -26,37 +28,56 @@ type session struct {
 // sessionStore holds the live sessions; ended ones are forgotten, and so
 // are those older than the refresh token lifetime, swept as codes are.
 type sessionStore struct {
-	mu       sync.Mutex // guards sessions and sweeper
-	sessions map[string]*session
+	mu       sync.Mutex          // guards every field below
+	sessions map[string]*session // by sid
+	bySecret map[string]*session // by cookie value
 	sweeper  sweeper
 }
 
-// start records a new session, which lasts at most lifetime.
-func (s *sessionStore) start(id string, u User, now time.Time, lifetime time.Duration) {
+// start records a new session, which lasts at most lifetime, and returns
+// the secret its cookie carries: from crypto/rand, never from WithSeed, so
+// that neither its sid nor the provider's seed tells it.
+func (s *sessionStore) start(id string, u User, now time.Time, lifetime time.Duration) (secret string) {
+	secret = rand.Text()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.sessions == nil {
-		s.sessions = make(map[string]*session)
+		s.sessions, s.bySecret = make(map[string]*session), make(map[string]*session)
 	}
 	if s.sweeper.due(len(s.sessions), now) {
-		before := len(s.sessions)
-		for k, ses := range s.sessions {
-			if now.After(ses.expires) {
-				delete(s.sessions, k)
-			}
-		}
-		if s.sweeper.swept(before, len(s.sessions), now) {
-			s.sessions = rebuilt(s.sessions)
-		}
+		s.sweep(now)
 	}
-	s.sessions[id] = &session{id: id, user: u, authTime: now, expires: now.Add(lifetime)}
+	s.put(&session{id: id, secret: secret, user: u, authTime: now, expires: now.Add(lifetime)})
+	return secret
 }
 
-// get returns a copy of the live session with this id.
-func (s *sessionStore) get(id string) (session, bool) {
+// put records ses, found by its cookie if it has a secret; s.mu must be held.
+func (s *sessionStore) put(ses *session) {
+	s.sessions[ses.id] = ses
+	if ses.secret != "" {
+		s.bySecret[ses.secret] = ses
+	}
+}
+
+// sweep forgets expired sessions; s.mu must be held.
+func (s *sessionStore) sweep(now time.Time) {
+	before := len(s.sessions)
+	for k, ses := range s.sessions {
+		if now.After(ses.expires) {
+			delete(s.sessions, k)
+			delete(s.bySecret, ses.secret)
+		}
+	}
+	if s.sweeper.swept(before, len(s.sessions), now) {
+		s.sessions, s.bySecret = rebuilt(s.sessions), rebuilt(s.bySecret)
+	}
+}
+
+// get returns a copy of the live session whose cookie carries secret.
+func (s *sessionStore) get(secret string) (session, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ses, ok := s.sessions[id]
+	ses, ok := s.bySecret[secret]
 	if !ok {
 		return session{}, false
 	}
@@ -81,6 +102,7 @@ func (s *sessionStore) end(match func(*session) bool) []session {
 		if match(ses) {
 			ended = append(ended, *ses)
 			delete(s.sessions, id)
+			delete(s.bySecret, ses.secret)
 		}
 	}
 	return ended
@@ -97,14 +119,14 @@ func (p *Provider) browserSession(r *http.Request) (ses session, ok, cookie bool
 	return ses, ok, true
 }
 
-// setSessionCookie ties the browser to session id. After a logout the
-// cookie stays, naming a session that has ended.
+// setSessionCookie ties the browser to the session whose secret is value.
+// After a logout the cookie stays, naming a session that has ended.
 // Silent renew loads the provider in an iframe of the app's site, where
 // only SameSite=None cookies, which must be Secure, are sent; browsers
 // store Secure cookies from https and loopback origins.
-func (p *Provider) setSessionCookie(w http.ResponseWriter, id string) {
+func (p *Provider) setSessionCookie(w http.ResponseWriter, value string) {
 	u, _ := url.Parse(p.issuer)
-	c := &http.Cookie{Name: sessionCookie, Value: id, Path: cmp.Or(u.Path, "/"), HttpOnly: true, SameSite: http.SameSiteLaxMode}
+	c := &http.Cookie{Name: sessionCookie, Value: value, Path: cmp.Or(u.Path, "/"), HttpOnly: true, SameSite: http.SameSiteLaxMode}
 	if u.Scheme == "https" || isLoopbackURI(p.issuer+"/") {
 		c.SameSite, c.Secure = http.SameSiteNoneMode, true
 	}
@@ -156,11 +178,11 @@ func (p *Provider) authenticate(x *exchange, req *authorizeRequest, now time.Tim
 		return u, now, ses.id, nil
 	}
 	sid = p.ids.uuid()
-	p.sessions.start(sid, u, now, req.client.Lifetimes.or(p.cfg.lifetimes).RefreshToken)
+	secret := p.sessions.start(sid, u, now, req.client.Lifetimes.or(p.cfg.lifetimes).RefreshToken)
 	if live { // another user in this browser: the last one is logged out
 		p.endSessions(func(s *session) bool { return s.id == ses.id })
 	}
-	p.setSessionCookie(x.w, sid)
+	p.setSessionCookie(x.w, secret)
 	return u, now, sid, nil
 }
 

@@ -82,6 +82,7 @@ type stateRefresh struct {
 
 type stateSession struct {
 	ID                string
+	Secret            string // the cookie's value; "" in files of older versions: those browsers log in again
 	User              User
 	AuthTime, Expires time.Time
 	Clients           []string
@@ -110,7 +111,7 @@ func (p *Provider) snapshot() stateFile {
 	p.tokens.mu.Unlock()
 	p.sessions.mu.Lock()
 	for _, s := range p.sessions.sessions {
-		st.Sessions = append(st.Sessions, stateSession{s.id, s.user, s.authTime, s.expires, s.clients})
+		st.Sessions = append(st.Sessions, stateSession{s.id, s.secret, s.user, s.authTime, s.expires, s.clients})
 	}
 	p.sessions.mu.Unlock()
 	return st
@@ -143,9 +144,9 @@ func (p *Provider) restore(st stateFile) {
 	}
 	p.tokens.mu.Unlock()
 	p.sessions.mu.Lock()
-	p.sessions.sessions = map[string]*session{}
+	p.sessions.sessions, p.sessions.bySecret = map[string]*session{}, map[string]*session{}
 	for _, s := range st.Sessions {
-		p.sessions.sessions[s.ID] = &session{id: s.ID, user: s.User, authTime: s.AuthTime, expires: s.Expires, clients: s.Clients}
+		p.sessions.put(&session{id: s.ID, secret: s.Secret, user: s.User, authTime: s.AuthTime, expires: s.Expires, clients: s.Clients})
 	}
 	p.sessions.mu.Unlock()
 }

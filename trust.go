@@ -70,5 +70,6 @@ func (p *Provider) tokenOwner(tok string) (clientID string, known bool) {
 // idClaims are the claims of an ID token that verification reads.
 type idClaims struct {
 	jwt.RegisteredClaims
-	AuthTime any `json:"auth_time"`
+	AuthTime any    `json:"auth_time"`
+	SID      string `json:"sid"` // Back-Channel Logout 1.0 §2.1; logout ends that session
 }

@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -661,6 +662,9 @@ func TestSeveralIssuers(t *testing.T) {
 	if resp, err := http.Post(a+"/_oauthtest/user", "application/json", strings.NewReader(`{"subject": "ann"}`)); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("tenant-a's control API: %v %v", resp, err)
 	}
+	if kid := rotatedKid(t, a); slices.Contains(jwksKids(t, b), kid) {
+		t.Errorf("tenant-a rotated to %s, a key tenant-b publishes", kid)
+	}
 	if resp, err := http.Post(b+"/_oauthtest/user", "application/json", strings.NewReader(`{"subject": "x"}`)); err != nil || resp.StatusCode != 404 {
 		t.Errorf("tenant-b has no control API: %v %v", resp, err)
 	}
@@ -677,6 +681,40 @@ func TestSeveralIssuers(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(filepath.Dir(path), "tenant-a.state")); err != nil {
 		t.Errorf("tenant-a's state file: %v", err)
 	}
+}
+
+// rotatedKid rotates the key of the issuer through its control API.
+func rotatedKid(t *testing.T, issuer string) string {
+	t.Helper()
+	resp, err := http.Post(issuer+"/_oauthtest/keys/rotate", "application/json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct{ Kid string }
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || out.Kid == "" {
+		t.Fatalf("rotating %s: HTTP %d %v", issuer, resp.StatusCode, err)
+	}
+	return out.Kid
+}
+
+// jwksKids are the kids the issuer's JWKS publishes.
+func jwksKids(t *testing.T, issuer string) []string {
+	t.Helper()
+	resp, err := http.Get(issuer + "/.well-known/jwks.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var set struct{ Keys []struct{ Kid string } }
+	if err := json.NewDecoder(resp.Body).Decode(&set); err != nil {
+		t.Fatal(err)
+	}
+	var kids []string
+	for _, k := range set.Keys {
+		kids = append(kids, k.Kid)
+	}
+	return kids
 }
 
 // TestIssuerFromEnvironment: OAUTHTEST_ISSUER sets the issuer, as a
