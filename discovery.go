@@ -32,10 +32,11 @@ func (p *Provider) discoveryJSON() []byte {
 		"backchannel_logout_session_supported":             true,
 	}
 	for _, e := range endpointTable {
-		if e.discovery != "" {
+		if e.discovery != "" && p.serves(e.endpoint) {
 			m[e.discovery] = p.issuer + e.paths[0]
 		}
 	}
+	p.discoverRegistration(m)
 	b, _ := json.MarshalIndent(m, "", "  ") // strings, bools and string slices: cannot fail
 	return b
 }

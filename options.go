@@ -61,6 +61,8 @@ type config struct {
 	origins   []string                      // WithAllowedOrigins, lower case
 	control   bool                          // WithControlAPI
 	stateFile string                        // WithStateFile
+
+	registration registrationConfig // WithDynamicRegistration, WithClientIDMetadataDocuments
 }
 
 func newConfig(opts []Option) (*config, error) {
