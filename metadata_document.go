@@ -213,11 +213,10 @@ func (s *documentStore) reset() {
 	s.mu.Unlock()
 }
 
-// isDocumentURL reports whether id is a client_id to fetch: an https URL,
-// or an http one on a loopback host for a provider on one.
+// isDocumentURL reports whether id is a client_id to fetch: an http or
+// https URL (checkFetchURL then refuses http, but on loopback hosts).
 func (p *Provider) isDocumentURL(id string) bool {
-	return p.cfg.registration.documents &&
-		(strings.HasPrefix(id, "https://") || (strings.HasPrefix(id, "http://") && p.fetchesLoopback()))
+	return p.cfg.registration.documents && (strings.HasPrefix(id, "https://") || strings.HasPrefix(id, "http://"))
 }
 
 // documentClient returns the client the metadata document at id
