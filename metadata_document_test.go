@@ -68,6 +68,9 @@ func TestMetadataDocumentFlow(t *testing.T) {
 	if n := docs.hits.Load(); n != 1 {
 		t.Errorf("the document was fetched %d times for one flow, want once (cached)", n)
 	}
+	if d := p.Dump(); !strings.Contains(d, "metadata document client "+`"`+cfg.ClientID+`"`) {
+		t.Errorf("Dump does not list the cached document:\n%s", d)
+	}
 	q, _ := redirected(t, visit(t, p, http.MethodGet, cfg.AuthCodeURL("st"), nil), redirectURI)
 	if q.Get("error") != "invalid_request" {
 		t.Errorf("a public document client without PKCE: error %q, want invalid_request", q.Get("error"))

@@ -3,6 +3,7 @@ package oauthtest
 import (
 	"crypto/subtle"
 	"errors"
+	"fmt"
 	"io"
 	"maps"
 	"mime"
@@ -367,4 +368,19 @@ func checkUpdate(req metadataRequest, old Client) *Error {
 		return ErrInvalidClientMetadata.WithDescription("client_secret does not match the client's current secret; a client cannot choose its secret (RFC 7592 §2.2)")
 	}
 	return nil
+}
+
+// dumpRegistrations says which clients registered dynamically, and which
+// metadata documents are cached, for Dump.
+func (p *Provider) dumpRegistrations(b *strings.Builder) {
+	p.clients.mu.RLock()
+	for _, id := range slices.Sorted(maps.Keys(p.clients.registrations)) {
+		fmt.Fprintf(b, "  registered dynamically: %q at %s\n", id, p.clients.registrations[id].IssuedAt.UTC().Format(time.RFC3339))
+	}
+	p.clients.mu.RUnlock()
+	p.documents.mu.Lock()
+	for _, u := range slices.Sorted(maps.Keys(p.documents.docs)) {
+		fmt.Fprintf(b, "  metadata document client %q cached until %s\n", u, p.documents.docs[u].expires.UTC().Format(time.RFC3339))
+	}
+	p.documents.mu.Unlock()
 }

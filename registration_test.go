@@ -465,3 +465,16 @@ func TestRegistrationSoftwareStatement(t *testing.T) {
 	resp, body := sendJSON(t, p, http.MethodPost, registrationURL(p), "", md)
 	wantJSONError(t, resp, body, "invalid_software_statement", http.StatusBadRequest)
 }
+
+// TestRegistrationDump: Dump tells which clients registered dynamically.
+func TestRegistrationDump(t *testing.T) {
+	t.Parallel()
+	p := oauthtest.NewTestProvider(t, oauthtest.WithDynamicRegistration(""))
+	if strings.Contains(p.Dump(), "registered dynamically") {
+		t.Error("Dump names a registered client before any registered")
+	}
+	id := register(t, p, webClient())["client_id"].(string)
+	if d := p.Dump(); !strings.Contains(d, `registered dynamically: "`+id+`"`) {
+		t.Errorf("Dump does not name %q:\n%s", id, d)
+	}
+}
