@@ -97,10 +97,12 @@ func (p *Provider) resolveRedirect(params url.Values, req *authorizeRequest) str
 		}
 	}
 	id := params.Get("client_id")
-	c, ok := p.clients.get(id)
+	c, ok, refused := p.lookupClient(id)
 	switch {
 	case id == "":
 		return "client_id is missing; registered clients: " + quoteList(p.clients.ids())
+	case refused != "":
+		return refused
 	case !ok:
 		return fmt.Sprintf("client_id %q is not registered; registered clients: %s", id, quoteList(p.clients.ids()))
 	}

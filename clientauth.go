@@ -30,8 +30,10 @@ func (p *Provider) authenticateClient(x *exchange, form url.Values) (Client, *Er
 		return Client{}, err
 	}
 	x.rec.ClientID, x.rec.AuthMethod = cred.id, cred.method
-	c, ok := p.clients.get(cred.id)
+	c, ok, refused := p.lookupClient(cred.id)
 	switch {
+	case refused != "":
+		return Client{}, ErrInvalidClient.WithDescription("%s", refused)
 	case !ok:
 		return Client{}, ErrInvalidClient.WithDescription("client %q is not registered; registered clients: %s", cred.id, quoteList(p.clients.ids()))
 	case !slices.Contains(c.AuthMethods, cred.method):

@@ -303,8 +303,9 @@ func (c *Client) checkSecret(secret string) bool {
 
 // clientStore holds the registered clients.
 type clientStore struct {
-	mu      sync.RWMutex // guards clients
-	clients map[string]Client
+	mu            sync.RWMutex // guards clients and registrations
+	clients       map[string]Client
+	registrations map[string]registration // the clients registered dynamically (registration.go)
 }
 
 func (s *clientStore) add(c Client) {

@@ -33,10 +33,11 @@ func (p *Provider) discoveryJSON() []byte {
 		"dpop_signing_alg_values_supported":                dpopAlgs, // RFC 9449 §5.1
 	}
 	for _, e := range endpointTable {
-		if e.discovery != "" {
+		if e.discovery != "" && p.serves(e.endpoint) {
 			m[e.discovery] = p.issuer + e.paths[0]
 		}
 	}
+	p.discoverRegistration(m)
 	b, _ := json.MarshalIndent(m, "", "  ") // strings, bools and string slices: cannot fail
 	return b
 }

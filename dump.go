@@ -7,13 +7,15 @@ import (
 )
 
 // Dump describes the provider's state for a failure message: issuer and
-// clock, clients, users and queued logins, codes, tokens, browser
+// clock, clients (which of them registered dynamically, and the cached
+// client ID metadata documents), users and queued logins, codes, tokens, browser
 // sessions, device authorizations, back-channel deliveries, staged faults,
 // keys and the requests received.
 func (p *Provider) Dump() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "oauthtest provider %s, clock %s\n", p.issuer, p.Now().UTC().Format(time.RFC3339))
 	p.dumpClients(&b)
+	p.dumpRegistrations(&b)
 	p.dumpUsers(&b)
 	b.WriteString("codes:\n")
 	for _, c := range p.Codes() {

@@ -26,7 +26,8 @@ type Error struct {
 }
 
 // Error codes of RFC 6749 §4.1.2.1 and §5.2, RFC 6750 §3.1, OpenID Connect
-// Core §3.1.2.6, RFC 8628 §3.5, RFC 8707 §2 and RFC 9449. Compare with errors.Is.
+// Core §3.1.2.6, RFC 8628 §3.5, RFC 8707 §2, RFC 9449 and RFC 7591 §3.2.2.
+// Compare with errors.Is.
 var (
 	ErrInvalidRequest          = newError("invalid_request", http.StatusBadRequest)
 	ErrInvalidClient           = newError("invalid_client", http.StatusUnauthorized)
@@ -50,6 +51,12 @@ var (
 	ErrExpiredToken            = newError("expired_token", http.StatusBadRequest)         // RFC 8628 §3.5
 	ErrInvalidDPoPProof        = newError("invalid_dpop_proof", http.StatusBadRequest)    // RFC 9449 §5, §7.1: 401 at a resource
 	ErrUseDPoPNonce            = newError("use_dpop_nonce", http.StatusBadRequest)        // RFC 9449 §8, §9: 401 at a resource
+
+	// Dynamic client registration errors (RFC 7591 §3.2.2).
+	ErrInvalidRedirectURI          = newError("invalid_redirect_uri", http.StatusBadRequest)
+	ErrInvalidClientMetadata       = newError("invalid_client_metadata", http.StatusBadRequest)
+	ErrInvalidSoftwareStatement    = newError("invalid_software_statement", http.StatusBadRequest)
+	ErrUnapprovedSoftwareStatement = newError("unapproved_software_statement", http.StatusBadRequest)
 )
 
 func newError(code string, status int) *Error {

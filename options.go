@@ -62,7 +62,8 @@ type config struct {
 	control   bool                          // WithControlAPI
 	stateFile string                        // WithStateFile
 
-	dpopRequired, dpopNonces bool // WithDPoPRequired, WithDPoPNonces
+	dpopRequired, dpopNonces bool               // WithDPoPRequired, WithDPoPNonces
+	registration             registrationConfig // WithDynamicRegistration, WithClientIDMetadataDocuments
 }
 
 func newConfig(opts []Option) (*config, error) {

@@ -63,6 +63,7 @@ type Provider struct {
 	stateWriter stateWriter // WithStateFile
 	assertions  assertionStore
 	dpop        dpopStore
+	documents   documentStore // client ID metadata documents (metadata_document.go)
 
 	handler        http.Handler
 	client         *http.Client // reaches the provider; nil with WithoutServer
@@ -178,7 +179,7 @@ func (p *Provider) routes() http.Handler {
 			path, ok = OAuthMetadataPath, true // RFC 8414 §3: inserted after the host
 		}
 		rt, known := routeTable[path]
-		if !ok || !known {
+		if !ok || !known || !p.serves(rt.endpoint) {
 			http.NotFound(w, r)
 			return
 		}

@@ -5,8 +5,9 @@ import "slices"
 // Reset returns the provider to its configured state, as if it had just
 // started: the clock, users, codes, tokens, sessions, device
 // authorizations, faults, keys and request log are those of its options,
-// and nothing issued before is known any more. Tests that share a provider
-// call it between themselves; the control API's /reset calls it.
+// and nothing issued before is known any more: neither clients registered
+// dynamically nor cached client ID metadata documents. Tests that share a
+// provider call it between themselves; the control API's /reset calls it.
 func (p *Provider) Reset() {
 	p.clock.mu.Lock()
 	p.clock.fixed, p.clock.offset = p.cfg.start, 0
@@ -45,4 +46,6 @@ func (p *Provider) Reset() {
 	p.backchannel.mu.Lock()
 	p.backchannel.deliveries = nil
 	p.backchannel.mu.Unlock()
+	p.clients.dropRegistered()
+	p.documents.reset()
 }

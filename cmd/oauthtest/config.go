@@ -59,6 +59,14 @@ type fileIssuerSettings struct {
 	// StateFile keeps codes, tokens and sessions across restarts, as -state
 	// does; relative to the config file. Each issuer has its own.
 	StateFile string `json:"state_file"`
+	// Registration serves dynamic client registration (RFC 7591, 7592), as
+	// -registration does; InitialAccessToken is then required to register,
+	// as -initial-access-token says.
+	Registration       bool   `json:"registration"`
+	InitialAccessToken string `json:"initial_access_token"`
+	// ClientIDMetadataDocuments accepts client_id URLs of client ID
+	// metadata documents, as -client-id-metadata-documents does.
+	ClientIDMetadataDocuments bool `json:"client_id_metadata_documents"`
 }
 
 // fileTrusted is an issuer of JWT bearer assertions and its public key.

@@ -108,6 +108,11 @@ func (s *settings) issuerOptions(f *fileConfig, is fileIssuer, i int, base strin
 	if len(s.origins) > 0 {
 		opts = append(opts, oauthtest.WithAllowedOrigins(s.origins...))
 	}
+	reg, err := s.registrationOptions(&is.fileIssuerSettings)
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts, reg...)
 	return s.keyOptions(opts, s.choose("key", s.keyFile, is.KeyFile), s.choose("alg", s.alg, is.Algorithm))
 }
 

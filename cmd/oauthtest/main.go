@@ -99,10 +99,11 @@ func run(signals <-chan os.Signal, args []string, stdout, stderr io.Writer) int 
 // settings are what the flags and the config file say.
 type settings struct {
 	addr, issuer, configFile, keyFile, alg, logFormat string
-	health, stateFile                                 string
+	health, stateFile, initialToken                   string
 	clientID, clientSecret, sub                       string
 	redirectURIs, claims, origins                     list
 	public, loginPage, version, controlAPI            bool
+	registration, metadataDocuments                   bool
 	lifetimes                                         oauthtest.Lifetimes
 	set                                               map[string]bool // flags given explicitly
 	file                                              *fileConfig     // the config file, once read
@@ -136,6 +137,9 @@ func parseFlags(args []string, stdout io.Writer) (*settings, error) {
 	fs.StringVar(&s.alg, "alg", "", "signing algorithm of the built-in keys: RS256 (default), ES256 or EdDSA")
 	fs.StringVar(&s.logFormat, "log-format", "text", "request log format: text or json")
 	fs.BoolVar(&s.controlAPI, "control-api", false, "serve the control API below /_oauthtest, to stage users, faults, time... over HTTP (see README.md)")
+	fs.BoolVar(&s.registration, "registration", false, "serve dynamic client registration (RFC 7591, RFC 7592) at /oauth/register")
+	fs.StringVar(&s.initialToken, "initial-access-token", "", "with -registration, require this `token` as a Bearer token to register")
+	fs.BoolVar(&s.metadataDocuments, "client-id-metadata-documents", false, "accept the URL of a client ID metadata document as client_id, and fetch it")
 	fs.BoolVar(&s.loginPage, "login-page", false, "show a page to pick the user instead of approving at once")
 	fs.BoolVar(&s.version, "version", false, "print the version and exit")
 	fs.StringVar(&s.stateFile, "state", "", "keep codes, tokens and sessions in `file` across restarts (written atomically after each request)")

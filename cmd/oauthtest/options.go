@@ -48,6 +48,11 @@ func (s *settings) options() ([]oauthtest.Option, error) {
 	if len(s.origins) > 0 {
 		opts = append(opts, oauthtest.WithAllowedOrigins(s.origins...))
 	}
+	reg, err := s.registrationOptions(&file.fileIssuerSettings)
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts, reg...)
 	if s.stateFile != "" { // after the file's, which it overrides
 		opts = append(opts, oauthtest.WithStateFile(s.stateFile))
 	}
@@ -55,6 +60,24 @@ func (s *settings) options() ([]oauthtest.Option, error) {
 		return nil, fmt.Errorf("-log-format %q: use text or json", s.logFormat)
 	}
 	return s.keyOptions(opts, s.choose("key", s.keyFile, file.KeyFile), s.choose("alg", s.alg, file.Algorithm))
+}
+
+// registrationOptions turns on dynamic registration and client ID metadata
+// documents, by flag or by the issuer's settings; the flag's initial
+// access token wins over the file's.
+func (s *settings) registrationOptions(is *fileIssuerSettings) ([]oauthtest.Option, error) {
+	var opts []oauthtest.Option
+	token := s.choose("initial-access-token", s.initialToken, is.InitialAccessToken)
+	switch {
+	case s.registration || is.Registration:
+		opts = append(opts, oauthtest.WithDynamicRegistration(token))
+	case token != "":
+		return nil, fmt.Errorf(`-initial-access-token (or "initial_access_token") needs -registration (or "registration": true)`)
+	}
+	if s.metadataDocuments || is.ClientIDMetadataDocuments {
+		opts = append(opts, oauthtest.WithClientIDMetadataDocuments(nil))
+	}
+	return opts, nil
 }
 
 // config reads the config file once, and refuses client and user flags
