@@ -48,6 +48,7 @@ var endpointTable = []endpointSpec{
 	{EndpointDeviceVerification, []string{DeviceVerificationPath}, getOrPost, true, false, "", (*Provider).handleDeviceVerification},
 	{EndpointLogout, []string{LogoutPath}, getOrPost, true, false, "end_session_endpoint", (*Provider).handleLogout},
 	{EndpointTokeninfo, []string{TokeninfoPath}, getOrPost, false, true, "", (*Provider).handleTokeninfo},
+	{EndpointPushedAuthorization, []string{PushedAuthorizationPath}, postOnly, false, true, "pushed_authorization_request_endpoint", (*Provider).handlePAR}, // par.go
 }
 
 // The methods of the endpoints.

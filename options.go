@@ -61,6 +61,7 @@ type config struct {
 	origins   []string                      // WithAllowedOrigins, lower case
 	control   bool                          // WithControlAPI
 	stateFile string                        // WithStateFile
+	par       parConfig                     // PAR and request objects: par.go
 }
 
 func newConfig(opts []Option) (*config, error) {

@@ -62,6 +62,7 @@ type Provider struct {
 	backchannel backchannelLog
 	stateWriter stateWriter // WithStateFile
 	assertions  assertionStore
+	pars        parStore // pushed authorization requests: par.go
 
 	handler        http.Handler
 	client         *http.Client // reaches the provider; nil with WithoutServer

@@ -4,7 +4,7 @@ import "slices"
 
 // Reset returns the provider to its configured state, as if it had just
 // started: the clock, users, codes, tokens, sessions, device
-// authorizations, faults, keys and request log are those of its options,
+// authorizations, pushed requests, faults, keys and request log are those of its options,
 // and nothing issued before is known any more. Tests that share a provider
 // call it between themselves; the control API's /reset calls it.
 func (p *Provider) Reset() {
@@ -41,6 +41,9 @@ func (p *Provider) Reset() {
 	p.assertions.mu.Lock()
 	p.assertions.seen, p.assertions.sweeper = nil, sweeper{}
 	p.assertions.mu.Unlock()
+	p.pars.mu.Lock()
+	p.pars.reqs, p.pars.sweeper = nil, sweeper{}
+	p.pars.mu.Unlock()
 	p.backchannel.mu.Lock()
 	p.backchannel.deliveries = nil
 	p.backchannel.mu.Unlock()
