@@ -251,8 +251,9 @@ func TestPARExpiry(t *testing.T) {
 }
 
 // TestPARAndTheLoginPage: the login page posts back client_id and
-// request_uri, and the request_uri is used up only when the client is
-// answered: showing the page does not count as its use.
+// request_uri (or request), and the request_uri is used up, or the jti
+// recorded, only when the client is answered: showing the page does not
+// count as a use.
 func TestPARAndTheLoginPage(t *testing.T) {
 	t.Parallel()
 	alice := oauthtest.User{Subject: "alice", Claims: map[string]any{"email": "alice@example.com"}}
@@ -270,6 +271,12 @@ func TestPARAndTheLoginPage(t *testing.T) {
 		t.Errorf("userinfo %v, want alice", body)
 	}
 	wantRefusalPage(t, p, parAuthURL(p, "app", uri), "request_uri was used already")
+
+	object := byValue(p, "app", requestObject(t, appKey, roClaims(p, "app", nil))) // nor is a request object's jti
+	if cb, err := p.Browser().PickUser("alice").Visit(object); err != nil || cb.Code == "" {
+		t.Fatalf("request object by value through the login page: %+v, %v", cb, err)
+	}
+	wantRefusalPage(t, p, object, "jti")
 }
 
 // TestPARRequired: with require_pushed_authorization_requests, for every
