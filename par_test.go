@@ -219,6 +219,12 @@ func TestPARRequestURIRefusals(t *testing.T) {
 		uri := pushedURI(t, p, pushedParams(nil))
 		wantRefusalPage(t, p, parAuthURL(p, "app", uri)+"&request=x.y.z", "invalid_request: request and request_uri were both sent")
 	})
+	t.Run("forgotten by Reset", func(t *testing.T) {
+		p := parProvider(t)
+		uri := pushedURI(t, p, pushedParams(nil))
+		p.Reset()
+		wantRefusalPage(t, p, parAuthURL(p, "app", uri), "invalid_request_uri: request_uri")
+	})
 	t.Run("request_uri twice", func(t *testing.T) {
 		uri := pushedURI(t, p, pushedParams(nil))
 		wantRefusalPage(t, p, parAuthURL(p, "app", uri)+"&request_uri="+url.QueryEscape(uri), "request_uri was sent 2 times")
