@@ -38,13 +38,21 @@ type authorizeRequest struct {
 // handleAuthorize serves the authorization endpoint (RFC 6749 §3.1, §4.1.1;
 // OIDC Core §3.1.2, §3.3.2). It approves at once. Errors go back to the
 // client's redirect URI, except when the client or the redirect URI is not
-// valid: then a 400 page, and no redirect at all (RFC 6749 §4.1.2.1).
+// valid: then a 400 page, and no redirect at all (RFC 6749 §4.1.2.1). A
+// request object or pushed request_uri stands for the parameters (RFC 9101,
+// RFC 9126).
 func (p *Provider) handleAuthorize(x *exchange) {
-	params, status, msg := readAuthorizeParams(x)
+	sent, status, msg := readAuthorizeParams(x)
 	if msg != "" {
 		x.errorPage(status, msg)
 		return
 	}
+	params, commit, perr := p.unpackAuthorizeRequest(sent) // request_object.go
+	if perr != nil {
+		x.requestErrorPage(perr)
+		return
+	}
+	noteAuthorizeParams(x, params)
 	req := &authorizeRequest{state: params.Get("state"), responseMode: "query"}
 	if msg := p.resolveRedirect(params, req); msg != "" {
 		x.errorPage(http.StatusBadRequest, msg, req.client.RedirectURIs...)
@@ -58,7 +66,11 @@ func (p *Provider) handleAuthorize(x *exchange) {
 	if p.fault(x, deliverError) {
 		return
 	}
-	if p.pickUser(x, req, params) {
+	if p.pickUser(x, req, sent) { // the login page posts back what was sent
+		return
+	}
+	if err := commit(); err != nil {
+		x.requestErrorPage(err)
 		return
 	}
 	resp, err := p.approve(x, req)
@@ -80,11 +92,17 @@ func readAuthorizeParams(x *exchange) (url.Values, int, string) {
 		return nil, err.StatusCode(), err.ErrorDescription
 	}
 	params := r.Form
-	x.rec.Params, x.rec.ClientID, x.rec.ResponseType = params, params.Get("client_id"), params.Get("response_type")
+	x.rec.Params, x.rec.ClientID = params, params.Get("client_id")
+	return params, 0, ""
+}
+
+// noteAuthorizeParams records the response type and PKCE method that the
+// parameters of an authorization request ask for.
+func noteAuthorizeParams(x *exchange, params url.Values) {
+	x.rec.ResponseType = params.Get("response_type")
 	if x.rec.PKCEMethod = params.Get("code_challenge_method"); x.rec.PKCEMethod == "" && params.Has("code_challenge") {
 		x.rec.PKCEMethod = PKCEPlain
 	}
-	return params, 0, ""
 }
 
 // resolveRedirect finds the client and the redirect URI to answer at. It
@@ -125,7 +143,7 @@ func (p *Provider) resolveRedirect(params url.Values, req *authorizeRequest) str
 // that lets each error be delivered the way the client asked.
 func (req *authorizeRequest) validate(params url.Values) *Error {
 	for _, check := range []func(url.Values) *Error{
-		req.parseResponseType, req.checkGrant, checkDuplicates, checkRequestObjects,
+		req.parseResponseType, req.checkGrant, checkDuplicates,
 		req.parseScope, req.parseNonce, req.parsePKCE, req.parsePrompt, req.parseDPoPJKT,
 	} {
 		if err := check(params); err != nil {
@@ -177,18 +195,6 @@ func normalizeResponseType(rt string) string {
 	parts := strings.Fields(rt)
 	slices.Sort(parts)
 	return strings.Join(parts, " ")
-}
-
-// checkRequestObjects refuses request objects, which this provider does not
-// support and says so in its discovery document (OIDC Core §6).
-func checkRequestObjects(params url.Values) *Error {
-	switch {
-	case params.Has("request"):
-		return ErrRequestNotSupported.WithDescription("request objects are not supported; send the parameters in the query")
-	case params.Has("request_uri"):
-		return ErrRequestURINotSupported.WithDescription("request_uri is not supported; send the parameters in the query")
-	}
-	return nil
 }
 
 // parseScope reads the space-delimited scope (RFC 6749 §3.3); every value

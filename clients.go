@@ -112,6 +112,19 @@ type Client struct {
 	// does (RFC 9449 §5.2): a request without one gets invalid_dpop_proof.
 	// WithDPoPRequired requires it of every client.
 	DPoPBoundAccessTokens bool
+	// RequirePushedAuthorizationRequests makes the client push its
+	// authorization requests (RFC 9126 §5): the authorization endpoint
+	// refuses its requests without a request_uri of PushedAuthorizationURL.
+	RequirePushedAuthorizationRequests bool
+	// RequestObjectSigningAlg is the only algorithm the client's request
+	// objects (RFC 9101) may be signed with: RS256, PS256, ES256 or EdDSA
+	// with a key of PublicKeys, HS256 with Secret, or "none" for unsigned
+	// ones, refused otherwise. When empty, any of them but "none".
+	RequestObjectSigningAlg string
+	// RequireSignedRequestObject makes the client send its authorization
+	// parameters in a signed request object, by value or pushed
+	// (require_signed_request_object, RFC 9101 §10.5).
+	RequireSignedRequestObject bool
 }
 
 // validate fills the defaults of c and reports what is wrong with it.
@@ -143,6 +156,9 @@ func (c *Client) validate() error {
 	}
 	if err := c.Lifetimes.validate(); err != nil {
 		return fmt.Errorf("client %q: %v", c.ID, err)
+	}
+	if err := c.validateRequestObjects(); err != nil { // request_object.go
+		return err
 	}
 	c.Scopes = cloneOr(c.Scopes, DefaultScopes())
 	c.RedirectURIs, c.PostLogoutRedirectURIs = slices.Clone(c.RedirectURIs), slices.Clone(c.PostLogoutRedirectURIs)

@@ -59,6 +59,13 @@ var (
 	ErrUnapprovedSoftwareStatement = newError("unapproved_software_statement", http.StatusBadRequest)
 )
 
+// Error codes of request objects and pushed authorization requests
+// (RFC 9101 §7, RFC 9126 §2.3). Compare with errors.Is.
+var (
+	ErrInvalidRequestURI    = newError("invalid_request_uri", http.StatusBadRequest)
+	ErrInvalidRequestObject = newError("invalid_request_object", http.StatusBadRequest)
+)
+
 func newError(code string, status int) *Error {
 	return &Error{ErrorCode: code, status: status}
 }

@@ -64,6 +64,7 @@ type config struct {
 
 	dpopRequired, dpopNonces bool               // WithDPoPRequired, WithDPoPNonces
 	registration             registrationConfig // WithDynamicRegistration, WithClientIDMetadataDocuments
+	par                      parConfig          // PAR and request objects: par.go
 }
 
 func newConfig(opts []Option) (*config, error) {

@@ -64,6 +64,7 @@ type Provider struct {
 	assertions  assertionStore
 	dpop        dpopStore
 	documents   documentStore // client ID metadata documents (metadata_document.go)
+	pars        parStore      // pushed authorization requests: par.go
 
 	handler        http.Handler
 	client         *http.Client // reaches the provider; nil with WithoutServer
