@@ -50,6 +50,33 @@ var (
 	ErrExpiredToken            = newError("expired_token", http.StatusBadRequest)         // RFC 8628 §3.5
 )
 
+// errorPrototypes are every Err value above, in their order: the error
+// codes a staged fault (FaultError, the control API's /faults) may answer.
+var errorPrototypes = []*Error{ErrInvalidRequest, ErrInvalidClient, ErrInvalidGrant, ErrUnauthorizedClient,
+	ErrUnsupportedGrantType, ErrUnsupportedResponseType, ErrInvalidScope, ErrAccessDenied, ErrServerError,
+	ErrTemporarilyUnavailable, ErrInvalidToken, ErrInsufficientScope, ErrLoginRequired, ErrConsentRequired,
+	ErrRequestNotSupported, ErrRequestURINotSupported, ErrInvalidTarget, ErrAuthorizationPending, ErrSlowDown,
+	ErrExpiredToken}
+
+// errorByCode is the prototype Error with this code, or nil.
+func errorByCode(code string) *Error {
+	for _, e := range errorPrototypes {
+		if e.ErrorCode == code {
+			return e
+		}
+	}
+	return nil
+}
+
+// errorCodes lists the prototypes' codes, in their order.
+func errorCodes() []string {
+	codes := make([]string, len(errorPrototypes))
+	for i, e := range errorPrototypes {
+		codes[i] = e.ErrorCode
+	}
+	return codes
+}
+
 func newError(code string, status int) *Error {
 	return &Error{ErrorCode: code, status: status}
 }

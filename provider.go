@@ -67,6 +67,7 @@ type Provider struct {
 	client         *http.Client // reaches the provider; nil with WithoutServer
 	discovery      func() []byte
 	allowedOrigins func() corsOrigins
+	controlHosts   func() controlHostSet
 	closeOnce      sync.Once
 }
 
@@ -80,7 +81,7 @@ func NewProvider(opts ...Option) (*Provider, error) {
 	p := &Provider{cfg: cfg, issuer: cfg.issuer}
 	p.ids.seed = cfg.seed
 	if !cfg.start.IsZero() {
-		p.clock.set(cfg.start)
+		_ = p.clock.set(cfg.start) // WithTime checked it
 	}
 	clients := cfg.clients
 	if cfg.noDefault {
@@ -96,6 +97,7 @@ func NewProvider(opts ...Option) (*Provider, error) {
 	}
 	p.discovery = sync.OnceValue(p.discoveryJSON)
 	p.allowedOrigins = sync.OnceValue(p.corsOrigins)
+	p.controlHosts = sync.OnceValue(p.controlHostsOf) // once the issuer and listener are known
 	switch {
 	case cfg.inMemory:
 		p.serveInMemory()
