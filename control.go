@@ -247,7 +247,7 @@ func readControlInput(w http.ResponseWriter, r *http.Request, rt controlRoute) (
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			return nil, refuseWith(http.StatusRequestEntityTooLarge, "the body is over %d bytes", maxBodyBytes)
+			return nil, refuseWith(http.StatusRequestEntityTooLarge, "the body is over %d KiB", maxBodyBytes>>10)
 		}
 		return nil, refuse("the body could not be read: %v", err)
 	}

@@ -241,11 +241,11 @@ func stageFault(p *Provider, in controlInput) (any, error) {
 		return nil, refuse("kind %s requires %s: %s", in.str("kind"), r, useOf(r).desc)
 	}
 	f := faultMakers[kind].make(in).After(in.duration("delay")) // decodeValue bounded the delay
-	n := -1
-	if in.has("count") {
-		n = in.integer("count")
+	rule := stagedFault("the control API", Endpoint(in.str("endpoint")), in.str("client_id"), max(in.integer("count"), 1), f)
+	if !in.has("count") {
+		rule = untilCleared(rule)
 	}
-	p.faults.add(stagedFault("the control API", Endpoint(in.str("endpoint")), in.str("client_id"), n, f))
+	p.faults.add(rule)
 	return done, nil
 }
 

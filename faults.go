@@ -219,15 +219,15 @@ func (p *Provider) FailNext(endpoint Endpoint, n int, f Fault) {
 // panics if endpoint is not one of the Endpoint constants or if f is the
 // zero Fault.
 func (p *Provider) Fail(endpoint Endpoint, f Fault) {
-	p.faults.add(stagedFault("Fail", endpoint, "", -1, f))
+	p.faults.add(untilCleared(stagedFault("Fail", endpoint, "", 1, f)))
 }
 
-// stagedFault is the rule for a fault staged by the Go method caller; n
-// is the count of requests it hits, -1 until cleared. It panics on what
-// only a programmer can get wrong; the control API checks first.
+// stagedFault is the rule for a fault staged by the Go method caller for
+// n requests. It panics on what only a programmer can get wrong; the
+// control API checks first.
 func stagedFault(caller string, endpoint Endpoint, clientID string, n int, f Fault) *faultRule {
 	switch {
-	case n < 1 && n != -1:
+	case n < 1:
 		panic(fmt.Sprintf("oauthtest: %s: n is %d; it must be at least 1 (Fail stages a fault until cleared)", caller, n))
 	case !knownEndpoint(endpoint):
 		panic(fmt.Sprintf("oauthtest: %s: endpoint %q is not one of %s", caller, endpoint, strings.Join(endpointNames(), ", ")))
@@ -235,6 +235,12 @@ func stagedFault(caller string, endpoint Endpoint, clientID string, n int, f Fau
 		panic(fmt.Sprintf("oauthtest: %s: the zero Fault: build one with FaultError, FaultStatus, FaultDrop...", caller))
 	}
 	return &faultRule{endpoint: endpoint, clientID: clientID, fault: f, left: n}
+}
+
+// untilCleared makes r hit every request until cleared.
+func untilCleared(r *faultRule) *faultRule {
+	r.left = -1
+	return r
 }
 
 // knownEndpoint reports whether ep names an endpoint, or refreshes.

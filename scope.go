@@ -37,7 +37,7 @@ func (s ClientScope) FailNext(endpoint Endpoint, n int, f Fault) {
 // Fail makes every request of the client to endpoint fail with f until
 // ClearFaults. It panics as Provider.Fail does.
 func (s ClientScope) Fail(endpoint Endpoint, f Fault) {
-	s.p.faults.add(stagedFault("Fail", endpoint, s.clientID, -1, f))
+	s.p.faults.add(untilCleared(stagedFault("Fail", endpoint, s.clientID, 1, f)))
 }
 
 // ClearFaults removes the faults staged for this client.
