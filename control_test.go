@@ -254,3 +254,18 @@ func TestControlOpenAPI(t *testing.T) {
 		t.Errorf("faults schema %v", schema)
 	}
 }
+
+// TestGoldenControlOpenAPI: the control API's OpenAPI document is pinned;
+// scripts/openapi validates the golden file with an OpenAPI validator.
+func TestGoldenControlOpenAPI(t *testing.T) {
+	t.Parallel()
+	p, err := oauthtest.NewProvider(oauthtest.WithoutServer(), oauthtest.WithIssuer("https://oauthtest.example"), oauthtest.WithControlAPI())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := serve(p, "GET", "https://oauthtest.example"+oauthtest.ControlPath+"/openapi.json", nil)
+	if w.Code != 200 {
+		t.Fatalf("HTTP %d %s", w.Code, w.Body)
+	}
+	checkGolden(t, "control-openapi.json", w.Body.Bytes())
+}
