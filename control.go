@@ -104,7 +104,12 @@ type controlErrorBody struct {
 // writeControlError answers err, a controlError or another refusal (400).
 func writeControlError(w http.ResponseWriter, err error) {
 	ce, ok := err.(controlError)
-	if !ok {
+	var oauthErr *Error
+	switch {
+	case ok:
+	case errors.As(err, &oauthErr) && oauthErr.ErrorDescription != "":
+		ce = controlError{http.StatusBadRequest, oauthErr.ErrorDescription}
+	default:
 		ce = controlError{http.StatusBadRequest, strings.TrimPrefix(err.Error(), "oauthtest: ")}
 	}
 	writeControl(w, ce.status, controlErrorBody{controlErrorCodes[ce.status], ce.msg})
