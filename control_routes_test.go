@@ -148,7 +148,11 @@ func TestControlEveryRoute(t *testing.T) {
 				t.Error("served while down")
 			}
 		},
-		"POST /up":   func(t *testing.T) { control(t, p, "POST", "/up", ""); get(t, p, "/.well-known/jwks.json") },
+		"POST /up": func(t *testing.T) {
+			control(t, p, "POST", "/down", "")
+			control(t, p, "POST", "/up", "")
+			get(t, p, "/.well-known/jwks.json") // fails the test if dropped
+		},
 		"GET /clock": func(t *testing.T) { control(t, p, "GET", "/clock", "") },
 		"POST /clock": func(t *testing.T) {
 			control(t, p, "POST", "/clock", `{"time": "2031-01-01T00:00:00Z"}`)
