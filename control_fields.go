@@ -181,6 +181,7 @@ func checkRequired(uses []fieldUse, in controlInput) error {
 // an object with a key twice, or nests deeper than maxJSONDepth.
 func checkOneJSONValue(body []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber() // numbers are checked where read, not as float64
 	if err := walkJSON(dec, 0); err != nil {
 		return err
 	}
@@ -275,7 +276,9 @@ func decodeValue(f controlField, raw json.RawMessage) (any, error) {
 		return int(n), nil
 	case fieldObject:
 		var m map[string]any
-		_ = json.Unmarshal(raw, &m) // checked JSON, an object
+		if json.Unmarshal(raw, &m) != nil { // checked JSON: only a number can fail
+			return nil, refuse("%s holds a number beyond what a 64-bit float holds", f.name)
+		}
 		return m, nil
 	case fieldStringList:
 		var items []json.RawMessage
