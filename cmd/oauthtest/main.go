@@ -99,9 +99,9 @@ func run(signals <-chan os.Signal, args []string, stdout, stderr io.Writer) int 
 // settings are what the flags and the config file say.
 type settings struct {
 	addr, issuer, configFile, keyFile, alg, logFormat string
-	health, stateFile                                 string
+	health, stateFile, controlToken                   string
 	clientID, clientSecret, sub                       string
-	redirectURIs, claims, origins                     list
+	redirectURIs, claims, origins, controlHosts       list
 	public, loginPage, version, controlAPI            bool
 	lifetimes                                         oauthtest.Lifetimes
 	set                                               map[string]bool // flags given explicitly
@@ -136,6 +136,8 @@ func parseFlags(args []string, stdout io.Writer) (*settings, error) {
 	fs.StringVar(&s.alg, "alg", "", "signing algorithm of the built-in keys: RS256 (default), ES256 or EdDSA")
 	fs.StringVar(&s.logFormat, "log-format", "text", "request log format: text or json")
 	fs.BoolVar(&s.controlAPI, "control-api", false, "serve the control API below /_oauthtest, to stage users, faults, time... over HTTP (see README.md)")
+	fs.StringVar(&s.controlToken, "control-token", os.Getenv("OAUTHTEST_CONTROL_TOKEN"), "require `token` of the control API: Authorization: Bearer TOKEN (default $OAUTHTEST_CONTROL_TOKEN); for a provider that listens on every interface")
+	fs.Var(&s.controlHosts, "control-host", "a `host[:port]` the control API also answers at, besides the issuer's and loopback names (such as a container's name); repeatable")
 	fs.BoolVar(&s.loginPage, "login-page", false, "show a page to pick the user instead of approving at once")
 	fs.BoolVar(&s.version, "version", false, "print the version and exit")
 	fs.StringVar(&s.stateFile, "state", "", "keep codes, tokens and sessions in `file` across restarts (written atomically after each request)")
