@@ -319,3 +319,13 @@ func unixClaim(v any, def time.Time) time.Time {
 	}
 	return def
 }
+
+// spoilers are the options that spoil a minted token, by the name the
+// control API's "spoil" gives them.
+var spoilers = map[string]func() MintOption{
+	"expired": Expired, "not_yet_valid": NotYetValid, "wrong_issuer": WrongIssuer, "wrong_audience": WrongAudience,
+	"unknown_key_id": UnknownKeyID, "foreign_key": ForeignKey, "alg_none": AlgNone, "bad_signature": BadSignature,
+}
+
+// spoilNames lists the spoilers' names, sorted.
+func spoilNames() []string { return slices.Sorted(maps.Keys(spoilers)) }

@@ -57,10 +57,13 @@ type config struct {
 	observer  func(Request)
 	loginPage bool
 
-	trusted   map[string][]crypto.PublicKey // WithTrustedIssuer: keys by issuer
-	origins   []string                      // WithAllowedOrigins, lower case
-	control   bool                          // WithControlAPI
-	stateFile string                        // WithStateFile
+	trusted map[string][]crypto.PublicKey // WithTrustedIssuer: keys by issuer
+	origins []string                      // WithAllowedOrigins, lower case
+	control bool                          // WithControlAPI
+	// controlToken and controlHosts are of WithControlToken and WithControlHosts.
+	controlToken string
+	controlHosts []string
+	stateFile    string // WithStateFile
 
 	dpopRequired, dpopNonces bool               // WithDPoPRequired, WithDPoPNonces
 	registration             registrationConfig // WithDynamicRegistration, WithClientIDMetadataDocuments
@@ -95,6 +98,8 @@ func newConfig(opts []Option) (*config, error) {
 		return nil, fmt.Errorf("oauthtest: WithInMemoryTransport and WithoutServer: the first serves in memory, the second not at all")
 	case c.inMemory && c.addr != "":
 		return nil, fmt.Errorf("oauthtest: WithInMemoryTransport and WithAddr: a provider in memory listens on no address")
+	case !c.control && (c.controlToken != "" || len(c.controlHosts) > 0):
+		return nil, fmt.Errorf("oauthtest: WithControlToken and WithControlHosts guard the control API: give WithControlAPI too")
 	case c.inMemory && c.tls:
 		return nil, fmt.Errorf("oauthtest: WithInMemoryTransport and WithTLS: nothing is encrypted in memory; for https URLs, give WithIssuer an https issuer")
 	}
@@ -289,9 +294,16 @@ func WithSeed(seed uint64) Option {
 	return optionFunc(func(c *config) error { c.seed = &seed; return nil })
 }
 
-// WithTime starts the provider's clock stopped at t (see SetTime).
+// WithTime starts the provider's clock stopped at t (see SetTime): from
+// 1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z.
 func WithTime(t time.Time) Option {
-	return optionFunc(func(c *config) error { c.start = t; return nil })
+	return optionFunc(func(c *config) error {
+		if err := checkTime(t); err != nil {
+			return fmt.Errorf("WithTime: %w", err)
+		}
+		c.start = t
+		return nil
+	})
 }
 
 // Lifetimes are how long codes and tokens are valid. As a Client's field,

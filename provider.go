@@ -71,6 +71,7 @@ type Provider struct {
 	discovery      func() []byte
 	formKey        func() []byte // keys form tokens; from crypto/rand on first use
 	allowedOrigins func() corsOrigins
+	controlHosts   func() controlHostSet
 	closeOnce      sync.Once
 }
 
@@ -84,7 +85,7 @@ func NewProvider(opts ...Option) (*Provider, error) {
 	p := &Provider{cfg: cfg, issuer: cfg.issuer}
 	p.ids.seed = cfg.seed
 	if !cfg.start.IsZero() {
-		p.clock.set(cfg.start)
+		_ = p.clock.set(cfg.start) // WithTime checked it
 	}
 	clients := cfg.clients
 	if cfg.noDefault {
@@ -101,6 +102,7 @@ func NewProvider(opts ...Option) (*Provider, error) {
 	p.discovery = sync.OnceValue(p.discoveryJSON)
 	p.formKey = sync.OnceValue(newFormKey)
 	p.allowedOrigins = sync.OnceValue(p.corsOrigins)
+	p.controlHosts = sync.OnceValue(p.controlHostsOf) // once the issuer and listener are known
 	switch {
 	case cfg.inMemory:
 		p.serveInMemory()

@@ -47,10 +47,14 @@ type fileIssuerSettings struct {
 	Algorithm string `json:"algorithm"`
 	LoginPage bool   `json:"login_page"`
 	// ControlAPI serves the control API, as -control-api does.
-	ControlAPI bool         `json:"control_api"`
-	Lifetimes  fileLifetime `json:"lifetimes"`
-	Clients    []fileClient `json:"clients"`
-	Users      []fileUser   `json:"users"` // the first is approved by default
+	ControlAPI bool `json:"control_api"`
+	// ControlToken and ControlHosts guard it, as -control-token and
+	// -control-host do.
+	ControlToken string       `json:"control_token"`
+	ControlHosts []string     `json:"control_hosts"`
+	Lifetimes    fileLifetime `json:"lifetimes"`
+	Clients      []fileClient `json:"clients"`
+	Users        []fileUser   `json:"users"` // the first is approved by default
 	// AllowedOrigins may call the provider from browser apps (CORS), besides
 	// the origins of the redirect URIs.
 	AllowedOrigins []string `json:"allowed_origins"`

@@ -102,9 +102,11 @@ func (s *settings) issuerOptions(f *fileConfig, is fileIssuer, i int, base strin
 	if s.loginPage {
 		opts = append(opts, oauthtest.WithLoginPage())
 	}
-	if s.controlAPI || is.ControlAPI {
-		opts = append(opts, oauthtest.WithControlAPI())
+	control, err := s.controlOptions(s.controlAPI || is.ControlAPI, &is.fileIssuerSettings)
+	if err != nil {
+		return nil, err
 	}
+	opts = append(opts, control...)
 	if len(s.origins) > 0 {
 		opts = append(opts, oauthtest.WithAllowedOrigins(s.origins...))
 	}

@@ -99,9 +99,9 @@ func run(signals <-chan os.Signal, args []string, stdout, stderr io.Writer) int 
 // settings are what the flags and the config file say.
 type settings struct {
 	addr, issuer, configFile, keyFile, alg, logFormat string
-	health, stateFile, initialToken                   string
+	health, stateFile, initialToken, controlToken     string
 	clientID, clientSecret, sub                       string
-	redirectURIs, claims, origins                     list
+	redirectURIs, claims, origins, controlHosts       list
 	public, loginPage, version, controlAPI            bool
 	registration, metadataDocuments                   bool
 	lifetimes                                         oauthtest.Lifetimes
@@ -140,6 +140,8 @@ func parseFlags(args []string, stdout io.Writer) (*settings, error) {
 	fs.BoolVar(&s.registration, "registration", false, "serve dynamic client registration (RFC 7591, RFC 7592) at /oauth/register")
 	fs.StringVar(&s.initialToken, "initial-access-token", "", "with -registration, require this `token` as a Bearer token to register")
 	fs.BoolVar(&s.metadataDocuments, "client-id-metadata-documents", false, "accept the URL of a client ID metadata document as client_id, and fetch it")
+	fs.StringVar(&s.controlToken, "control-token", os.Getenv("OAUTHTEST_CONTROL_TOKEN"), "require `token` of the control API: Authorization: Bearer TOKEN (default $OAUTHTEST_CONTROL_TOKEN); for a provider that listens on every interface")
+	fs.Var(&s.controlHosts, "control-host", "a `host[:port]` the control API also answers at, besides the issuer's and loopback names (such as a container's name); repeatable")
 	fs.BoolVar(&s.loginPage, "login-page", false, "show a page to pick the user instead of approving at once")
 	fs.BoolVar(&s.version, "version", false, "print the version and exit")
 	fs.StringVar(&s.stateFile, "state", "", "keep codes, tokens and sessions in `file` across restarts (written atomically after each request)")

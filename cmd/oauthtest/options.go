@@ -7,6 +7,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/c95d6557/oauthtest"
@@ -41,10 +42,12 @@ func (s *settings) options() ([]oauthtest.Option, error) {
 	if s.loginPage {
 		opts = append(opts, oauthtest.WithLoginPage())
 	}
-	if s.controlAPI || file.ControlAPI {
-		s.controlAPI = true
-		opts = append(opts, oauthtest.WithControlAPI())
+	s.controlAPI = s.controlAPI || file.ControlAPI
+	control, err := s.controlOptions(s.controlAPI, &file.fileIssuerSettings)
+	if err != nil {
+		return nil, err
 	}
+	opts = append(opts, control...)
 	if len(s.origins) > 0 {
 		opts = append(opts, oauthtest.WithAllowedOrigins(s.origins...))
 	}
@@ -76,6 +79,28 @@ func (s *settings) registrationOptions(is *fileIssuerSettings) ([]oauthtest.Opti
 	}
 	if s.metadataDocuments || is.ClientIDMetadataDocuments {
 		opts = append(opts, oauthtest.WithClientIDMetadataDocuments(nil))
+	}
+	return opts, nil
+}
+
+// controlOptions serve the control API if enabled, guarded by the token
+// and host names of the flags, $OAUTHTEST_CONTROL_TOKEN and the issuer's
+// settings in the file (the -control-token flag overrides the file's).
+func (s *settings) controlOptions(enabled bool, is *fileIssuerSettings) ([]oauthtest.Option, error) {
+	token := s.choose("control-token", s.controlToken, is.ControlToken)
+	hosts := append(slices.Clone(s.controlHosts), is.ControlHosts...)
+	if !enabled {
+		if s.set["control-token"] || is.ControlToken != "" || len(hosts) > 0 {
+			return nil, fmt.Errorf("-control-token and -control-host guard the control API: give -control-api (or \"control_api\": true) too")
+		}
+		return nil, nil // $OAUTHTEST_CONTROL_TOKEN alone is for when it is served
+	}
+	opts := []oauthtest.Option{oauthtest.WithControlAPI()}
+	if token != "" {
+		opts = append(opts, oauthtest.WithControlToken(token))
+	}
+	if len(hosts) > 0 {
+		opts = append(opts, oauthtest.WithControlHosts(hosts...))
 	}
 	return opts, nil
 }
