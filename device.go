@@ -183,7 +183,7 @@ func (p *Provider) readDeviceRequest(x *exchange) (Client, []string, *Error) {
 	case err != nil:
 		return Client{}, nil, err
 	case !slices.Contains(c.GrantTypes, GrantDeviceCode):
-		return Client{}, nil, ErrUnauthorizedClient.WithDescription("client %q may not use the device flow: its grant types are %s (Client.GrantTypes needs %s)", c.ID, strings.Join(c.GrantTypes, ", "), GrantDeviceCode)
+		return Client{}, nil, ErrUnauthorizedClient.WithDescription("client %q may not use the device flow: its grant_types are %s and need %s", c.ID, strings.Join(c.GrantTypes, ", "), GrantDeviceCode)
 	}
 	scopes := splitScope(form.Get("scope"))
 	if err := c.checkScopes(scopes); err != nil {

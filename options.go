@@ -120,7 +120,8 @@ func (c *config) validate() error {
 // by every provider, which never modifies them.
 var (
 	defaultClient = sync.OnceValue(func() Client {
-		c := Client{ID: DefaultClientID, Secret: DefaultClientSecret}
+		c := Client{ID: DefaultClientID, Secret: DefaultClientSecret,
+			GrantTypes: grantNames(), AuthMethods: []string{AuthMethodBasic, AuthMethodPost, AuthMethodSecretJWT}}
 		if err := c.validate(); err != nil {
 			panic("oauthtest: the default client: " + err.Error())
 		}

@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/c95d6557/oauthtest"
@@ -63,15 +66,43 @@ func runIssuers(signals <-chan os.Signal, s *settings, f *fileConfig, stdout, st
 }
 
 // listen listens on the address of the flags or the file, and returns the
-// listener and the URL it is reached at; or nil and the exit code.
+// listener and the URL it is reached at; or nil and the exit code: 2 for an
+// address that is wrong (not host:port, a host this machine does not have),
+// 1 for one that is taken or forbidden.
 func (s *settings) listen(f *fileConfig, stderr io.Writer) (net.Listener, string, int) {
-	addr := s.choose("addr", s.addr, f.Addr)
+	addr, where := s.addr, "-addr"
+	if !s.set["addr"] && f.Addr != "" {
+		addr, where = f.Addr, s.configFile+": addr"
+	}
+	if err := checkAddr(addr); err != nil {
+		fmt.Fprintf(stderr, "oauthtest: %s %q: %v\n", where, addr, err)
+		return nil, "", exitUsage
+	}
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
+		code := exitUsage
+		if errors.Is(err, syscall.EADDRINUSE) || errors.Is(err, syscall.EACCES) {
+			code = exitFail
+		}
 		fmt.Fprintf(stderr, "oauthtest: listen on %s: %v\n", addr, err)
-		return nil, "", exitFail
+		return nil, "", code
 	}
 	return l, "http://" + l.Addr().String(), 0
+}
+
+// checkAddr checks that addr is host:port with a numeric port.
+func checkAddr(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		if _, err := strconv.ParseUint(addr, 10, 16); err == nil {
+			return fmt.Errorf("want host:port, such as 127.0.0.1:%s", addr)
+		}
+		return fmt.Errorf("want host:port, such as 127.0.0.1:9090")
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return fmt.Errorf("the port must be a number from 0 to 65535")
+	}
+	return nil
 }
 
 // serve serves handlers (by net/http.ServeMux pattern) on l, and /healthz,

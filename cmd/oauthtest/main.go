@@ -101,7 +101,7 @@ type settings struct {
 	addr, issuer, configFile, keyFile, alg, logFormat string
 	health, stateFile                                 string
 	clientID, clientSecret, sub                       string
-	redirectURIs, claims, origins                     list
+	redirectURIs, claims, origins, grants             list
 	public, loginPage, version, controlAPI            bool
 	lifetimes                                         oauthtest.Lifetimes
 	set                                               map[string]bool // flags given explicitly
@@ -124,6 +124,7 @@ func parseFlags(args []string, stdout io.Writer) (*settings, error) {
 	fs.StringVar(&s.clientSecret, "client-secret", oauthtest.DefaultClientSecret, "the client's `secret`")
 	fs.Var(&s.redirectURIs, "redirect-uri", "a redirect `URI` of the client, matched exactly; repeatable (default: any loopback URI)")
 	fs.BoolVar(&s.public, "public", false, "the client is public: no secret, PKCE required")
+	fs.Var(&s.grants, "grant", "a grant `type` the client may use (authorization_code, refresh_token, client_credentials...); repeatable (default: authorization_code and refresh_token; without any client flag, the default client may use every grant)")
 	fs.StringVar(&s.sub, "sub", oauthtest.DefaultUser().Subject, "the `subject` of the user approved")
 	fs.Var(&s.origins, "allowed-origin", "an `origin` (scheme://host:port) whose browser apps may call the provider (CORS); repeatable")
 	fs.Var(&s.claims, "claim", "a claim of the user, `name=value`; a JSON value (true, 42, [\"admin\"]) is decoded; repeatable")
