@@ -28,6 +28,7 @@ type authorizeRequest struct {
 	challenge     string
 	method        string
 	loginHint     string
+	picked        bool // loginHint is the subject picked on the login page
 	promptNone    bool
 	maxAge        int64 // seconds; -1 without max_age
 	denied        bool  // on the login page

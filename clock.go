@@ -1,6 +1,7 @@
 package oauthtest
 
 import (
+	"strings"
 	"sync"
 	"time"
 )
@@ -47,3 +48,26 @@ func (p *Provider) SetTime(t time.Time) { p.clock.set(t) }
 // FastForward moves the provider's clock forward by d (backward if d is
 // negative): codes and tokens whose lifetime has passed are then expired.
 func (p *Provider) FastForward(d time.Duration) { p.clock.advance(d) }
+
+// humanDuration writes d for people: 10m rather than 10m0s, 2ms rather than
+// 2.042607ms, 1m30s rather than 1m30.000412s.
+func humanDuration(d time.Duration) string {
+	switch {
+	case d >= time.Minute:
+		d = d.Round(time.Second)
+	case d >= time.Second:
+		d = d.Round(100 * time.Millisecond)
+	case d >= time.Millisecond:
+		d = d.Round(time.Millisecond)
+	default:
+		d = d.Round(time.Microsecond)
+	}
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}

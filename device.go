@@ -1,7 +1,6 @@
 package oauthtest
 
 import (
-	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -121,7 +120,7 @@ func (s *deviceStore) poll(deviceCode, clientID string, now time.Time) (deviceAu
 	switch {
 	case !last.IsZero() && now.Sub(last) < d.interval:
 		d.interval += deviceInterval
-		return deviceAuth{}, ErrSlowDown.WithDescription("polled %s after the last poll; wait %s between polls from now on (RFC 8628 §3.5)", now.Sub(last), d.interval)
+		return deviceAuth{}, ErrSlowDown.WithDescription("polled %s after the last poll; wait %s between polls from now on (RFC 8628 §3.5)", humanDuration(now.Sub(last)), humanDuration(d.interval))
 	case d.state == devicePending:
 		return deviceAuth{}, ErrAuthorizationPending.WithDescription("the user has not yet approved user code %s", d.userCode)
 	case d.state == deviceDenied:
@@ -259,12 +258,12 @@ func (p *Provider) decideDevice(userCode, how string) error {
 		case how == denyParam:
 			return User{}, ErrAccessDenied
 		case strings.HasPrefix(how, "sub:"):
-			return p.users.approve(approveOpts{clientID: clientID, loginHint: strings.TrimPrefix(how, "sub:")})
+			return p.users.approve(approveOpts{clientID: clientID, loginHint: strings.TrimPrefix(how, "sub:"), picked: true})
 		}
 		return p.users.approve(approveOpts{clientID: clientID})
 	})
 	if err != nil {
-		return fmt.Errorf("oauthtest: %w", err)
+		return err // an *Error, whose text starts with "oauthtest: " already
 	}
 	return nil
 }

@@ -128,7 +128,7 @@ func ExampleProvider_FastForward() {
 	}
 	// Output:
 	// 400 invalid_grant
-	// code expired at 2030-01-01T09:10:00Z; it is now 2030-01-01T09:11:00Z (codes live 10m0s)
+	// code expired at 2030-01-01T09:10:00Z; it is now 2030-01-01T09:11:00Z (codes live 10m)
 }
 
 // The provider's handler can be mounted in an application's own server,
@@ -254,8 +254,8 @@ func ExampleProvider_RotateKey() {
 	// after retiring: 1
 }
 
-// A client whose tokens are signed with its secret (HS256), as the first
-// seed provider's sample verifies them. go-oidc verifies ID tokens with the
+// A client whose tokens are signed with its secret (HS256), for apps that
+// verify tokens with their client secret. go-oidc verifies ID tokens with the
 // provider's published keys only and refuses HS256 ones: verify them with
 // golang-jwt and the secret.
 func ExampleClient_hs256() {

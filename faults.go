@@ -30,8 +30,9 @@ const (
 	EndpointDeviceVerification Endpoint = "device_verification"
 	// EndpointLogout ends a browser's session (RP-Initiated Logout 1.0).
 	EndpointLogout Endpoint = "logout"
-	// EndpointTokeninfo describes a token, as the second seed provider's
-	// client library expects.
+	// EndpointTokeninfo describes a token (GET or POST /oauth/tokeninfo),
+	// for client libraries that ask the provider about a token rather than
+	// verify it themselves.
 	EndpointTokeninfo Endpoint = "tokeninfo"
 )
 

@@ -24,7 +24,7 @@ func (p *Provider) pickUser(w http.ResponseWriter, req *authorizeRequest, params
 		return false
 	}
 	if sub := params.Get(loginParam); sub != "" {
-		req.loginHint = sub
+		req.loginHint, req.picked = sub, true
 		return false
 	}
 	var users []User
