@@ -240,13 +240,20 @@ func (c *fileIssuerSettings) options(dir string) ([]oauthtest.Option, error) {
 		opts = append(opts, oauthtest.WithAllowedOrigins(c.AllowedOrigins...))
 	}
 	if c.StateFile != "" {
-		path := c.StateFile
-		if !filepath.IsAbs(path) {
-			path = filepath.Join(dir, path)
-		}
-		opts = append(opts, oauthtest.WithStateFile(path))
+		opts = append(opts, oauthtest.WithStateFile(statePathIn(dir, c.StateFile)))
 	}
 	return opts, nil
+}
+
+// statePath is where a state file named in the config file is: relative
+// to the file's directory.
+func (c *fileConfig) statePath(name string) string { return statePathIn(c.dir, name) }
+
+func statePathIn(dir, name string) string {
+	if filepath.IsAbs(name) {
+		return name
+	}
+	return filepath.Join(dir, name)
 }
 
 // publicKeys reads PEM public keys (PKIX, "PUBLIC KEY"), relative to dir.

@@ -40,7 +40,9 @@ func runIssuers(signals <-chan os.Signal, s *settings, f *fileConfig, stdout, st
 	logger := newLogger(s.logFormat, stderr)
 	handlers := map[string]http.Handler{}
 	var providers []*oauthtest.Provider
+	existed := make([]bool, len(f.Issuers)) // whether each state file was there to load
 	for i, is := range f.Issuers {
+		existed[i] = is.StateFile != "" && fileExists(f.statePath(is.StateFile))
 		opts, err := s.issuerOptions(f, is, i, base)
 		var p *oauthtest.Provider
 		if err == nil {
@@ -58,8 +60,13 @@ func runIssuers(signals <-chan os.Signal, s *settings, f *fileConfig, stdout, st
 	srv := serve(l, handlers)
 	fmt.Fprintln(stdout, "oauthtest: a fake OpenID Connect provider; its keys are public, for tests and local development only.")
 	for i, p := range providers {
-		fmt.Fprintf(stdout, "issuer %q:\n", f.Issuers[i].Name)
-		printEndpoints(stdout, p, s.controlAPI || f.Issuers[i].ControlAPI)
+		is := f.Issuers[i]
+		fmt.Fprintf(stdout, "issuer %q:\n", is.Name)
+		stateFile := ""
+		if is.StateFile != "" {
+			stateFile = f.statePath(is.StateFile)
+		}
+		printEndpoints(stdout, p, s.controlAPI || is.ControlAPI, s.loginPage || is.LoginPage, stateFile, existed[i])
 	}
 	fmt.Fprintf(stdout, "  started %s; Ctrl-C stops\n", time.Now().Format(time.TimeOnly))
 	return serveUntilSignalled(signals, logger, func() { _ = srv.Shutdown(context.Background()) }, func() { _ = srv.Close() })

@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -43,6 +44,7 @@ func TestMain(m *testing.M) {
 type process struct {
 	cmd    *exec.Cmd
 	issuer string
+	banner string // what it printed on stdout before serving
 	stderr *bytes.Buffer
 	done   chan struct{} // closed when stdout is drained
 }
@@ -62,12 +64,17 @@ func startCommand(t *testing.T, args ...string) *process {
 		t.Fatal(err)
 	}
 	sc := bufio.NewScanner(stdout)
+	var banner strings.Builder
 	for sc.Scan() {
-		if issuer, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "issuer:"); ok {
+		banner.WriteString(sc.Text() + "\n")
+		if issuer, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "issuer:"); ok && pr.issuer == "" {
 			pr.issuer = strings.TrimSpace(issuer)
+		}
+		if strings.Contains(sc.Text(), "Ctrl-C stops") {
 			break
 		}
 	}
+	pr.banner = banner.String()
 	go func() { _, _ = io.Copy(io.Discard, stdout); close(pr.done) }()
 	if pr.issuer == "" {
 		_ = cmd.Wait()
@@ -780,5 +787,38 @@ func TestGrantFlag(t *testing.T) {
 	if d, _ := body["error_description"].(string); status != 400 || body["error"] != "unauthorized_client" ||
 		!strings.Contains(d, "grant_types: authorization_code, refresh_token") || strings.Contains(d, "Client.") {
 		t.Errorf("a client without -grant client_credentials: HTTP %d %v", status, body)
+	}
+}
+
+// TestBannerSaysWhoAndState: the banner names the user who will be
+// approved (or the login page's users) and the state file, with what it
+// restored.
+func TestBannerSaysWhoAndState(t *testing.T) {
+	t.Parallel()
+	state, addr := filepath.Join(t.TempDir(), "state.json"), freeAddr(t)
+	pr := startCommand(t, "-addr", addr, "-state", state, "-sub", "ada", "-claim", "name=Ada Lovelace")
+	for _, want := range []string{
+		`user approved:        "ada" (Ada Lovelace)`,
+		"state file:           " + state + " (not there yet: it is written after the first request)",
+		`client "oauthtest-client": secret "oauthtest-secret"; redirect URIs: any loopback URI; every grant`,
+	} {
+		if !strings.Contains(pr.banner, want) {
+			t.Errorf("the banner lacks %q:\n%s", want, pr.banner)
+		}
+	}
+	login(t, pr.issuer, oauthtestDefaultClient, oauthtestDefaultSecret, "http://127.0.0.1:8080/cb")
+	pr.stop(t)
+	again := startCommand(t, "-addr", addr, "-state", state)
+	if want := regexp.MustCompile(`state file: +` + regexp.QuoteMeta(state) + ` \(restored \d+ codes? and [1-9]\d* tokens?\)`); !want.MatchString(again.banner) {
+		t.Errorf("the banner after a restart does not say what it restored:\n%s", again.banner)
+	}
+
+	path := filepath.Join(t.TempDir(), "oauthtest.json")
+	if err := os.WriteFile(path, []byte(configFile), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	page := startCommand(t, "-config", path, "-login-page")
+	if !regexp.MustCompile(`users \(login page\): +"alice".*, "bob"`).MatchString(page.banner) {
+		t.Errorf("the banner does not list the login page's users:\n%s", page.banner)
 	}
 }
