@@ -24,7 +24,7 @@ const (
 
 // fileConfig is the JSON config file (-config). Version 1 describes one
 // issuer at the top level; version 2 lists issuers, each below its own
-// path. See README.md for complete examples.
+// path. See docs/cli.md for complete examples.
 type fileConfig struct {
 	Version int    `json:"version"`
 	Addr    string `json:"addr"`

@@ -403,26 +403,32 @@ func TestDefaultAddr(t *testing.T) {
 	}
 }
 
-// TestREADMEConfigExample: the config file documented in README.md is one
-// the command accepts.
-func TestREADMEConfigExample(t *testing.T) {
+// TestDocsConfigExamples: every JSON block of docs/cli.md is a config file
+// the command loads; with the version 1 example, the documented client
+// logs in as the first user.
+func TestDocsConfigExamples(t *testing.T) {
 	t.Parallel()
-	readme, err := os.ReadFile("../../README.md")
+	page, err := os.ReadFile("../../docs/cli.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, rest, ok := strings.Cut(string(readme), "The config file format is versioned; version 1:\n\n```json\n")
-	example, _, _ := strings.Cut(rest, "```")
-	if !ok || example == "" {
-		t.Fatal("README.md has no config example")
+	blocks := strings.Split(string(page), "```json\n")[1:]
+	if len(blocks) < 2 {
+		t.Fatalf("docs/cli.md has %d JSON blocks, want the version 1 and version 2 examples", len(blocks))
 	}
-	path := filepath.Join(t.TempDir(), "example.json")
-	if err := os.WriteFile(path, []byte(example), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	pr := startCommand(t, "-config", path, "-addr", "127.0.0.1:0")
-	if _, idt := login(t, pr.issuer, "webapp", "webapp-secret", "http://127.0.0.1:8080/callback"); idt.Subject != "alice" {
-		t.Errorf("signed in %q", idt.Subject)
+	for i, rest := range blocks {
+		example, _, _ := strings.Cut(rest, "```")
+		path := filepath.Join(t.TempDir(), "example.json")
+		if err := os.WriteFile(path, []byte(example), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		pr := startCommand(t, "-config", path, "-addr", "127.0.0.1:0")
+		if strings.Contains(example, `"webapp-secret"`) {
+			if _, idt := login(t, pr.issuer, "webapp", "webapp-secret", "http://127.0.0.1:8080/callback"); idt.Subject != "alice" {
+				t.Errorf("block %d: signed in %q", i, idt.Subject)
+			}
+		}
+		pr.stop(t)
 	}
 }
 
