@@ -209,7 +209,6 @@ func goFunctions(t *testing.T) map[string]string {
 	return funcs
 }
 
-
 // TestDocsShellCalls runs the curl calls of the docs (control API,
 // discovery, token endpoint) with curl against a provider with the
 // control API, its address in place of 127.0.0.1:9090, in the order the
