@@ -29,6 +29,7 @@ type authorizeRequest struct {
 	challenge     string
 	method        string
 	loginHint     string
+	picked        bool // loginHint is the subject picked on the login page
 	promptNone    bool
 	maxAge        int64 // seconds; -1 without max_age
 	denied        bool  // on the login page
@@ -184,7 +185,7 @@ func (req *authorizeRequest) parseResponseType(params url.Values) *Error {
 // (RFC 6749 §4.1.2.1).
 func (req *authorizeRequest) checkGrant(url.Values) *Error {
 	if !slices.Contains(req.client.GrantTypes, GrantAuthorizationCode) {
-		return ErrUnauthorizedClient.WithDescription("client %q may not use the authorization code grant; its grant types: %s (Client.GrantTypes)", req.client.ID, strings.Join(req.client.GrantTypes, ", "))
+		return ErrUnauthorizedClient.WithDescription("client %q may not use the authorization code grant; its grant_types: %s", req.client.ID, strings.Join(req.client.GrantTypes, ", "))
 	}
 	return nil
 }

@@ -210,7 +210,7 @@ func TestAuthorizeSuccess(t *testing.T) {
 	})
 }
 
-// TestHybridFlow runs the seed's response_type "code id_token": an ID token
+// TestHybridFlow runs the OpenID Connect hybrid response_type "code id_token": an ID token
 // with c_hash and nonce arrives in the fragment with the code.
 func TestHybridFlow(t *testing.T) {
 	t.Parallel()

@@ -2,6 +2,7 @@ package oauthtest
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 )
@@ -102,4 +103,27 @@ func (p *Provider) FastForward(d time.Duration) {
 	if _, err := p.clock.advance(d); err != nil {
 		panic("oauthtest: FastForward: " + err.Error())
 	}
+}
+
+// humanDuration writes d for people: 10m rather than 10m0s, 2ms rather than
+// 2.042607ms, 1m30s rather than 1m30.000412s.
+func humanDuration(d time.Duration) string {
+	switch {
+	case d >= time.Minute:
+		d = d.Round(time.Second)
+	case d >= time.Second:
+		d = d.Round(100 * time.Millisecond)
+	case d >= time.Millisecond:
+		d = d.Round(time.Millisecond)
+	default:
+		d = d.Round(time.Microsecond)
+	}
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }

@@ -87,7 +87,7 @@ func (s *codeStore) redeem(code, family string, now time.Time, check func(*authC
 		return authCode{}, false, ErrInvalidGrant.WithDescription("code was invalidated by the test (InvalidateCode)")
 	case !now.Before(rec.expiresAt):
 		return authCode{}, false, ErrInvalidGrant.WithDescription("code expired at %s; it is now %s (codes live %s)",
-			rec.expiresAt.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), rec.expiresAt.Sub(rec.issuedAt))
+			rec.expiresAt.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), humanDuration(rec.expiresAt.Sub(rec.issuedAt)))
 	}
 	if err := check(rec); err != nil {
 		return authCode{}, false, err

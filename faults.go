@@ -14,11 +14,17 @@ import (
 // Endpoint names an endpoint, to aim faults at.
 type Endpoint string
 
-// Endpoints faults can be aimed at.
+// Endpoints faults can be aimed at, and requests filtered by (RequestsTo,
+// CheckRequests).
 const (
-	EndpointAuthorize     Endpoint = "authorize"
-	EndpointToken         Endpoint = "token"   // every token request, whatever its grant
-	EndpointRefresh       Endpoint = "refresh" // token requests with grant_type=refresh_token; Request.Endpoint says EndpointToken
+	EndpointAuthorize Endpoint = "authorize"
+	EndpointToken     Endpoint = "token" // every token request, whatever its grant
+	// EndpointRefresh is not an endpoint of its own: it is the token
+	// endpoint (/oauth/token) serving grant_type=refresh_token. Aim a fault
+	// at it to fail refreshes alone while code exchanges go through, or
+	// count refreshes with CheckRequests(t, EndpointRefresh, n). A refresh's
+	// Request.Endpoint is EndpointToken, with GrantType "refresh_token".
+	EndpointRefresh       Endpoint = "refresh"
 	EndpointUserinfo      Endpoint = "userinfo"
 	EndpointJWKS          Endpoint = "jwks"
 	EndpointDiscovery     Endpoint = "discovery" // both well-known metadata documents
@@ -31,8 +37,9 @@ const (
 	EndpointDeviceVerification Endpoint = "device_verification"
 	// EndpointLogout ends a browser's session (RP-Initiated Logout 1.0).
 	EndpointLogout Endpoint = "logout"
-	// EndpointTokeninfo describes a token, as the second seed provider's
-	// client library expects.
+	// EndpointTokeninfo describes a token (GET or POST /oauth/tokeninfo),
+	// for client libraries that ask the provider about a token rather than
+	// verify it themselves.
 	EndpointTokeninfo Endpoint = "tokeninfo"
 )
 

@@ -103,7 +103,7 @@ func (p *Provider) readTokenRequest(x *exchange) (Client, url.Values, *grantType
 		return Client{}, nil, nil, ErrUnauthorizedClient.WithDescription("client %q is public, and grant_type %q needs a confidential client", c.ID, g.name)
 	}
 	if !slices.Contains(c.GrantTypes, g.name) {
-		return Client{}, nil, nil, ErrUnauthorizedClient.WithDescription("client %q may not use grant_type %q; its grant types: %s (Client.GrantTypes)", c.ID, g.name, strings.Join(c.GrantTypes, ", "))
+		return Client{}, nil, nil, ErrUnauthorizedClient.WithDescription("client %q may not use grant_type %q; its grant_types: %s", c.ID, g.name, strings.Join(c.GrantTypes, ", "))
 	}
 	for _, name := range g.params {
 		if form.Get(name) == "" {

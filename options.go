@@ -14,8 +14,8 @@ const (
 	// DefaultCodeLifetime is how long an authorization code can be redeemed
 	// (RFC 6749 §4.1.2 recommends at most 10 minutes).
 	DefaultCodeLifetime = 10 * time.Minute
-	// DefaultAccessTokenLifetime is the access token's validity, one hour as
-	// the seed providers issue.
+	// DefaultAccessTokenLifetime is the access token's validity: one hour,
+	// as most providers issue them.
 	DefaultAccessTokenLifetime = time.Hour
 	// DefaultIDTokenLifetime is the ID token's validity.
 	DefaultIDTokenLifetime = time.Hour
@@ -129,7 +129,8 @@ func (c *config) validate() error {
 // by every provider, which never modifies them.
 var (
 	defaultClient = sync.OnceValue(func() Client {
-		c := Client{ID: DefaultClientID, Secret: DefaultClientSecret}
+		c := Client{ID: DefaultClientID, Secret: DefaultClientSecret,
+			GrantTypes: grantNames(), AuthMethods: []string{AuthMethodBasic, AuthMethodPost, AuthMethodSecretJWT}}
 		if err := c.validate(); err != nil {
 			panic("oauthtest: the default client: " + err.Error())
 		}
@@ -334,7 +335,7 @@ func (l Lifetimes) validate() error {
 		d    time.Duration
 	}{{"code", l.Code}, {"access token", l.AccessToken}, {"ID token", l.IDToken}, {"refresh token", l.RefreshToken}} {
 		if f.d != 0 && f.d < time.Second {
-			return fmt.Errorf("%s lifetime %v is shorter than one second, the resolution of JWT times", f.what, f.d)
+			return fmt.Errorf("%s lifetime %s is shorter than one second, the resolution of JWT times", f.what, humanDuration(f.d))
 		}
 	}
 	return nil

@@ -1,31 +1,3 @@
-// Package oauthtest is a real OAuth 2.0 and OpenID Connect provider that runs
-// in process, for tests and local development.
-//
-// NewTestProvider starts one on a loopback port and closes it when the test
-// ends. Its authorize endpoint approves a configured user at once; its token
-// endpoint issues JWT access tokens (RFC 9068), opaque rotating refresh tokens
-// and ID tokens, signed with keys shipped with the package (InsecureTestKey),
-// so its JWKS is the same on every run. It checks what a real provider checks
-// (registered redirect URIs, PKCE, single-use codes bound to their client,
-// client secrets) and answers errors with the RFC 6749 codes. It also serves
-// userinfo, token introspection (RFC 7662), revocation (RFC 7009) and
-// discovery (OpenID Connect Discovery, RFC 8414).
-//
-// Tests stage what real providers do, on command and without waiting:
-//
-//   - time: SetTime and FastForward move the provider's clock; Now fits
-//     oidc.Config{Now: p.Now};
-//   - users: QueueUser, QueueDenial, login_hint (WithUsers), SignOut;
-//   - codes and tokens: ExpireCodes, InvalidateCode, RevokeToken, RevokeUser...;
-//   - keys: PublishNextKey, RotateKey, RetireOldKeys, WithKeySeed;
-//   - faults: FailNext and Fail with FaultError, FaultStatus, FaultDrop...,
-//     TakeDown;
-//   - bad tokens: MintIDToken and MintAccessToken with Expired, WrongAudience,
-//     ForeignKey...;
-//   - and it tells what the app did: Requests, CheckRequests, Dump.
-//
-// ForClient keeps the staging of parallel subtests apart. The command
-// cmd/oauthtest serves the same provider for local development.
 package oauthtest
 
 import (

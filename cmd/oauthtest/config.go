@@ -24,7 +24,7 @@ const (
 
 // fileConfig is the JSON config file (-config). Version 1 describes one
 // issuer at the top level; version 2 lists issuers, each below its own
-// path. See README.md for complete examples.
+// path. See docs/cli.md for complete examples.
 type fileConfig struct {
 	Version int    `json:"version"`
 	Addr    string `json:"addr"`
@@ -139,6 +139,9 @@ func readConfig(path string) (*fileConfig, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkConfigJSON(b); err != nil {
+		return nil, fmt.Errorf("%s: %v", path, describeJSONError(b, err))
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	var c fileConfig
@@ -208,10 +211,20 @@ func (c *fileIssuerSettings) options(dir string) ([]oauthtest.Option, error) {
 	if len(c.Clients) > 0 {
 		opts = append(opts, oauthtest.WithoutDefaultClient())
 	}
-	for _, cl := range c.Clients {
+	for i, cl := range c.Clients {
+		// The library checks clients too, in its Go field names; these
+		// mistakes of a config file are told in the file's own.
+		switch {
+		case cl.ID == "":
+			return nil, fmt.Errorf(`clients[%d]: "id" is missing`, i)
+		case !cl.Public && cl.Secret == "" && len(cl.PublicKeyFiles) == 0:
+			return nil, fmt.Errorf(`clients[%d]: client %q is confidential and needs a "secret" or "public_key_files" (or "public": true)`, i, cl.ID)
+		case cl.Public && cl.Secret != "":
+			return nil, fmt.Errorf(`clients[%d]: client %q is public and must not have a "secret"`, i, cl.ID)
+		}
 		keys, err := publicKeys(dir, cl.PublicKeyFiles...)
 		if err != nil {
-			return nil, fmt.Errorf("client %q: %v", cl.ID, err)
+			return nil, fmt.Errorf("clients[%d]: client %q: %v", i, cl.ID, err)
 		}
 		opts = append(opts, oauthtest.WithClient(oauthtest.Client{
 			ID: cl.ID, Secret: cl.Secret, Public: cl.Public, RedirectURIs: cl.RedirectURIs, Scopes: cl.Scopes,
@@ -242,13 +255,20 @@ func (c *fileIssuerSettings) options(dir string) ([]oauthtest.Option, error) {
 		opts = append(opts, oauthtest.WithAllowedOrigins(c.AllowedOrigins...))
 	}
 	if c.StateFile != "" {
-		path := c.StateFile
-		if !filepath.IsAbs(path) {
-			path = filepath.Join(dir, path)
-		}
-		opts = append(opts, oauthtest.WithStateFile(path))
+		opts = append(opts, oauthtest.WithStateFile(statePathIn(dir, c.StateFile)))
 	}
 	return opts, nil
+}
+
+// statePath is where a state file named in the config file is: relative
+// to the file's directory.
+func (c *fileConfig) statePath(name string) string { return statePathIn(c.dir, name) }
+
+func statePathIn(dir, name string) string {
+	if filepath.IsAbs(name) {
+		return name
+	}
+	return filepath.Join(dir, name)
 }
 
 // publicKeys reads PEM public keys (PKIX, "PUBLIC KEY"), relative to dir.

@@ -15,7 +15,7 @@ import (
 
 // clientUserFlags describe one client and one user; a config file describes
 // them instead.
-var clientUserFlags = []string{"client-id", "client-secret", "redirect-uri", "public", "sub", "claim"}
+var clientUserFlags = []string{"client-id", "client-secret", "redirect-uri", "public", "grant", "sub", "claim"}
 
 // options turns the settings into provider options: the config file first,
 // then the flags, which override its addr, issuer, key, algorithm,
@@ -135,7 +135,7 @@ func (s *settings) choose(name, flagValue, fileValue string) string {
 // clientAndUser turns the client and user flags into options.
 func (s *settings) clientAndUser() ([]oauthtest.Option, error) {
 	var opts []oauthtest.Option
-	if s.set["client-id"] || s.set["client-secret"] || s.set["redirect-uri"] || s.set["public"] {
+	if s.set["client-id"] || s.set["client-secret"] || s.set["redirect-uri"] || s.set["public"] || s.set["grant"] {
 		secret := s.clientSecret
 		if s.public {
 			if s.set["client-secret"] {
@@ -144,7 +144,7 @@ func (s *settings) clientAndUser() ([]oauthtest.Option, error) {
 			secret = ""
 		}
 		opts = append(opts, oauthtest.WithoutDefaultClient(), // the flags describe the one client
-			oauthtest.WithClient(oauthtest.Client{ID: s.clientID, Secret: secret, Public: s.public, RedirectURIs: s.redirectURIs}))
+			oauthtest.WithClient(oauthtest.Client{ID: s.clientID, Secret: secret, Public: s.public, RedirectURIs: s.redirectURIs, GrantTypes: s.grants}))
 	}
 	if !s.set["sub"] && !s.set["claim"] {
 		return opts, nil
