@@ -31,6 +31,9 @@ func (p *Provider) discoveryJSON() []byte {
 		"backchannel_logout_supported":                     true,
 		"backchannel_logout_session_supported":             true,
 	}
+	if rs := p.clients.resources(); rs != nil {
+		m["protected_resources"] = rs // RFC 9728 §4
+	}
 	for _, e := range endpointTable {
 		if e.discovery != "" {
 			m[e.discovery] = p.issuer + e.paths[0]

@@ -7,23 +7,27 @@ import (
 )
 
 // refresh rotates a refresh token (RFC 6749 §6, RFC 9700 §4.14.2): a new
-// refresh token each time, the old one dead, the scope narrowed on request.
+// refresh token each time, the old one dead, the scope and the resources
+// narrowed on request (RFC 8707 §2.2), the grant kept whole.
 func (p *Provider) refresh(c Client, form url.Values, gt *grantType) (*tokenResponse, *Error) {
 	tok := form.Get("refresh_token")
 	requested := splitScope(form.Get("scope"))
-	var scopes []string
+	var scopes, aud []string
 	g, err := p.tokens.rotate(tok, p.Now(), func(g grant) *Error {
 		if g.clientID != c.ID {
 			return ErrInvalidGrant.WithDescription("refresh token was issued to client %q, not %q", g.clientID, c.ID)
 		}
 		var err *Error
-		scopes, err = narrowScope(g.scopes, requested)
+		if scopes, err = narrowScope(g.scopes, requested); err != nil {
+			return err
+		}
+		aud, err = tokenResources(c, g.audience, form)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return p.issue(g, scopes, "", gt)
+	return p.issueFor(g, issuance{scopes: scopes, audience: aud}, gt)
 }
 
 // narrowScope returns the requested scopes if all were granted, or the

@@ -33,6 +33,7 @@ type accessRecord struct {
 	family    string
 	grantType string
 	scopes    []string
+	audience  []string // its aud when narrower than its family's (RFC 8707 §2.2); nil: the family's
 	issuedAt  time.Time
 	expiresAt time.Time
 	revoked   bool
@@ -78,6 +79,7 @@ type issued struct {
 	jti, refresh   string
 	idToken        string
 	scopes         []string
+	audience       []string // of the access token, when narrower than the grant's
 	accessExpires  time.Time
 	refreshExpires time.Time
 	idExpires      time.Time
@@ -108,7 +110,7 @@ func (s *tokenStore) record(g grant, t issued, now time.Time) {
 	f.expires = latest(f.expires, t.accessExpires, t.refreshExpires, t.idExpires)
 	if t.jti != "" {
 		s.seq++
-		s.access[t.jti] = &accessRecord{family: g.family, grantType: t.grantType, scopes: t.scopes, issuedAt: now, expiresAt: t.accessExpires, seq: s.seq}
+		s.access[t.jti] = &accessRecord{family: g.family, grantType: t.grantType, scopes: t.scopes, audience: t.audience, issuedAt: now, expiresAt: t.accessExpires, seq: s.seq}
 	}
 	if t.refresh != "" {
 		s.seq++
@@ -213,7 +215,7 @@ func (s *tokenStore) rotate(tok string, now time.Time, check func(grant) *Error)
 }
 
 // accessGrant returns the grant and scopes of the access token with claims
-// c, if this provider issued it; live also requires that it has neither
+// c, if this provider issued it, with the token's own audience; live also requires that it has neither
 // expired nor been revoked. The claims must agree with the record: a token
 // with the jti of an issued one but another subject or client was not
 // issued here.
@@ -234,7 +236,11 @@ func (s *tokenStore) accessGrant(c *accessClaims, now time.Time, live bool) (gra
 	case !now.Before(a.expiresAt):
 		return grant{}, nil, ErrInvalidToken.WithDescription("access token expired at %s (RFC 6750 §3.1)", a.expiresAt.UTC().Format(time.RFC3339))
 	}
-	return f.grant, a.scopes, nil
+	g := f.grant
+	if a.audience != nil {
+		g.audience = a.audience
+	}
+	return g, a.scopes, nil
 }
 
 // idGrant returns the grant and scopes of ID token tok, if this provider

@@ -87,6 +87,9 @@ type fileClient struct {
 	// ExchangeFrom lists the clients whose tokens this one may exchange
 	// (token exchange) though it is not their audience.
 	ExchangeFrom []string `json:"exchange_from"`
+	// Resources are the resource indicators (RFC 8707) the client may ask
+	// tokens for; any absolute URI when empty.
+	Resources []string `json:"resources"`
 	// PostLogoutRedirectURIs and BackchannelLogoutURI serve logout.
 	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`
 	BackchannelLogoutURI   string   `json:"backchannel_logout_uri"`
@@ -204,7 +207,7 @@ func (c *fileIssuerSettings) options(dir string) ([]oauthtest.Option, error) {
 		opts = append(opts, oauthtest.WithClient(oauthtest.Client{
 			ID: cl.ID, Secret: cl.Secret, Public: cl.Public, RedirectURIs: cl.RedirectURIs, Scopes: cl.Scopes,
 			AuthMethods: cl.AuthMethods, SigningAlg: cl.SigningAlg, Lifetimes: cl.Lifetimes.lifetimes(),
-			GrantTypes: cl.GrantTypes, ExchangeFrom: cl.ExchangeFrom, PublicKeys: keys,
+			GrantTypes: cl.GrantTypes, ExchangeFrom: cl.ExchangeFrom, Resources: cl.Resources, PublicKeys: keys,
 			PostLogoutRedirectURIs: cl.PostLogoutRedirectURIs, BackchannelLogoutURI: cl.BackchannelLogoutURI,
 		}))
 	}
