@@ -76,7 +76,7 @@ func (p *Provider) issueTokens(g grant, is issuance, gt *grantType) (*tokenRespo
 		}
 	}
 	p.tokens.record(g, issued{
-		grantType: gt.name, jti: jti, refresh: refresh, idToken: resp.IDToken, scopes: is.scopes, audience: is.audience,
+		grantType: gt.name, jti: jti, refresh: refresh, rotated: is.refresh, idToken: resp.IDToken, scopes: is.scopes, audience: is.audience,
 		accessExpires: accessExp, refreshExpires: now.Add(life.RefreshToken), idExpires: now.Add(life.IDToken),
 	}, now)
 	return resp, nil

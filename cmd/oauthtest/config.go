@@ -72,6 +72,8 @@ type fileLifetime struct {
 	AccessToken  duration `json:"access_token"`
 	IDToken      duration `json:"id_token"`
 	RefreshToken duration `json:"refresh_token"`
+	// RefreshReuse is the refresh token reuse interval, "0s" by default.
+	RefreshReuse duration `json:"refresh_reuse"`
 }
 
 type fileClient struct {
@@ -121,7 +123,7 @@ func (d *duration) UnmarshalJSON(b []byte) error {
 
 func (l fileLifetime) lifetimes() oauthtest.Lifetimes {
 	return oauthtest.Lifetimes{Code: time.Duration(l.Code), AccessToken: time.Duration(l.AccessToken),
-		IDToken: time.Duration(l.IDToken), RefreshToken: time.Duration(l.RefreshToken)}
+		IDToken: time.Duration(l.IDToken), RefreshToken: time.Duration(l.RefreshToken), RefreshReuse: time.Duration(l.RefreshReuse)}
 }
 
 // readConfig reads and checks a config file.
