@@ -1,6 +1,9 @@
 package oauthtest_test
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"net/http"
 	"net/url"
 	"slices"
@@ -256,4 +259,54 @@ func mustRequest(t *testing.T, method, rawURL string) *http.Request {
 		t.Fatal(err)
 	}
 	return req
+}
+
+// TestResourcesDeviceFlow: a device asks for its resources at the token
+// request; a malformed one is refused before the device code is used up,
+// and a refresh may ask for a subset.
+func TestResourcesDeviceFlow(t *testing.T) {
+	deviceTest(t, func(t *testing.T, p *oauthtest.Provider, cfg *oauth2.Config) {
+		ctx := clientContext(p)
+		cfg.Scopes = []string{"openid", "offline_access"}
+		da, err := cfg.DeviceAuth(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = cfg.DeviceAccessToken(ctx, da, oauth2.SetAuthURLParam("resource", "urn-less"))
+		wantRetrieveError(t, err, "invalid_target", 400)
+		form := url.Values{"grant_type": {oauthtest.GrantDeviceCode}, "device_code": {da.DeviceCode}, "client_id": {"tv"}, "resource": {calendarAPI, contactsAPI}}
+		resp, body := postForm(t, p, p.TokenURL(), form, "", "")
+		if resp.StatusCode != 200 {
+			t.Fatalf("device token request with two resources: HTTP %d %v", resp.StatusCode, body)
+		}
+		if got := audience(t, p, body["access_token"].(string)); !slices.Equal(got, []string{calendarAPI, contactsAPI}) {
+			t.Errorf("aud %q", got)
+		}
+		form = url.Values{"grant_type": {"refresh_token"}, "refresh_token": {body["refresh_token"].(string)}, "client_id": {"tv"}, "resource": {contactsAPI}}
+		resp, body = postForm(t, p, p.TokenURL(), form, "", "")
+		if resp.StatusCode != 200 || accessClaims(t, p, body["access_token"].(string))["aud"] != contactsAPI {
+			t.Errorf("refresh for one resource: HTTP %d %v", resp.StatusCode, body)
+		}
+	})
+}
+
+// TestResourcesJWTBearer: the JWT bearer grant takes resource as the aud;
+// a malformed one is refused before the assertion's jti is used up.
+func TestResourcesJWTBearer(t *testing.T) {
+	t.Parallel()
+	partner, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	p := oauthtest.NewTestProvider(t, oauthtest.WithTrustedIssuer("https://partner.example", partner.Public()),
+		oauthtest.WithClient(oauthtest.Client{ID: "svc", Secret: "svc-secret", GrantTypes: []string{oauthtest.GrantJWTBearer}}))
+	assertion := signJWT(t, partner, assertionClaims(p, "https://partner.example", "ada"))
+	form := url.Values{"grant_type": {oauthtest.GrantJWTBearer}, "assertion": {assertion}, "resource": {"https://api.example/#x"}}
+	resp, body := postForm(t, p, p.TokenURL(), form, "svc", "svc-secret")
+	wantJSONError(t, resp, body, "invalid_target", 400)
+	form.Set("resource", calendarAPI)
+	resp, body = postForm(t, p, p.TokenURL(), form, "svc", "svc-secret")
+	if resp.StatusCode != 200 {
+		t.Fatalf("HTTP %d %v", resp.StatusCode, body)
+	}
+	if got := accessClaims(t, p, body["access_token"].(string))["aud"]; got != calendarAPI {
+		t.Errorf("aud %v", got)
+	}
 }
