@@ -25,6 +25,7 @@ type authorizeRequest struct {
 	responseType  string // responseCode or responseCodeIDToken
 	responseMode  string // query, fragment or form_post
 	scopes        []string
+	resources     []string // resource indicators (RFC 8707 §2.1)
 	state, nonce  string
 	challenge     string
 	method        string
@@ -145,7 +146,7 @@ func (p *Provider) resolveRedirect(params url.Values, req *authorizeRequest) str
 func (req *authorizeRequest) validate(params url.Values) *Error {
 	for _, check := range []func(url.Values) *Error{
 		req.parseResponseType, req.checkGrant, checkDuplicates,
-		req.parseScope, req.parseNonce, req.parsePKCE, req.parsePrompt, req.parseDPoPJKT,
+		req.parseScope, req.parseResources, req.parseNonce, req.parsePKCE, req.parsePrompt, req.parseDPoPJKT,
 	} {
 		if err := check(params); err != nil {
 			return err
@@ -215,6 +216,14 @@ func (req *authorizeRequest) parseScope(params url.Values) *Error {
 	return nil
 }
 
+// parseResources reads the resource parameters, which may be repeated:
+// the resources the code grants access tokens for (RFC 8707 §2.1).
+func (req *authorizeRequest) parseResources(params url.Values) *Error {
+	var err *Error
+	req.resources, err = requestedResources(req.client, params)
+	return err
+}
+
 // splitScope splits a scope string on spaces, dropping empty and repeated values.
 func splitScope(s string) []string {
 	var scopes []string
@@ -274,7 +283,7 @@ func (p *Provider) approve(x *exchange, req *authorizeRequest) (url.Values, *Err
 	code := &authCode{
 		code: p.ids.secret(), clientID: req.client.ID,
 		redirectURI: req.redirectURI, redirectGiven: req.redirectGiven,
-		scopes: req.scopes, nonce: req.nonce, challenge: req.challenge, method: req.method,
+		scopes: req.scopes, resources: req.resources, nonce: req.nonce, challenge: req.challenge, method: req.method,
 		user: user, authTime: authTime, issuedAt: now, sid: sid, expiresAt: now.Add(req.client.Lifetimes.or(p.cfg.lifetimes).Code),
 		dpopJKT: req.dpopJKT,
 	}

@@ -233,13 +233,19 @@ func normalizeUserCode(s string) string {
 
 // redeemDeviceCode serves the device's polls (RFC 8628 §3.4): tokens once
 // the user approved, else authorization_pending, slow_down, access_denied
-// or expired_token, all by the provider's clock.
+// or expired_token, all by the provider's clock. The resources asked for,
+// checked before the poll uses the code up, are those of the grant
+// (RFC 8707 §2.2).
 func (p *Provider) redeemDeviceCode(c Client, form url.Values, gt *grantType, jkt string) (*tokenResponse, *Error) {
+	resources, err := requestedResources(c, form)
+	if err != nil {
+		return nil, err
+	}
 	d, err := p.devices.poll(form.Get("device_code"), c.ID, p.Now())
 	if err != nil {
 		return nil, err
 	}
-	g := grant{family: p.ids.uuid(), clientID: c.ID, user: d.user, scopes: d.scopes, authTime: d.authTime, jkt: jkt}
+	g := grant{family: p.ids.uuid(), clientID: c.ID, user: d.user, scopes: d.scopes, authTime: d.authTime, audience: resources, jkt: jkt}
 	return p.issue(g, d.scopes, "", gt)
 }
 

@@ -31,6 +31,9 @@ func (p *Provider) discoveryJSON() []byte {
 		"dpop_signing_alg_values_supported":                dpopAlgs, // RFC 9449 §5.1
 	}
 	p.requestMetadata(m) // PAR and request objects: par.go
+	if rs := p.clients.resources(); rs != nil {
+		m["protected_resources"] = rs // RFC 9728 §4
+	}
 	for _, e := range endpointTable {
 		if e.discovery != "" && p.serves(e.endpoint) {
 			m[e.discovery] = p.issuer + e.paths[0]

@@ -124,9 +124,15 @@ func findGrant(name string) *grantType {
 }
 
 // issue mints the tokens of a response to a request of grant type gt,
-// turning a signing failure into a server_error.
+// with scopes (a subset of g.scopes) and, in an ID token, nonce.
 func (p *Provider) issue(g grant, scopes []string, nonce string, gt *grantType) (*tokenResponse, *Error) {
-	resp, err := p.issueTokens(g, scopes, nonce, gt)
+	return p.issueFor(g, issuance{scopes: scopes, nonce: nonce}, gt)
+}
+
+// issueFor mints the tokens of a response, turning a signing failure into
+// a server_error.
+func (p *Provider) issueFor(g grant, is issuance, gt *grantType) (*tokenResponse, *Error) {
+	resp, err := p.issueTokens(g, is, gt)
 	if err != nil {
 		return nil, ErrServerError.WithDescription("signing tokens failed: %v", err)
 	}

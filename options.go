@@ -314,6 +314,13 @@ type Lifetimes struct {
 	AccessToken  time.Duration // access tokens, also their expires_in; DefaultAccessTokenLifetime
 	IDToken      time.Duration // ID tokens; DefaultIDTokenLifetime
 	RefreshToken time.Duration // refresh tokens; DefaultRefreshTokenLifetime
+	// RefreshReuse is how long a refresh token, once rotated, may be
+	// presented again and get the same successor refresh token with a
+	// newly signed access token, instead of being a replay that revokes
+	// its family: for apps whose tabs refresh at once. Auth0's reuse
+	// interval, Keycloak's refresh token max reuse. Only the token rotated
+	// last may be reused. 0: strict rotation, the default.
+	RefreshReuse time.Duration
 }
 
 // or returns l with its zero durations taken from def.
@@ -324,12 +331,17 @@ func (l Lifetimes) or(def Lifetimes) Lifetimes {
 		}
 		return a
 	}
-	return Lifetimes{pick(l.Code, def.Code), pick(l.AccessToken, def.AccessToken), pick(l.IDToken, def.IDToken), pick(l.RefreshToken, def.RefreshToken)}
+	return Lifetimes{pick(l.Code, def.Code), pick(l.AccessToken, def.AccessToken), pick(l.IDToken, def.IDToken), pick(l.RefreshToken, def.RefreshToken),
+		pick(l.RefreshReuse, def.RefreshReuse)}
 }
 
 // validate refuses lifetimes under a second, the resolution of JWT times;
-// zero is allowed and means the default.
+// zero is allowed and means the default. RefreshReuse is no JWT time: any
+// duration but a negative one.
 func (l Lifetimes) validate() error {
+	if l.RefreshReuse < 0 {
+		return fmt.Errorf("refresh reuse interval %v is negative", l.RefreshReuse)
+	}
 	for _, f := range [...]struct {
 		what string
 		d    time.Duration
@@ -371,6 +383,20 @@ func WithIDTokenLifetime(d time.Duration) Option {
 // WithRefreshTokenLifetime sets how long refresh tokens can be used.
 func WithRefreshTokenLifetime(d time.Duration) Option {
 	return lifetime(d, func(l *Lifetimes) *time.Duration { return &l.RefreshToken })
+}
+
+// WithRefreshReuseInterval lets a rotated refresh token be presented again
+// for d after its rotation and get the same successor, instead of being a
+// replay that revokes its family (Lifetimes.RefreshReuse). 0, the default,
+// is strict rotation.
+func WithRefreshReuseInterval(d time.Duration) Option {
+	return optionFunc(func(c *config) error {
+		if err := (Lifetimes{RefreshReuse: d}).validate(); err != nil {
+			return err
+		}
+		c.lifetimes.RefreshReuse = d
+		return nil
+	})
 }
 
 func lifetime(d time.Duration, field func(*Lifetimes) *time.Duration) Option {

@@ -84,6 +84,8 @@ type fileLifetime struct {
 	AccessToken  duration `json:"access_token"`
 	IDToken      duration `json:"id_token"`
 	RefreshToken duration `json:"refresh_token"`
+	// RefreshReuse is the refresh token reuse interval, "0s" by default.
+	RefreshReuse duration `json:"refresh_reuse"`
 }
 
 type fileClient struct {
@@ -99,6 +101,9 @@ type fileClient struct {
 	// ExchangeFrom lists the clients whose tokens this one may exchange
 	// (token exchange) though it is not their audience.
 	ExchangeFrom []string `json:"exchange_from"`
+	// Resources are the resource indicators (RFC 8707) the client may ask
+	// tokens for; any absolute URI when empty.
+	Resources []string `json:"resources"`
 	// PostLogoutRedirectURIs and BackchannelLogoutURI serve logout.
 	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`
 	BackchannelLogoutURI   string   `json:"backchannel_logout_uri"`
@@ -130,7 +135,7 @@ func (d *duration) UnmarshalJSON(b []byte) error {
 
 func (l fileLifetime) lifetimes() oauthtest.Lifetimes {
 	return oauthtest.Lifetimes{Code: time.Duration(l.Code), AccessToken: time.Duration(l.AccessToken),
-		IDToken: time.Duration(l.IDToken), RefreshToken: time.Duration(l.RefreshToken)}
+		IDToken: time.Duration(l.IDToken), RefreshToken: time.Duration(l.RefreshToken), RefreshReuse: time.Duration(l.RefreshReuse)}
 }
 
 // readConfig reads and checks a config file.
@@ -229,7 +234,7 @@ func (c *fileIssuerSettings) options(dir string) ([]oauthtest.Option, error) {
 		opts = append(opts, oauthtest.WithClient(oauthtest.Client{
 			ID: cl.ID, Secret: cl.Secret, Public: cl.Public, RedirectURIs: cl.RedirectURIs, Scopes: cl.Scopes,
 			AuthMethods: cl.AuthMethods, SigningAlg: cl.SigningAlg, Lifetimes: cl.Lifetimes.lifetimes(),
-			GrantTypes: cl.GrantTypes, ExchangeFrom: cl.ExchangeFrom, PublicKeys: keys,
+			GrantTypes: cl.GrantTypes, ExchangeFrom: cl.ExchangeFrom, Resources: cl.Resources, PublicKeys: keys,
 			PostLogoutRedirectURIs: cl.PostLogoutRedirectURIs, BackchannelLogoutURI: cl.BackchannelLogoutURI,
 		}))
 	}

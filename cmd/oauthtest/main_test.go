@@ -350,6 +350,8 @@ func TestBadInput(t *testing.T) {
 		{[]string{"-config", write("v2-client.json", `{"version": 2, "issuers": [{"name": "a", "clients": [{"id": "c"}]}]}`)}, 2, `issuer "a": clients[0]: client "c" is confidential and needs a "secret" or "public_key_files" (or "public": true)`},
 		{[]string{"-config", write("lifetime.json", `{"version": 1, "lifetimes": {"code": 600}}`)}, 2, `lifetimes.code: a lifetime must be a string such as "10m" or "1h", not the number 600`},
 		{[]string{"-config", write("client.json", `{"version": 1, "clients": [{"id": "c"}]}`)}, 2, `client.json: clients[0]: client "c" is confidential and needs a "secret" or "public_key_files"`},
+		{[]string{"-config", write("resources.json", `{"version": 1, "clients": [{"id": "c", "secret": "s", "resources": ["api"]}]}`)}, 2, `client "c": resource "api" is not an absolute URI`},
+		{[]string{"-config", write("reuse.json", `{"version": 1, "lifetimes": {"refresh_reuse": "-1s"}}`)}, 2, "refresh reuse interval -1s is negative"},
 		{[]string{"-config", write("ok.json", `{"version": 1}`), "-client-id", "x"}, 2, "-client-id and -config both describe clients and users"},
 		{[]string{"-addr", busy.Addr().String()}, 1, "listen on " + busy.Addr().String()},
 		{[]string{"-addr", "30098"}, 2, `-addr "30098": want host:port, such as 127.0.0.1:30098`},
