@@ -8,11 +8,13 @@ import (
 
 // refresh rotates a refresh token (RFC 6749 §6, RFC 9700 §4.14.2): a new
 // refresh token each time, the old one dead, the scope narrowed on request.
+// With WithFAPI2 it does not rotate: the token stays valid and the
+// response has no new one (FAPI 2.0 Security Profile §5.3.2.1 item 9).
 func (p *Provider) refresh(c Client, form url.Values, gt *grantType, jkt string) (*tokenResponse, *Error) {
 	tok := form.Get("refresh_token")
 	requested := splitScope(form.Get("scope"))
 	var scopes []string
-	g, err := p.tokens.rotate(tok, p.Now(), func(g grant) *Error {
+	g, err := p.tokens.rotate(tok, p.Now(), !p.cfg.fapi, func(g grant) *Error {
 		if g.clientID != c.ID {
 			return ErrInvalidGrant.WithDescription("refresh token was issued to client %q, not %q", g.clientID, c.ID)
 		}
@@ -27,6 +29,11 @@ func (p *Provider) refresh(c Client, form url.Values, gt *grantType, jkt string)
 		return nil, err
 	}
 	g.jkt = jkt // a confidential client may bind its new tokens to a new key (RFC 9449 §5)
+	if p.cfg.fapi {
+		kept := *gt
+		kept.refresh = false // the client keeps the refresh token it has
+		gt = &kept
+	}
 	return p.issue(g, scopes, "", gt)
 }
 

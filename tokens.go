@@ -188,9 +188,10 @@ func (s *tokenStore) revokeFamily(id string, now time.Time) {
 }
 
 // rotate consumes refresh token tok if check accepts its grant, returning
-// the grant to issue new tokens for. A token that check rejects stays usable.
-// A rotated-out token used again revokes its whole family (RFC 9700 §4.14.2).
-func (s *tokenStore) rotate(tok string, now time.Time, check func(grant) *Error) (grant, *Error) {
+// the grant to issue new tokens for. A token that check rejects stays usable,
+// and so does every token when rotating is false (WithFAPI2). A
+// rotated-out token used again revokes its whole family (RFC 9700 §4.14.2).
+func (s *tokenStore) rotate(tok string, now time.Time, rotating bool, check func(grant) *Error) (grant, *Error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r := s.refresh[tok]
@@ -211,7 +212,7 @@ func (s *tokenStore) rotate(tok string, now time.Time, check func(grant) *Error)
 		f.revoked = true
 		return grant{}, ErrInvalidGrant.WithDescription("refresh token was already used and replaced; as a replay it revokes every token of its family (RFC 9700 §4.14.2)")
 	}
-	r.rotated = true
+	r.rotated = rotating
 	return f.grant, nil
 }
 
