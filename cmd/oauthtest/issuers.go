@@ -102,6 +102,9 @@ func (s *settings) issuerOptions(f *fileConfig, is fileIssuer, i int, base strin
 	if s.loginPage {
 		opts = append(opts, oauthtest.WithLoginPage())
 	}
+	if s.fapi2 {
+		opts = append(opts, oauthtest.WithFAPI2())
+	}
 	if s.controlAPI || is.ControlAPI {
 		opts = append(opts, oauthtest.WithControlAPI())
 	}

@@ -41,6 +41,9 @@ func (s *settings) options() ([]oauthtest.Option, error) {
 	if s.loginPage {
 		opts = append(opts, oauthtest.WithLoginPage())
 	}
+	if s.fapi2 {
+		opts = append(opts, oauthtest.WithFAPI2())
+	}
 	if s.controlAPI || file.ControlAPI {
 		s.controlAPI = true
 		opts = append(opts, oauthtest.WithControlAPI())
