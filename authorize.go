@@ -35,6 +35,7 @@ type authorizeRequest struct {
 	maxAge        int64 // seconds; -1 without max_age
 	denied        bool  // on the login page
 	dpopJKT       string
+	fapi          bool // WithFAPI2: fapi.go
 }
 
 // handleAuthorize serves the authorization endpoint (RFC 6749 §3.1, §4.1.1;
@@ -55,7 +56,7 @@ func (p *Provider) handleAuthorize(x *exchange) {
 		return
 	}
 	noteAuthorizeParams(x, params)
-	req := &authorizeRequest{state: params.Get("state"), responseMode: "query"}
+	req := &authorizeRequest{state: params.Get("state"), responseMode: "query", fapi: p.cfg.fapi}
 	if msg := p.resolveRedirect(params, req); msg != "" {
 		x.errorPage(http.StatusBadRequest, msg, req.client.RedirectURIs...)
 		return
@@ -145,8 +146,8 @@ func (p *Provider) resolveRedirect(params url.Values, req *authorizeRequest) str
 // that lets each error be delivered the way the client asked.
 func (req *authorizeRequest) validate(params url.Values) *Error {
 	for _, check := range []func(url.Values) *Error{
-		req.parseResponseType, req.checkGrant, checkDuplicates,
-		req.parseScope, req.parseResources, req.parseNonce, req.parsePKCE, req.parsePrompt, req.parseDPoPJKT,
+		req.parseResponseType, req.checkFAPIResponseType, req.checkGrant, checkDuplicates,
+		req.parseScope, req.parseResources, req.parseNonce, req.parsePKCE, req.checkFAPIPKCE, req.parsePrompt, req.parseDPoPJKT,
 	} {
 		if err := check(params); err != nil {
 			return err

@@ -40,6 +40,7 @@ func (p *Provider) discoveryJSON() []byte {
 		}
 	}
 	p.discoverRegistration(m)
+	p.fapiMetadata(m)                       // fapi.go
 	b, _ := json.MarshalIndent(m, "", "  ") // strings, bools and string slices: cannot fail
 	return b
 }

@@ -68,6 +68,7 @@ type config struct {
 	dpopRequired, dpopNonces bool               // WithDPoPRequired, WithDPoPNonces
 	registration             registrationConfig // WithDynamicRegistration, WithClientIDMetadataDocuments
 	par                      parConfig          // PAR and request objects: par.go
+	fapi                     bool               // WithFAPI2: fapi.go
 }
 
 func newConfig(opts []Option) (*config, error) {
@@ -75,7 +76,6 @@ func newConfig(opts []Option) (*config, error) {
 		clients: []Client{defaultClient()},
 		user:    defaultUser(),
 		serve:   true,
-		alg:     RS256,
 		lifetimes: Lifetimes{
 			Code:         DefaultCodeLifetime,
 			AccessToken:  DefaultAccessTokenLifetime,
@@ -89,6 +89,9 @@ func newConfig(opts []Option) (*config, error) {
 		}
 	}
 	if err := c.validate(); err != nil {
+		return nil, fmt.Errorf("oauthtest: %w", err)
+	}
+	if err := c.settleFAPI(); err != nil { // also the default algorithm
 		return nil, fmt.Errorf("oauthtest: %w", err)
 	}
 	switch {

@@ -118,12 +118,13 @@ func (p *Provider) start() error {
 	p.handler = p.routes()
 	s.Config.Handler = p.handler
 	s.Config.MaxHeaderBytes = maxHeaderBytes
+	p.server = s // before it serves: handlers read it (the control API's hosts)
 	if p.cfg.tls {
 		s.StartTLS()
 	} else {
 		s.Start()
 	}
-	p.server, p.client = s, s.Client()
+	p.client = s.Client() // StartTLS makes it trust the certificate
 	return nil
 }
 

@@ -203,13 +203,15 @@ type rotation struct {
 	next     string
 	lifetime time.Duration
 	reuse    time.Duration // 0: strict, every reuse is a replay
+	keep     bool          // no rotation at all: the token stays valid (WithFAPI2)
 }
 
 // rotate consumes refresh token tok if check accepts its grant, returning
 // the grant to issue new tokens for and the refresh token to answer with:
 // rot.next, or within the reuse interval of a token rotated once the
 // successor it was rotated to (the reuse interval of Auth0 and Keycloak's
-// refresh token reuse). A token that check rejects stays usable. Any other
+// refresh token reuse). A token that check rejects stays usable, and so
+// does every token with rot.keep (WithFAPI2: no successor). Any other
 // reuse is a replay and revokes the whole family (RFC 9700 §4.14.2).
 func (s *tokenStore) rotate(tok string, now time.Time, rot rotation, check func(grant) *Error) (grant, string, *Error) {
 	s.mu.Lock()
@@ -234,6 +236,9 @@ func (s *tokenStore) rotate(tok string, now time.Time, rot rotation, check func(
 		}
 		f.revoked = true
 		return grant{}, "", replayError(r, now, rot.reuse)
+	}
+	if rot.keep {
+		return f.grant, "", nil
 	}
 	issuedAt := now.Truncate(time.Second) // as issueTokens records its tokens
 	s.refresh[rot.next] = &refreshRecord{family: r.family, grantType: GrantRefreshToken, scopes: f.grant.scopes,

@@ -13,13 +13,16 @@ work=$(mktemp -d)
 go build -o "$work/oauthtest" ./cmd/oauthtest
 "$work/oauthtest" -config compat/oauthtest.json -addr 127.0.0.1:0 >"$work/banner" 2>"$work/log" &
 pid=$!
-trap 'kill "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
-for _ in $(seq 200); do grep -q 'issuer:' "$work/banner" && break; sleep 0.05; done # until it prints its banner
+"$work/oauthtest" -config compat/fapi.json -addr 127.0.0.1:0 >"$work/fapi-banner" 2>"$work/fapi-log" & # FAPI 2.0 (-fapi2)
+fapi_pid=$!
+trap 'kill "$pid" "$fapi_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
+for _ in $(seq 200); do grep -q 'issuer:' "$work/banner" && grep -q 'issuer:' "$work/fapi-banner" && break; sleep 0.05; done # until both print their banners
 issuer=$(awk '/issuer:/ { print $2; exit }' "$work/banner")
+fapi_issuer=$(awk '/issuer:/ { print $2; exit }' "$work/fapi-banner")
 
 status=0
 OAUTHTEST_COMPAT_RESULTS="$work/results" go test -count=1 -run '^TestCompatibilityGo$' . >"$work/go.log" || { cat "$work/go.log"; status=1; }
-(cd compat/node && ISSUER="$issuer" node matrix.mjs) >>"$work/results" || status=1
+(cd compat/node && ISSUER="$issuer" FAPI_ISSUER="$fapi_issuer" node matrix.mjs) >>"$work/results" || status=1
 # docs/time.md's advice for verifiers outside Go, with jose (not a row of the table)
 OAUTHTEST_REQUIRE_NODE=1 go test -count=1 -run '^TestFakeTimeWithJose$' . >"$work/faketime.log" || { cat "$work/faketime.log"; status=1; }
 ISSUER="$issuer" /usr/bin/python3 compat/python/matrix.py >>"$work/results" || status=1

@@ -71,6 +71,10 @@ type fileIssuerSettings struct {
 	// ClientIDMetadataDocuments accepts client_id URLs of client ID
 	// metadata documents, as -client-id-metadata-documents does.
 	ClientIDMetadataDocuments bool `json:"client_id_metadata_documents"`
+	// FAPI2 makes the issuer follow the FAPI 2.0 Security Profile, as
+	// -fapi2 does (oauthtest.WithFAPI2): its clients need
+	// public_key_files.
+	FAPI2 bool `json:"fapi2"`
 }
 
 // fileTrusted is an issuer of JWT bearer assertions and its public key.
@@ -255,6 +259,9 @@ func (c *fileIssuerSettings) options(dir string) ([]oauthtest.Option, error) {
 	}
 	if c.LoginPage {
 		opts = append(opts, oauthtest.WithLoginPage())
+	}
+	if c.FAPI2 {
+		opts = append(opts, oauthtest.WithFAPI2())
 	}
 	if len(c.AllowedOrigins) > 0 {
 		opts = append(opts, oauthtest.WithAllowedOrigins(c.AllowedOrigins...))
