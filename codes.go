@@ -21,8 +21,9 @@ type authCode struct {
 	user          User
 	authTime      time.Time // when the user logged in
 	issuedAt      time.Time
-	sid           string // the browser session it was issued in; "" without one
-	dpopJKT       string // the dpop_jkt of the authorization request (RFC 9449 §10); "" without
+	sid           string          // the browser session it was issued in; "" without one
+	dpopJKT       string          // the dpop_jkt of the authorization request (RFC 9449 §10); "" without
+	claims        requestedClaims // what the claims parameter asked for (OIDC Core §5.5)
 	expiresAt     time.Time
 	family        string // the token family it produced once redeemed; "" before
 	invalidated   bool   // by InvalidateCode
