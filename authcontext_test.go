@@ -47,11 +47,19 @@ func signIn(t *testing.T, p *oauthtest.Provider, b *oauthtest.Browser, scopes []
 	if err != nil {
 		t.Fatal(err)
 	}
+	return verifyIDToken(t, p, tok), tok, nil
+}
+
+// verifyIDToken verifies the ID token of tok, for the default client,
+// with go-oidc and returns its claims.
+func verifyIDToken(t *testing.T, p *oauthtest.Provider, tok *oauth2.Token) idClaims {
+	t.Helper()
+	ctx := clientContext(p)
 	op, err := oidc.NewProvider(ctx, p.Issuer())
 	if err != nil {
 		t.Fatal(err)
 	}
-	idt, err := op.Verifier(&oidc.Config{ClientID: cfg.ClientID, Now: p.Now}).Verify(ctx, tok.Extra("id_token").(string))
+	idt, err := op.Verifier(&oidc.Config{ClientID: p.ClientID(), Now: p.Now}).Verify(ctx, tok.Extra("id_token").(string))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +67,7 @@ func signIn(t *testing.T, p *oauthtest.Provider, b *oauthtest.Browser, scopes []
 	if err := idt.Claims(&c); err != nil {
 		t.Fatal(err)
 	}
-	return c, tok, nil
+	return c
 }
 
 // jwtPayload decodes a JWT's claims without verifying it: for access
