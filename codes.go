@@ -115,6 +115,7 @@ type CodeInfo struct {
 	CodeChallenge       string    `json:"code_challenge"`        // the PKCE challenge, "" without PKCE
 	CodeChallengeMethod string    `json:"code_challenge_method"` // S256 or plain, "" without PKCE
 	Subject             string    `json:"subject"`               // the user it was issued for
+	ACR                 string    `json:"acr,omitempty"`         // the acr of the login (User.ACR, acr_values, the login page); "" for none
 	IssuedAt            time.Time `json:"issued_at"`             // by the provider's clock
 	ExpiresAt           time.Time `json:"expires_at"`            // by the provider's clock
 	Redeemed            bool      `json:"redeemed"`              // exchanged for tokens
@@ -124,7 +125,7 @@ type CodeInfo struct {
 func (c *authCode) info() CodeInfo {
 	return CodeInfo{
 		Code: c.code, ClientID: c.clientID, RedirectURI: c.redirectURI, Scopes: slices.Clone(c.scopes),
-		Nonce: c.nonce, CodeChallenge: c.challenge, CodeChallengeMethod: c.method, Subject: c.user.Subject,
+		Nonce: c.nonce, CodeChallenge: c.challenge, CodeChallengeMethod: c.method, Subject: c.user.Subject, ACR: c.user.ACR,
 		IssuedAt: c.issuedAt, ExpiresAt: c.expiresAt, Redeemed: c.family != "", Invalidated: c.invalidated,
 	}
 }
