@@ -187,6 +187,13 @@ func TestBrowserLogInAs(t *testing.T) {
 	if sub := browserLogin(t, p, p.Browser().LogInAs(erin), oauth2.AccessTypeOnline); sub != "alice" {
 		t.Errorf("with a queued login: %s", sub)
 	}
+	if d := p.Dump(); !strings.Contains(d, `recent on the login page: "u3", "u5"`) {
+		t.Errorf("Dump:\n%s", d)
+	}
+	p.Reset()
+	if n := len(p.Users().Recent); n != 0 {
+		t.Errorf("%d recent users after Reset", n)
+	}
 }
 
 // redeemAndVerify redeems code for the default client and returns the
