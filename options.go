@@ -56,6 +56,7 @@ type config struct {
 
 	observer  func(Request)
 	loginPage bool
+	acrValues []string // WithACRValues; nil: defaultACRValues
 
 	trusted map[string][]crypto.PublicKey // WithTrustedIssuer: keys by issuer
 	origins []string                      // WithAllowedOrigins, lower case

@@ -16,10 +16,11 @@ type grant struct {
 	user     User     // for a grant without a user (client_credentials), the client as subject
 	scopes   []string // granted; a refresh may narrow but never widen them
 	authTime time.Time
-	audience []string       // the access tokens' aud; the client when empty
-	actor    map[string]any // the act claim of an exchanged token (RFC 8693 §4.1), or nil
-	sid      string         // the browser session of the login; "" without one
-	jkt      string         // the DPoP key its tokens are bound to (RFC 9449 §6.1); "" for Bearer tokens
+	audience []string        // the access tokens' aud; the client when empty
+	actor    map[string]any  // the act claim of an exchanged token (RFC 8693 §4.1), or nil
+	sid      string          // the browser session of the login; "" without one
+	jkt      string          // the DPoP key its tokens are bound to (RFC 9449 §6.1); "" for Bearer tokens
+	claims   requestedClaims // what the claims parameter asked for (OIDC Core §5.5)
 }
 
 // family is the tokens issued from one code and its refreshes. Revoking it
