@@ -11,10 +11,12 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/c95d6557/oauthtest"
 	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/oauth2"
 )
@@ -151,5 +153,98 @@ func TestDocsConfigExamples(t *testing.T) {
 			}
 		}
 		pr.stop(t)
+	}
+}
+
+// clientFieldsNotInFile are the fields of oauthtest.Client that a config
+// file's client deliberately does not set, each with the reason. None
+// today: PublicKeys is set, from the PEM files of public_key_files.
+var clientFieldsNotInFile = map[string]string{}
+
+// TestConfigClientCoversClient: a client of the config file sets every
+// field of oauthtest.Client (and of its Lifetimes), but those listed with
+// a reason in clientFieldsNotInFile; a field added to Client fails here
+// until the file has it or the list says why not. Each JSON field of the
+// file's client is given a value through its tag, as a file would, and
+// each field of the Client made from it must then be set.
+func TestConfigClientCoversClient(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	der, _ := x509.MarshalPKIXPublicKey(key.Public())
+	if err := os.WriteFile(filepath.Join(dir, "x"), pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var fill func(t reflect.Type) any
+	fill = func(ft reflect.Type) any {
+		switch {
+		case ft == durationType:
+			return "1m"
+		case ft.Kind() == reflect.Struct:
+			m := map[string]any{}
+			for name, f := range jsonFields(ft) {
+				m[name] = fill(f)
+			}
+			return m
+		case ft.Kind() == reflect.Slice:
+			return []any{fill(ft.Elem())}
+		case ft.Kind() == reflect.Bool:
+			return true
+		case ft.Kind() == reflect.String:
+			return "x" // also the name of the public key file
+		}
+		t.Fatalf("no value for a config field of type %v", ft)
+		return nil
+	}
+	b, _ := json.Marshal(fill(reflect.TypeFor[fileClient]()))
+	var cl fileClient
+	if err := json.Unmarshal(b, &cl); err != nil {
+		t.Fatal(err)
+	}
+	c, err := cl.client(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var check func(path string, v reflect.Value)
+	check = func(path string, v reflect.Value) {
+		for i := range v.NumField() {
+			name := path + v.Type().Field(i).Name
+			if _, deliberate := clientFieldsNotInFile[name]; deliberate {
+				continue
+			}
+			switch f := v.Field(i); {
+			case f.Kind() == reflect.Struct:
+				check(name+".", f)
+			case f.IsZero():
+				t.Errorf("oauthtest.Client's %s is not set by any field of the config file's client: add one to fileClient (and to client), or say why not in clientFieldsNotInFile", name)
+			}
+		}
+	}
+	check("", reflect.ValueOf(c))
+	for name := range clientFieldsNotInFile {
+		if _, ok := reflect.TypeFor[oauthtest.Client]().FieldByName(strings.Split(name, ".")[0]); !ok {
+			t.Errorf("clientFieldsNotInFile names %s, which oauthtest.Client does not have", name)
+		}
+	}
+}
+
+// TestConfigKeyFile: the key_file of a config file is read relative to
+// the file, as its other paths are, wherever the command runs.
+func TestConfigKeyFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	der, _ := x509.MarshalPKCS8PrivateKey(key)
+	if err := os.WriteFile(filepath.Join(dir, "signing.pem"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "oauthtest.json")
+	if err := os.WriteFile(path, []byte(`{"version": 1, "key_file": "signing.pem"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pr := startCommand(t, "-config", path, "-addr", "127.0.0.1:0")
+	tok, _ := login(t, pr.issuer, oauthtestDefaultClient, oauthtestDefaultSecret, "http://127.0.0.1:1/cb")
+	if _, err := jwt.Parse(tok.AccessToken, func(*jwt.Token) (any, error) { return key.Public(), nil }, jwt.WithValidMethods([]string{"ES256"})); err != nil {
+		t.Errorf("the access token is not signed with key_file's key: %v", err)
 	}
 }

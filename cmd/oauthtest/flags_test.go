@@ -13,9 +13,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/c95d6557/oauthtest"
 	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/oauth2"
 )
@@ -184,5 +187,26 @@ func TestVersionAndHelp(t *testing.T) {
 	stdout.Reset()
 	if code := run(nil, []string{"-h"}, &stdout, &stderr); code != 0 || !strings.Contains(stdout.String(), "-redirect-uri URI") {
 		t.Errorf("-h: exit %d, %q", code, stdout.String())
+	}
+}
+
+// TestFlagHelpDefaults: the lifetimes' defaults in -h are the library's.
+func TestFlagHelpDefaults(t *testing.T) {
+	t.Parallel()
+	var stdout bytes.Buffer
+	if code := run(nil, []string{"-h"}, &stdout, io.Discard); code != exitOK {
+		t.Fatalf("-h: exit %d", code)
+	}
+	for flag, d := range map[string]time.Duration{"code-lifetime": oauthtest.DefaultCodeLifetime, "access-token-lifetime": oauthtest.DefaultAccessTokenLifetime,
+		"id-token-lifetime": oauthtest.DefaultIDTokenLifetime, "refresh-token-lifetime": oauthtest.DefaultRefreshTokenLifetime} {
+		want := regexp.MustCompile(`-` + flag + ` duration\n\s+.*\(default ` + regexp.QuoteMeta(shortDuration(d)) + `\)`)
+		if !want.MatchString(stdout.String()) {
+			t.Errorf("-h does not give -%s's default %s:\n%s", flag, shortDuration(d), stdout.String())
+		}
+	}
+	for d, want := range map[time.Duration]string{10 * time.Minute: "10m", time.Hour: "1h", 720 * time.Hour: "720h", 90 * time.Minute: "1h30m", 90 * time.Second: "1m30s", time.Second: "1s"} {
+		if got := shortDuration(d); got != want {
+			t.Errorf("shortDuration(%v) = %q, want %q", d, got, want)
+		}
 	}
 }

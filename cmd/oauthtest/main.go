@@ -12,7 +12,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -60,46 +59,27 @@ func run(signals <-chan os.Signal, args []string, stdout, stderr io.Writer) int 
 	case s.health != "":
 		return checkHealth(s.health, stderr)
 	}
-	if s.configFile != "" {
-		if f, err := s.config(); err != nil {
-			fmt.Fprintf(stderr, "oauthtest: %v\n", err)
-			return exitUsage
-		} else if f.Version == configVersionMulti {
-			return runIssuers(signals, s, f, stdout, stderr)
-		}
+	f, err := s.config()
+	if err == nil {
+		err = s.check(f)
 	}
-	opts, err := s.options()
 	if err != nil {
 		fmt.Fprintf(stderr, "oauthtest: %v\n", err)
 		return exitUsage
 	}
-	file := s.file
-	if file == nil {
-		file = &fileConfig{}
+	return s.serveIssuers(signals, f, stdout, stderr)
+}
+
+// check refuses settings that no issuer's options would: those of the
+// command itself.
+func (s *settings) check(f *fileConfig) error {
+	if s.logFormat != "text" && s.logFormat != "json" {
+		return fmt.Errorf("-log-format %q: use text or json", s.logFormat)
 	}
-	l, base, code := s.listen(file, stderr)
-	if l == nil {
-		return code
+	if s.stateFile != "" && f.Issuers[0].Name != "" {
+		return fmt.Errorf("-state keeps one issuer's state, and %s has several: give each issuer a \"state_file\"", s.configFile)
 	}
-	issuer := s.choose("issuer", s.issuer, file.Issuer)
-	if issuer == "" {
-		issuer = base
-	}
-	logger := newLogger(s.logFormat, stderr)
-	stateFile := s.stateFile
-	if stateFile == "" && file.StateFile != "" {
-		stateFile = file.statePath(file.StateFile)
-	}
-	existed := fileExists(stateFile)
-	p, err := oauthtest.NewProvider(append(opts, oauthtest.WithoutServer(), oauthtest.WithIssuer(issuer), oauthtest.WithRequestObserver(logRequest(logger)))...)
-	if err != nil {
-		l.Close()
-		fmt.Fprintln(stderr, err) // already "oauthtest: ..."
-		return exitUsage
-	}
-	srv := serve(l, map[string]http.Handler{"/": p.Handler()})
-	printBanner(stdout, p, s.loginPage || file.LoginPage, s.controlAPI, stateFile, existed)
-	return serveUntilSignalled(signals, logger, func() { _ = srv.Shutdown(context.Background()) }, func() { _ = srv.Close() })
+	return nil
 }
 
 // settings are what the flags and the config file say.
@@ -135,10 +115,10 @@ func parseFlags(args []string, stdout io.Writer) (*settings, error) {
 	fs.StringVar(&s.sub, "sub", oauthtest.DefaultUser().Subject, "the `subject` of the user approved")
 	fs.Var(&s.origins, "allowed-origin", "an `origin` (scheme://host:port) whose browser apps may call the provider (CORS); repeatable")
 	fs.Var(&s.claims, "claim", "a claim of the user, `name=value`; a JSON value (true, 42, [\"admin\"]) is decoded; repeatable")
-	fs.DurationVar(&s.lifetimes.Code, "code-lifetime", 0, "authorization code lifetime (default 10m)")
-	fs.DurationVar(&s.lifetimes.AccessToken, "access-token-lifetime", 0, "access token lifetime (default 1h)")
-	fs.DurationVar(&s.lifetimes.IDToken, "id-token-lifetime", 0, "ID token lifetime (default 1h)")
-	fs.DurationVar(&s.lifetimes.RefreshToken, "refresh-token-lifetime", 0, "refresh token lifetime (default 720h)")
+	fs.DurationVar(&s.lifetimes.Code, "code-lifetime", 0, "authorization code lifetime (default "+shortDuration(oauthtest.DefaultCodeLifetime)+")")
+	fs.DurationVar(&s.lifetimes.AccessToken, "access-token-lifetime", 0, "access token lifetime (default "+shortDuration(oauthtest.DefaultAccessTokenLifetime)+")")
+	fs.DurationVar(&s.lifetimes.IDToken, "id-token-lifetime", 0, "ID token lifetime (default "+shortDuration(oauthtest.DefaultIDTokenLifetime)+")")
+	fs.DurationVar(&s.lifetimes.RefreshToken, "refresh-token-lifetime", 0, "refresh token lifetime (default "+shortDuration(oauthtest.DefaultRefreshTokenLifetime)+")")
 	fs.StringVar(&s.configFile, "config", "", "JSON config `file` for several clients and users (see docs/cli.md)")
 	fs.StringVar(&s.keyFile, "key", "", "PEM private key `file` to sign with, instead of the built-in insecure key")
 	fs.StringVar(&s.alg, "alg", "", "signing algorithm of the built-in keys: RS256 (default), ES256 or EdDSA")
@@ -167,6 +147,19 @@ func parseFlags(args []string, stdout io.Writer) (*settings, error) {
 	}
 	fs.Visit(func(f *flag.Flag) { s.set[f.Name] = true })
 	return s, nil
+}
+
+// shortDuration writes d as the flags take it, without zero units: 10m,
+// 1h, 720h, 1h30m.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 func version() string {
@@ -274,12 +267,18 @@ func describeUser(u oauthtest.User) string {
 	return fmt.Sprintf("%q (%s)", u.Subject, strings.Join(about, ", "))
 }
 
-// printBanner says where the provider is and how to use it.
-func printBanner(w io.Writer, p *oauthtest.Provider, loginPage, controlAPI bool, stateFile string, existed bool) {
+// printBanner says where the issuers are and how to use them: a named
+// issuer under its name, the root one alone.
+func printBanner(w io.Writer, issuers []*issuer) {
 	fmt.Fprintln(w, "oauthtest: a fake OpenID Connect provider; its keys are public, for tests and local development only.")
-	printEndpoints(w, p, controlAPI, loginPage, stateFile, existed)
-	if loginPage {
-		fmt.Fprintln(w, "  the authorization endpoint shows a login page to pick the user")
+	for _, is := range issuers {
+		if is.name != "" {
+			fmt.Fprintf(w, "issuer %q:\n", is.name)
+		}
+		printEndpoints(w, is.p, is.controlAPI, is.loginPage, is.stateFile, is.existed)
+		if is.loginPage {
+			fmt.Fprintln(w, "  the authorization endpoint shows a login page to pick the user")
+		}
 	}
 	fmt.Fprintf(w, "  started %s; Ctrl-C stops\n", time.Now().Format(time.TimeOnly))
 }
