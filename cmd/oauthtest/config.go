@@ -31,6 +31,9 @@ type fileConfig struct {
 	Issuer  string `json:"issuer"` // version 2: the base URL the issuers' paths follow
 	fileIssuerSettings
 	Issuers []fileIssuer `json:"issuers"` // version 2
+	// IssuersOnDemand serves any first path segment as an issuer of its
+	// own, as -issuers-on-demand does.
+	IssuersOnDemand bool `json:"issuers_on_demand"`
 
 	dir string // the file's directory, against which its paths are read
 }

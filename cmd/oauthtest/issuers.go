@@ -59,8 +59,23 @@ func (s *settings) serveIssuers(signals <-chan os.Signal, f *fileConfig, stdout,
 		}
 		issuers = append(issuers, is)
 	}
-	srv := serve(l, handlers)
-	printBanner(stdout, issuers)
+	var handler http.Handler = newMux(handlers)
+	var onDemand *onDemand
+	if s.issuersOnDemand || f.IssuersOnDemand {
+		var err error
+		if onDemand, err = s.newOnDemand(f, base, issuers, logger); err != nil {
+			l.Close()
+			fmt.Fprintf(stderr, "oauthtest: %v\n", err)
+			return exitUsage
+		}
+		handler = onDemand.handler(handler)
+	}
+	srv := serve(l, handler)
+	printBanner(stdout, issuers, func(w io.Writer) {
+		if onDemand != nil {
+			onDemand.printBanner(w, f.Issuers[0].Name == "")
+		}
+	})
 	return serveUntilSignalled(signals, logger, func() { _ = srv.Shutdown(context.Background()) }, func() { _ = srv.Close() })
 }
 
@@ -138,9 +153,10 @@ func checkAddr(addr string) error {
 	return nil
 }
 
-// serve serves handlers (by net/http.ServeMux pattern) on l, and /healthz,
-// which answers 200 while the command runs, for container health checks.
-func serve(l net.Listener, handlers map[string]http.Handler) *http.Server {
+// newMux routes to handlers (by net/http.ServeMux pattern), and serves
+// /healthz, which answers 200 while the command runs, for container health
+// checks.
+func newMux(handlers map[string]http.Handler) *http.ServeMux {
 	mux := http.NewServeMux()
 	for pattern, h := range handlers {
 		mux.Handle(pattern, h)
@@ -149,7 +165,12 @@ func serve(l net.Listener, handlers map[string]http.Handler) *http.Server {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = io.WriteString(w, "ok\n")
 	})
-	srv := &http.Server{Handler: mux, MaxHeaderBytes: 64 << 10}
+	return mux
+}
+
+// serve serves h on l.
+func serve(l net.Listener, h http.Handler) *http.Server {
+	srv := &http.Server{Handler: h, MaxHeaderBytes: 64 << 10}
 	go func() { _ = srv.Serve(l) }()
 	return srv
 }

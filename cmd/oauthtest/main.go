@@ -89,7 +89,7 @@ type settings struct {
 	clientID, clientSecret, sub                         string
 	redirectURIs, claims, origins, controlHosts, grants list
 	public, loginPage, version, controlAPI              bool
-	registration, metadataDocuments                     bool
+	registration, metadataDocuments, issuersOnDemand    bool
 	lifetimes                                           oauthtest.Lifetimes
 	set                                                 map[string]bool // flags given explicitly
 	file                                                *fileConfig     // the config file, once read
@@ -129,6 +129,7 @@ func parseFlags(args []string, stdout io.Writer) (*settings, error) {
 	fs.BoolVar(&s.metadataDocuments, "client-id-metadata-documents", false, "accept the URL of a client ID metadata document as client_id, and fetch it")
 	fs.StringVar(&s.controlToken, "control-token", os.Getenv("OAUTHTEST_CONTROL_TOKEN"), "require `token` of the control API: Authorization: Bearer TOKEN (default $OAUTHTEST_CONTROL_TOKEN); for a provider that listens on every interface")
 	fs.Var(&s.controlHosts, "control-host", "a `host[:port]` the control API also answers at, besides the issuer's and loopback names (such as a container's name); repeatable")
+	fs.BoolVar(&s.issuersOnDemand, "issuers-on-demand", false, "serve any first path segment NAME as an issuer of its own, http://ADDR/NAME, made at its first request (see docs/cli.md)")
 	fs.BoolVar(&s.loginPage, "login-page", false, "show a page to pick the user instead of approving at once")
 	fs.BoolVar(&s.version, "version", false, "print the version and exit")
 	fs.StringVar(&s.stateFile, "state", "", "keep codes, tokens and sessions in `file` across restarts (written atomically after each request)")
@@ -268,8 +269,8 @@ func describeUser(u oauthtest.User) string {
 }
 
 // printBanner says where the issuers are and how to use them: a named
-// issuer under its name, the root one alone.
-func printBanner(w io.Writer, issuers []*issuer) {
+// issuer under its name, the root one alone; more says what else is served.
+func printBanner(w io.Writer, issuers []*issuer, more func(io.Writer)) {
 	fmt.Fprintln(w, "oauthtest: a fake OpenID Connect provider; its keys are public, for tests and local development only.")
 	for _, is := range issuers {
 		if is.name != "" {
@@ -280,6 +281,7 @@ func printBanner(w io.Writer, issuers []*issuer) {
 			fmt.Fprintln(w, "  the authorization endpoint shows a login page to pick the user")
 		}
 	}
+	more(w)
 	fmt.Fprintf(w, "  started %s; Ctrl-C stops\n", time.Now().Format(time.TimeOnly))
 }
 
