@@ -34,6 +34,14 @@ type fileConfig struct {
 	// IssuersOnDemand serves any first path segment as an issuer of its
 	// own, as -issuers-on-demand does.
 	IssuersOnDemand bool `json:"issuers_on_demand"`
+	// TLS serves HTTPS, as -tls does; TLSCertFile and TLSKeyFile are a
+	// certificate and its key to serve (-tls-cert, -tls-key), TLSCAOut
+	// where the CA of the certificate made at start goes (-tls-ca-out).
+	// Relative to the config file.
+	TLS         bool   `json:"tls"`
+	TLSCertFile string `json:"tls_cert_file"`
+	TLSKeyFile  string `json:"tls_key_file"`
+	TLSCAOut    string `json:"tls_ca_out"`
 
 	dir string // the file's directory, against which its paths are read
 }

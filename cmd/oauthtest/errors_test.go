@@ -81,6 +81,14 @@ func TestBadInput(t *testing.T) {
 		{[]string{"-addr", "127.0.0.1:port"}, 2, `-addr "127.0.0.1:port": the port must be a number from 0 to 65535`},
 		{[]string{"-config", write("addr.json", `{"version": 1, "addr": "9090"}`)}, 2, `addr.json: addr "9090": want host:port, such as 127.0.0.1:9090`},
 		{[]string{"-grant", "password"}, 2, `grant type "password" is not supported`},
+		{[]string{"-tls-cert", "cert.pem"}, 2, `-tls-cert and -tls-key (or "tls_cert_file" and "tls_key_file") go together`},
+		{[]string{"-tls-ca-out", "ca.pem"}, 2, `-tls-ca-out (or "tls_ca_out") needs -tls`},
+		{[]string{"-tls", "-issuer", "http://idp:9090"}, 2, `issuer "http://idp:9090" with -tls: the issuer must be an https URL`},
+		{[]string{"-tls-cert", "c.pem", "-tls-key", "k.pem", "-tls-ca-out", "ca.pem"}, 2, `with -tls-cert the certificate and its CA are yours`},
+		{[]string{"-addr", "127.0.0.1:0", "-tls-cert", filepath.Join(dir, "missing.pem"), "-tls-key", filepath.Join(dir, "missing.pem")}, 2, "missing.pem: no such file"},
+		{[]string{"-addr", "127.0.0.1:0", "-tls", "-tls-ca-out", filepath.Join(dir, "no-dir", "ca.pem")}, 2, "writing the TLS CA certificate (-tls-ca-out)"},
+		{[]string{"-config", write("tls.json", `{"version": 1, "tls_ca_out": "ca.pem"}`)}, 2, `-tls-ca-out (or "tls_ca_out") needs -tls (or "tls": true)`},
+		{[]string{"-config", write("v2-tls.json", `{"version": 2, "issuers": [{"name": "a", "tls": true}]}`)}, 2, `issuers[0].tls: unknown field "tls"`},
 	} {
 		var stdout, stderr bytes.Buffer
 		code := run(nil, tc.args, &stdout, &stderr)

@@ -90,13 +90,21 @@ func (pr *process) stop(t *testing.T) {
 // returns the tokens and the verified ID token.
 func login(t *testing.T, issuer, clientID, secret, redirect string, opts ...oauth2.AuthCodeOption) (*oauth2.Token, *oidc.IDToken) {
 	t.Helper()
-	ctx := context.Background()
+	return loginWith(t, http.DefaultClient, issuer, clientID, secret, redirect, opts...)
+}
+
+// loginWith is login with client for every request: discovery, the
+// authorization request, the token request, the JWKS.
+func loginWith(t *testing.T, client *http.Client, issuer, clientID, secret, redirect string, opts ...oauth2.AuthCodeOption) (*oauth2.Token, *oidc.IDToken) {
+	t.Helper()
+	ctx := oidc.ClientContext(context.WithValue(context.Background(), oauth2.HTTPClient, client), client)
 	op, err := oidc.NewProvider(ctx, issuer)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg := oauth2.Config{ClientID: clientID, ClientSecret: secret, Endpoint: op.Endpoint(), RedirectURL: redirect, Scopes: []string{"openid", "email"}}
-	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	noFollow := *client
+	noFollow.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	resp, err := noFollow.Get(cfg.AuthCodeURL("st", opts...))
 	if err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -38,8 +40,27 @@ func (s *settings) serveIssuers(signals <-chan os.Signal, f *fileConfig, stdout,
 	if l == nil {
 		return code
 	}
+	https := s.httpsSettings
+	if https.on {
+		base = "https://" + l.Addr().String()
+	}
 	if b := s.choose("issuer", s.issuer, f.Issuer); b != "" {
 		base = b
+	}
+	var tlsConfig *tls.Config
+	caFile := ""
+	if https.on {
+		hosts := slices.Clone(s.controlHosts)
+		for _, is := range f.Issuers {
+			hosts = append(hosts, is.ControlHosts...)
+		}
+		var code int
+		var err error
+		if tlsConfig, caFile, code, err = https.tlsConfig(l, base, hosts); err != nil {
+			l.Close()
+			fmt.Fprintf(stderr, "oauthtest: %v\n", err)
+			return code
+		}
 	}
 	logger := newLogger(s.logFormat, stderr)
 	handlers := map[string]http.Handler{}
@@ -70,10 +91,13 @@ func (s *settings) serveIssuers(signals <-chan os.Signal, f *fileConfig, stdout,
 		}
 		handler = onDemand.handler(handler)
 	}
-	srv := serve(l, handler)
+	srv := serve(l, handler, tlsConfig)
 	printBanner(stdout, issuers, func(w io.Writer) {
 		if onDemand != nil {
 			onDemand.printBanner(w, f.Issuers[0].Name == "")
+		}
+		if https.on {
+			printTLS(w, https, caFile)
 		}
 	})
 	return serveUntilSignalled(signals, logger, func() { _ = srv.Shutdown(context.Background()) }, func() { _ = srv.Close() })
@@ -168,10 +192,14 @@ func newMux(handlers map[string]http.Handler) *http.ServeMux {
 	return mux
 }
 
-// serve serves h on l.
-func serve(l net.Listener, h http.Handler) *http.Server {
-	srv := &http.Server{Handler: h, MaxHeaderBytes: 64 << 10}
-	go func() { _ = srv.Serve(l) }()
+// serve serves h on l: HTTPS (HTTP/2 too) with tlsConfig, else HTTP.
+func serve(l net.Listener, h http.Handler, tlsConfig *tls.Config) *http.Server {
+	srv := &http.Server{Handler: h, MaxHeaderBytes: 64 << 10, TLSConfig: tlsConfig}
+	if tlsConfig != nil {
+		go func() { _ = srv.ServeTLS(l, "", "") }()
+	} else {
+		go func() { _ = srv.Serve(l) }()
+	}
 	return srv
 }
 

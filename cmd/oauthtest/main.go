@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -57,7 +56,7 @@ func run(signals <-chan os.Signal, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stdout, "oauthtest", version())
 		return exitOK
 	case s.health != "":
-		return checkHealth(s.health, stderr)
+		return checkHealth(s.health, s.healthCA, stderr)
 	}
 	f, err := s.config()
 	if err == nil {
@@ -79,7 +78,9 @@ func (s *settings) check(f *fileConfig) error {
 	if s.stateFile != "" && f.Issuers[0].Name != "" {
 		return fmt.Errorf("-state keeps one issuer's state, and %s has several: give each issuer a \"state_file\"", s.configFile)
 	}
-	return nil
+	var err error
+	s.httpsSettings, err = s.https(f)
+	return err
 }
 
 // settings are what the flags and the config file say.
@@ -90,6 +91,9 @@ type settings struct {
 	redirectURIs, claims, origins, controlHosts, grants list
 	public, loginPage, version, controlAPI              bool
 	registration, metadataDocuments, issuersOnDemand    bool
+	tls                                                 bool
+	tlsCert, tlsKey, tlsCAOut, healthCA                 string
+	httpsSettings                                       httpsSettings // of the flags and the file, once checked
 	lifetimes                                           oauthtest.Lifetimes
 	set                                                 map[string]bool // flags given explicitly
 	file                                                *fileConfig     // the config file, once read
@@ -134,6 +138,11 @@ func parseFlags(args []string, stdout io.Writer) (*settings, error) {
 	fs.BoolVar(&s.version, "version", false, "print the version and exit")
 	fs.StringVar(&s.stateFile, "state", "", "keep codes, tokens and sessions in `file` across restarts (written atomically after each request)")
 	fs.StringVar(&s.health, "health", "", "check `URL` (a running oauthtest's /healthz) and exit 0 if it answers 200, else 1: a container health check without a shell")
+	fs.StringVar(&s.healthCA, "health-ca", "", "with -health of an https URL, trust the CA certificate of PEM `file` (default: the one -tls wrote to its default place for the URL's port, if there, else the system's)")
+	fs.BoolVar(&s.tls, "tls", false, "serve HTTPS, with a certificate made at start for localhost, 127.0.0.1, [::1] and the issuer's host; its CA certificate is written to -tls-ca-out")
+	fs.StringVar(&s.tlsCAOut, "tls-ca-out", "", "with -tls, write the CA certificate clients must trust to PEM `file` (default $TMPDIR/oauthtest-PORT-ca.pem)")
+	fs.StringVar(&s.tlsCert, "tls-cert", "", "serve HTTPS with the certificate (chain) of PEM `file` instead of making one; with -tls-key")
+	fs.StringVar(&s.tlsKey, "tls-key", "", "the private key of -tls-cert, PEM `file`")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(stdout)
@@ -300,20 +309,4 @@ func fileExists(path string) bool {
 	}
 	_, err := os.Stat(path)
 	return err == nil
-}
-
-// checkHealth GETs url and reports whether it answered 200.
-func checkHealth(url string, stderr io.Writer) int {
-	client := &http.Client{Timeout: 5 * time.Second}
-	resp, err := client.Get(url)
-	if err != nil {
-		fmt.Fprintf(stderr, "oauthtest: health: %v\n", err)
-		return exitFail
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		fmt.Fprintf(stderr, "oauthtest: health: %s answered %s\n", url, resp.Status)
-		return exitFail
-	}
-	return exitOK
 }
