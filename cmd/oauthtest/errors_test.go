@@ -77,6 +77,8 @@ func TestBadInput(t *testing.T) {
 		{[]string{"-config", write("reuse.json", `{"version": 1, "lifetimes": {"refresh_reuse": "-1s"}}`)}, 2, "refresh reuse interval -1s is negative"},
 		{[]string{"-config", write("ok.json", `{"version": 1}`), "-client-id", "x"}, 2, "-client-id and -config both describe clients and users"},
 		{[]string{"-addr", busy.Addr().String()}, 1, "listen on " + busy.Addr().String()},
+		{[]string{"-addr", busy.Addr().String(), "-control-token", "x"}, 2, "give -control-api"}, // a wrong flag is told before listening
+		{[]string{"-addr", busy.Addr().String(), "-config", write("v2-busy.json", `{"version": 2, "issuers": [{"name": "a", "clients": [{"id": ""}]}]}`)}, 2, `issuers[0].clients[0]: "id" is missing`},
 		{[]string{"-addr", "30098"}, 2, `-addr "30098": want host:port, such as 127.0.0.1:30098`},
 		{[]string{"-addr", "127.0.0.1:port"}, 2, `-addr "127.0.0.1:port": the port must be a number from 0 to 65535`},
 		{[]string{"-config", write("addr.json", `{"version": 1, "addr": "9090"}`)}, 2, `addr.json: addr "9090": want host:port, such as 127.0.0.1:9090`},

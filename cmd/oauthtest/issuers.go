@@ -107,9 +107,9 @@ func (s *settings) serveIssuers(signals <-chan os.Signal, f *fileConfig, stdout,
 func (s *settings) newIssuer(f *fileConfig, i int, base string, logger *slog.Logger) (*issuer, error) {
 	fi := &f.Issuers[i]
 	is := &issuer{name: fi.Name, controlAPI: s.controlAPI || fi.ControlAPI, loginPage: s.loginPage || fi.LoginPage}
-	url, at := base, ""
+	url, at := base, issuerAt(f, i)
 	if fi.Name != "" {
-		url, at = issuerURL(base, fi.Name), fmt.Sprintf("issuers[%d].", i)
+		url = issuerURL(base, fi.Name)
 		logger = logger.With("issuer", fi.Name)
 	}
 	switch {
@@ -132,6 +132,15 @@ func (s *settings) newIssuer(f *fileConfig, i int, base string, logger *slog.Log
 		return nil, fmt.Errorf("%s: issuers[%d] (%q): %s", s.configFile, i, fi.Name, msg)
 	}
 	return is, nil
+}
+
+// issuerAt is where issuer i is in the file, for errors: "issuers[1]."
+// for a named one, "" for the root issuer, whose fields are at the top.
+func issuerAt(f *fileConfig, i int) string {
+	if f.Issuers[i].Name == "" {
+		return ""
+	}
+	return fmt.Sprintf("issuers[%d].", i)
 }
 
 // issuerURL is the URL of the issuer named name below base.

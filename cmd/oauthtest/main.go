@@ -69,14 +69,20 @@ func run(signals <-chan os.Signal, args []string, stdout, stderr io.Writer) int 
 	return s.serveIssuers(signals, f, stdout, stderr)
 }
 
-// check refuses settings that no issuer's options would: those of the
-// command itself.
+// check refuses wrong settings before the command listens, so that a
+// wrong flag is told as such even when the address is taken: those of the
+// command itself, and the issuers' options (but what NewProvider checks).
 func (s *settings) check(f *fileConfig) error {
 	if s.logFormat != "text" && s.logFormat != "json" {
 		return fmt.Errorf("-log-format %q: use text or json", s.logFormat)
 	}
 	if s.stateFile != "" && f.Issuers[0].Name != "" {
 		return fmt.Errorf("-state keeps one issuer's state, and %s has several: give each issuer a \"state_file\"", s.configFile)
+	}
+	for i := range f.Issuers {
+		if _, err := s.issuerOptions(f, &f.Issuers[i], issuerAt(f, i), "http://127.0.0.1", uint64(i)); err != nil {
+			return err
+		}
 	}
 	var err error
 	s.httpsSettings, err = s.https(f)

@@ -33,19 +33,23 @@ func trusting(t *testing.T, caFile string) *http.Client {
 }
 
 // TestTLS: with -tls the issuer is https; a client that trusts only the
-// CA certificate written to -tls-ca-out logs in with x/oauth2 and go-oidc
+// CA certificate written to -tls-ca-out logs in with x/oauth2 and go-oidc,
+// at the root issuer and at an issuer on demand,
 // and reaches it as localhost and [::1] too; a client without it refuses
 // the certificate; -health checks it with -health-ca.
 func TestTLS(t *testing.T) {
 	t.Parallel()
 	ca := filepath.Join(t.TempDir(), "ca.pem")
-	pr := startCommand(t, "-addr", "127.0.0.1:0", "-tls", "-tls-ca-out", ca)
+	pr := startCommand(t, "-addr", "127.0.0.1:0", "-tls", "-tls-ca-out", ca, "-issuers-on-demand")
 	if !strings.HasPrefix(pr.issuer, "https://127.0.0.1:") || !strings.Contains(pr.banner, "TLS CA certificate:   "+ca) {
 		t.Fatalf("issuer %q; banner:\n%s", pr.issuer, pr.banner)
 	}
 	client := trusting(t, ca)
 	if _, idt := loginWith(t, client, pr.issuer, oauthtestDefaultClient, oauthtestDefaultSecret, "http://127.0.0.1:8080/cb"); idt.Issuer != pr.issuer {
 		t.Errorf("iss %q", idt.Issuer)
+	}
+	if _, idt := loginWith(t, client, pr.issuer+"/t1", oauthtestDefaultClient, oauthtestDefaultSecret, "http://127.0.0.1:8080/cb"); idt.Issuer != pr.issuer+"/t1" {
+		t.Errorf("an issuer on demand: iss %q", idt.Issuer)
 	}
 	port := pr.issuer[strings.LastIndex(pr.issuer, ":")+1:]
 	resp, err := client.Get("https://localhost:" + port + "/healthz")
