@@ -3,7 +3,50 @@ package oauthtest
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
+	"sync"
+)
+
+// Endpoint names an endpoint, to aim faults at (Fail, FailNext), filter
+// the request log by (RequestsTo, CheckRequests) and look its URL up (URL).
+// The names are the constants below; any other fails the test at once.
+type Endpoint string
+
+// The endpoints, as endpointTable serves them, and EndpointRefresh.
+const (
+	EndpointAuthorize Endpoint = "authorize"
+	EndpointToken     Endpoint = "token" // every token request, whatever its grant
+	// EndpointRefresh is not an endpoint of its own: it is the token
+	// endpoint (/oauth/token) serving grant_type=refresh_token. Aim a fault
+	// at it to fail refreshes alone while code exchanges go through, or
+	// count refreshes with CheckRequests(t, EndpointRefresh, n). A refresh's
+	// Request.Endpoint is EndpointToken, with GrantType "refresh_token";
+	// its URL is the token endpoint's.
+	EndpointRefresh       Endpoint = "refresh"
+	EndpointUserinfo      Endpoint = "userinfo"
+	EndpointJWKS          Endpoint = "jwks"
+	EndpointDiscovery     Endpoint = "discovery" // both well-known metadata documents
+	EndpointIntrospection Endpoint = "introspection"
+	EndpointRevocation    Endpoint = "revocation"
+	// EndpointDeviceAuthorization starts a device flow (RFC 8628 §3.1).
+	EndpointDeviceAuthorization Endpoint = "device_authorization"
+	// EndpointDeviceVerification is the page where the user approves a
+	// device (RFC 8628 §3.3).
+	EndpointDeviceVerification Endpoint = "device_verification"
+	// EndpointLogout ends a browser's session (RP-Initiated Logout 1.0).
+	EndpointLogout Endpoint = "logout"
+	// EndpointTokeninfo describes a token (GET or POST /oauth/tokeninfo),
+	// for client libraries that ask the provider about a token rather than
+	// verify it themselves.
+	EndpointTokeninfo Endpoint = "tokeninfo"
+	// EndpointRegistration is the client registration and configuration
+	// endpoint (RFC 7591 §3, RFC 7592 §2), served with
+	// WithDynamicRegistration.
+	EndpointRegistration Endpoint = "registration"
+	// EndpointPushedAuthorization receives pushed authorization requests
+	// (RFC 9126 §2).
+	EndpointPushedAuthorization Endpoint = "pushed_authorization"
 )
 
 // Endpoint paths, below the issuer URL.
@@ -19,6 +62,16 @@ const (
 	DeviceAuthorizationPath = "/oauth/device_authorization"
 	DeviceVerificationPath  = "/oauth/device"
 	TokeninfoPath           = "/oauth/tokeninfo"
+	// LogoutPath is the end_session_endpoint (OpenID Connect RP-Initiated
+	// Logout 1.0).
+	LogoutPath = "/oauth/logout"
+	// RegistrationPath is where clients register (RFC 7591 §3) and, with
+	// ?client_id=ID, read, update and delete their registration (RFC 7592
+	// §2): the registration_client_uri the provider returns.
+	RegistrationPath = "/oauth/register"
+	// PushedAuthorizationPath is where the pushed authorization request
+	// endpoint is served (RFC 9126 §2).
+	PushedAuthorizationPath = "/oauth/par"
 )
 
 // endpointSpec declares an endpoint once: the router, the discovery
@@ -101,3 +154,18 @@ func (p *Provider) Endpoints() []EndpointURL {
 	}
 	return out
 }
+
+// knownEndpoint reports whether ep names an endpoint, or refreshes.
+func knownEndpoint(ep Endpoint) bool {
+	return slices.Contains(endpointNames(), string(ep))
+}
+
+// endpointNames lists what faults and the request log can name, sorted.
+var endpointNames = sync.OnceValue(func() []string {
+	names := []string{string(EndpointRefresh)}
+	for _, e := range endpointTable {
+		names = append(names, string(e.endpoint))
+	}
+	slices.Sort(names)
+	return names
+})

@@ -11,38 +11,6 @@ import (
 	"time"
 )
 
-// Endpoint names an endpoint, to aim faults at.
-type Endpoint string
-
-// Endpoints faults can be aimed at, and requests filtered by (RequestsTo,
-// CheckRequests).
-const (
-	EndpointAuthorize Endpoint = "authorize"
-	EndpointToken     Endpoint = "token" // every token request, whatever its grant
-	// EndpointRefresh is not an endpoint of its own: it is the token
-	// endpoint (/oauth/token) serving grant_type=refresh_token. Aim a fault
-	// at it to fail refreshes alone while code exchanges go through, or
-	// count refreshes with CheckRequests(t, EndpointRefresh, n). A refresh's
-	// Request.Endpoint is EndpointToken, with GrantType "refresh_token".
-	EndpointRefresh       Endpoint = "refresh"
-	EndpointUserinfo      Endpoint = "userinfo"
-	EndpointJWKS          Endpoint = "jwks"
-	EndpointDiscovery     Endpoint = "discovery" // both well-known metadata documents
-	EndpointIntrospection Endpoint = "introspection"
-	EndpointRevocation    Endpoint = "revocation"
-	// EndpointDeviceAuthorization starts a device flow (RFC 8628 §3.1).
-	EndpointDeviceAuthorization Endpoint = "device_authorization"
-	// EndpointDeviceVerification is the page where the user approves a
-	// device (RFC 8628 §3.3).
-	EndpointDeviceVerification Endpoint = "device_verification"
-	// EndpointLogout ends a browser's session (RP-Initiated Logout 1.0).
-	EndpointLogout Endpoint = "logout"
-	// EndpointTokeninfo describes a token (GET or POST /oauth/tokeninfo),
-	// for client libraries that ask the provider about a token rather than
-	// verify it themselves.
-	EndpointTokeninfo Endpoint = "tokeninfo"
-)
-
 type faultKind int
 
 const (
@@ -249,21 +217,6 @@ func untilCleared(r *faultRule) *faultRule {
 	r.left = -1
 	return r
 }
-
-// knownEndpoint reports whether ep names an endpoint, or refreshes.
-func knownEndpoint(ep Endpoint) bool {
-	return slices.Contains(endpointNames(), string(ep))
-}
-
-// endpointNames lists what faults and the request log can name, sorted.
-var endpointNames = sync.OnceValue(func() []string {
-	names := []string{string(EndpointRefresh)}
-	for _, e := range endpointTable {
-		names = append(names, string(e.endpoint))
-	}
-	slices.Sort(names)
-	return names
-})
 
 // ClearFaults removes every staged fault and brings the provider back up.
 func (p *Provider) ClearFaults() {
