@@ -171,7 +171,7 @@ func (p *Provider) handleDeviceAuthorization(x *exchange) {
 	if !p.cfg.loginPage {
 		_, _ = p.devices.decide(d.userCode, now, func() (User, *Error) { return p.users.approve(approveOpts{clientID: c.ID}) })
 	}
-	verify := p.issuer + DeviceVerificationPath
+	verify := p.url(EndpointDeviceVerification)
 	writeJSON(x.w, http.StatusOK, deviceResponse{
 		DeviceCode: d.deviceCode, UserCode: d.userCode, VerificationURI: verify,
 		VerificationURIComplete: verify + "?user_code=" + d.userCode,

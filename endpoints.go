@@ -137,6 +137,43 @@ var routeTable = func() map[string]*endpointSpec {
 	return m
 }()
 
+// specByEndpoint maps each endpoint to its line of endpointTable. init
+// fills it: the table's handlers reach url, which reads it, so an
+// initializer that read the table would be an initialization cycle.
+var specByEndpoint = make(map[Endpoint]*endpointSpec)
+
+func init() {
+	for i := range endpointTable {
+		specByEndpoint[endpointTable[i].endpoint] = &endpointTable[i]
+	}
+}
+
+// url is where e is served: the issuer and the first of its paths. It is
+// the one place that turns the table's paths into URLs. e is a known name;
+// EndpointRefresh is served by the token endpoint.
+func (p *Provider) url(e Endpoint) string {
+	if e == EndpointRefresh {
+		e = EndpointToken
+	}
+	return p.issuer + specByEndpoint[e].paths[0]
+}
+
+// URL returns the URL of endpoint e: URL(EndpointToken) is TokenURL(),
+// and so for every endpoint, those without a getter of their own too
+// (EndpointDeviceAuthorization, EndpointRegistration...). EndpointRefresh
+// has the token endpoint's URL. It is where the endpoint is, whether or not
+// the provider serves it: Endpoints lists those it serves. An unknown name
+// fails the test at once, as Fail says.
+func (p *Provider) URL(e Endpoint) string {
+	if p.tb != nil {
+		p.tb.Helper()
+	}
+	if !knowsEndpoint(p.tb, "URL", e) {
+		return ""
+	}
+	return p.url(e)
+}
+
 // EndpointURL is an endpoint and where it is served.
 type EndpointURL struct {
 	Endpoint Endpoint
@@ -149,18 +186,38 @@ func (p *Provider) Endpoints() []EndpointURL {
 	var out []EndpointURL
 	for _, e := range endpointTable {
 		if p.serves(e.endpoint) {
-			out = append(out, EndpointURL{e.endpoint, p.issuer + e.paths[0]})
+			out = append(out, EndpointURL{e.endpoint, p.url(e.endpoint)})
 		}
 	}
 	return out
 }
 
-// knownEndpoint reports whether ep names an endpoint, or refreshes.
-func knownEndpoint(ep Endpoint) bool {
-	return slices.Contains(endpointNames(), string(ep))
+// failer fails a test at once: a TB, or a Reporter that can (*testing.T).
+type failer interface {
+	Helper()
+	Fatalf(format string, args ...any)
 }
 
-// endpointNames lists what faults and the request log can name, sorted.
+// knowsEndpoint reports whether e is one of the Endpoint constants. If not,
+// it fails the test at once through t, or panics when t is nil, with a
+// message that names the method called and lists the names.
+func knowsEndpoint(t failer, method string, e Endpoint) bool {
+	names := endpointNames()
+	if slices.Contains(names, string(e)) {
+		return true
+	}
+	msg := fmt.Sprintf("oauthtest: %s: endpoint %q is not one of %s (refresh is the token endpoint's refresh_token grant)%s",
+		method, e, strings.Join(names, ", "), suggestFrom(string(e), names))
+	if t == nil {
+		panic(msg)
+	}
+	t.Helper()
+	t.Fatalf("%s", msg)
+	return false // a TB whose Fatalf returns
+}
+
+// endpointNames lists what faults and the request log can name, sorted:
+// the endpoints and EndpointRefresh.
 var endpointNames = sync.OnceValue(func() []string {
 	names := []string{string(EndpointRefresh)}
 	for _, e := range endpointTable {

@@ -68,7 +68,7 @@ func WithRequireSignedRequestObject() Option {
 
 // PushedAuthorizationURL returns the pushed authorization request
 // endpoint's URL (RFC 9126 §2).
-func (p *Provider) PushedAuthorizationURL() string { return p.issuer + PushedAuthorizationPath }
+func (p *Provider) PushedAuthorizationURL() string { return p.url(EndpointPushedAuthorization) }
 
 // requiresPAR reports whether c must push its authorization requests.
 func (p *Provider) requiresPAR(c Client) bool {

@@ -153,7 +153,7 @@ func (p *Provider) information(c Client, r registration) clientInformation {
 
 // registrationClientURI is where client id manages its registration.
 func (p *Provider) registrationClientURI(id string) string {
-	return p.issuer + RegistrationPath + "?" + url.Values{"client_id": {id}}.Encode()
+	return p.url(EndpointRegistration) + "?" + url.Values{"client_id": {id}}.Encode()
 }
 
 // handleRegistration serves POST (register) at the registration endpoint
