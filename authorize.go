@@ -186,13 +186,10 @@ func (req *authorizeRequest) parseResponseType(params url.Values) *Error {
 	return nil
 }
 
-// checkGrant refuses a client not allowed the authorization code grant
-// (RFC 6749 §4.1.2.1).
+// checkGrant refuses a client not allowed the authorization code grant,
+// which redeems the code of either response type (RFC 6749 §4.1.2.1).
 func (req *authorizeRequest) checkGrant(url.Values) *Error {
-	if !slices.Contains(req.client.GrantTypes, GrantAuthorizationCode) {
-		return ErrUnauthorizedClient.WithDescription("client %q may not use the authorization code grant; its grant_types: %s", req.client.ID, strings.Join(req.client.GrantTypes, ", "))
-	}
-	return nil
+	return req.client.mayUseGrant(GrantAuthorizationCode)
 }
 
 // normalizeResponseType sorts the space-separated values, which may come in

@@ -151,7 +151,7 @@ var controlRoutes = []controlRoute{
 		handle: func(p *Provider, _ controlInput) (any, error) { return p.BackchannelLogouts(), nil }},
 	{method: "GET", path: "/requests", id: "listRequests", summary: "The request log, oldest first, of one endpoint with ?endpoint= (Requests, RequestsTo).",
 		query: []fieldUse{opt("endpoint")}, answer: []Request{}, handle: func(p *Provider, in controlInput) (any, error) {
-			return p.RequestsTo(Endpoint(in.str("endpoint"))), nil
+			return p.requestsTo(Endpoint(in.str("endpoint"))), nil // "" for all; the enum refused unknown names
 		}},
 	{method: "GET", path: "/dump", id: "dump", summary: "The provider's state as text, for a failure message (Dump).", answer: dumpAnswer{},
 		handle: func(p *Provider, _ controlInput) (any, error) { return dumpAnswer{p.Dump()}, nil }},
