@@ -25,6 +25,7 @@ const (
 	fieldStringList                  // a JSON array of strings
 	fieldDuration                    // a string such as "90s", from min to max nanoseconds
 	fieldTime                        // an RFC 3339 string, 1970 to 9999
+	fieldClaimRules                  // a JSON array of ClaimRule objects
 )
 
 // controlField declares one field of the control API, once: the decoder,
@@ -59,6 +60,7 @@ var controlFields = []controlField{
 	{name: "advance", typ: fieldDuration, desc: `How far to move the clock, a duration such as "61m" or "-1h"; the clock must stay from 1970 to 9999.`},
 	{name: "spoil", typ: fieldStringList, enum: spoilNames, desc: "How to spoil the token, any of the allowed values."},
 	{name: "user_code", typ: fieldString, desc: "The user code a device shows."},
+	{name: "claim_rules", typ: fieldClaimRules, desc: `Claim rules, in order: each {"when": {"client_id", "scope", "grant_type"}, "access_token": {...}, "id_token": {...}, "userinfo": {...}}, every key optional, "when" matching when each condition given holds; a value "${sub}" or "${claim}" is the token's subject or the user's claim. [] clears them.`},
 	{name: "lifetime", typ: fieldDuration, min: 0, max: int64(maxControlLifetime), desc: `How long from its issue the code stays redeemable, such as "30s"; "0s" expires it.`},
 }
 
@@ -263,7 +265,7 @@ func jsonKind(raw []byte) string {
 // decodeValue decodes and checks one field's JSON value.
 func decodeValue(f controlField, raw json.RawMessage) (any, error) {
 	want := map[fieldType]string{fieldString: "a string", fieldInteger: "a number", fieldObject: "an object",
-		fieldStringList: "an array", fieldDuration: "a string", fieldTime: "a string"}[f.typ]
+		fieldStringList: "an array", fieldDuration: "a string", fieldTime: "a string", fieldClaimRules: "an array"}[f.typ]
 	if got := jsonKind(raw); got != want {
 		return nil, refuse("%s must be %s, not %s", f.name, f.describe(), got)
 	}
@@ -280,6 +282,12 @@ func decodeValue(f controlField, raw json.RawMessage) (any, error) {
 			return nil, refuse("%s holds a number beyond what a 64-bit float holds", f.name)
 		}
 		return m, nil
+	case fieldClaimRules:
+		rules, err := ParseClaimRules(raw)
+		if err != nil {
+			return nil, refuse("%v", err)
+		}
+		return rules, nil
 	case fieldStringList:
 		var items []json.RawMessage
 		_ = json.Unmarshal(raw, &items)
@@ -344,6 +352,8 @@ func (f controlField) describe() string {
 		return "a JSON object"
 	case fieldStringList:
 		return "an array of strings"
+	case fieldClaimRules:
+		return "an array of claim rule objects"
 	case fieldDuration:
 		if f.min != 0 || f.max != 0 {
 			return fmt.Sprintf(`a duration such as "90s" or "1h", from %v to %v`, time.Duration(f.min), time.Duration(f.max))
