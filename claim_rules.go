@@ -66,10 +66,10 @@ func (p *Provider) SetClaimRules(rules ...ClaimRule) error {
 	return nil
 }
 
-// ParseClaimRules reads a JSON array of claim rules, as a config file's
-// "claim_rules" holds them, refusing unknown keys; errors name the rule
-// and key as claim_rules[0].when.client_id.
-func ParseClaimRules(data []byte) ([]ClaimRule, error) {
+// parseClaimRules reads a JSON array of claim rules, the control API's
+// "claim_rules", refusing unknown keys; errors name the rule and key as
+// claim_rules[0].when.client_id, as a config file's are named.
+func parseClaimRules(data []byte) ([]ClaimRule, error) {
 	var items []json.RawMessage
 	if json.Unmarshal(data, &items) != nil {
 		return nil, fmt.Errorf("claim_rules must be an array of rule objects, not %s", jsonKind(data))

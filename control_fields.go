@@ -283,7 +283,7 @@ func decodeValue(f controlField, raw json.RawMessage) (any, error) {
 		}
 		return m, nil
 	case fieldClaimRules:
-		rules, err := ParseClaimRules(raw)
+		rules, err := parseClaimRules(raw)
 		if err != nil {
 			return nil, refuse("%v", err)
 		}

@@ -71,6 +71,7 @@ type fileIssuerSettings struct {
 	// ClientIDMetadataDocuments accepts client_id URLs of client ID
 	// metadata documents, as -client-id-metadata-documents does.
 	ClientIDMetadataDocuments bool `json:"client_id_metadata_documents"`
+	fileClaimRules                 // claim_rules: claim_rules.go
 }
 
 // fileTrusted is an issuer of JWT bearer assertions and its public key.
@@ -262,6 +263,7 @@ func (c *fileIssuerSettings) options(dir string) ([]oauthtest.Option, error) {
 	if c.StateFile != "" {
 		opts = append(opts, oauthtest.WithStateFile(statePathIn(dir, c.StateFile)))
 	}
+	opts = append(opts, c.fileClaimRules.options()...)
 	return opts, nil
 }
 
