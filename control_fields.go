@@ -45,6 +45,7 @@ var controlFields = []controlField{
 	{name: "subject", typ: fieldString, desc: "A user's sub. For /mint/*: the token's user, the current user if none."},
 	{name: "claims", typ: fieldObject, desc: "A user's other claims (name, email, roles...); for /mint/*, claims to set, null removing one."},
 	{name: "client_id", typ: fieldString, desc: "A client's ID. For staging (/users/queue, /users/deny, /faults, /faults/clear): only this client's requests, any client's if none; for /mint/*: the token's client, the default one if none."},
+	{key: "session.claims", name: "claims", typ: fieldObject, desc: "The user's claims; without them, those of the known user with the subject, if any."},
 	{name: "code", typ: fieldString, desc: "An authorization code the provider issued."},
 	{name: "token", typ: fieldString, desc: "An access or refresh token the provider issued."},
 	{key: "revoke.kind", name: "kind", typ: fieldString, enum: func() []string { return []string{"token", "family"} }, desc: `What to revoke: "token" (the default), the token; "family", every token issued from its code.`},

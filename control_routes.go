@@ -156,6 +156,8 @@ var controlRoutes = []controlRoute{
 		query: []fieldUse{opt("endpoint")}, answer: []Request{}, handle: func(p *Provider, in controlInput) (any, error) {
 			return p.RequestsTo(Endpoint(in.str("endpoint"))), nil
 		}},
+	{method: "POST", path: "/sessions", id: "signIn", summary: "Log a user in for a browser, as a login would, with auth_time now: the provider's session cookie, and a Playwright storageState holding it; a browser that carries it is approved for the user without a login page, prompt=none included (SignIn).",
+		body: []fieldUse{req("subject"), opt("session.claims"), opt("client_id")}, answer: sessionAnswer{}, handle: startSession},
 	{method: "GET", path: "/claim-rules", id: "getClaimRules", summary: "The claim rules in force: the configured ones, or those /claim-rules set (WithClaimRules, SetClaimRules).",
 		answer: claimRulesAnswer{}, handle: func(p *Provider, _ controlInput) (any, error) { return claimRulesAnswer{p.claimRules()}, nil }},
 	{method: "POST", path: "/claim-rules", id: "setClaimRules", summary: "Replace the claim rules, the configured ones included, until /reset; [] clears them (SetClaimRules).",

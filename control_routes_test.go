@@ -200,6 +200,11 @@ func TestControlEveryRoute(t *testing.T) {
 				t.Errorf("GET /requests?endpoint=jwks: %s", out)
 			}
 		},
+		"POST /sessions": func(t *testing.T) {
+			if c := control(t, p, "POST", "/sessions", `{"subject": "ada"}`)["cookie"].(map[string]any); c["name"] != "oauthtest_session" {
+				t.Errorf("POST /sessions: %v", c)
+			}
+		},
 		"POST /claim-rules": func(t *testing.T) {
 			control(t, p, "POST", "/claim-rules", `{"claim_rules": [{"access_token": {"team": "blue"}}]}`)
 			if claims := accessClaims(t, p, p.MintAccessToken()); claims["team"] != "blue" {

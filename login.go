@@ -22,6 +22,9 @@ func (p *Provider) pickUser(x *exchange, req *authorizeRequest, params url.Value
 	if !p.cfg.loginPage || req.promptNone {
 		return false
 	}
+	if _, ok := p.ssoSession(x, req, p.Now()); ok && !params.Has(loginParam) && !params.Has(denyParam) {
+		return false // SignIn's session answers without the page
+	}
 	if params.Has(denyParam) || params.Get(loginParam) != "" {
 		if why := p.checkForm(x.r, "login", params); why != "" {
 			refuseForm(x, why)
