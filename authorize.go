@@ -32,6 +32,7 @@ type authorizeRequest struct {
 	loginHint     string
 	picked        bool // loginHint is the subject picked on the login page
 	promptNone    bool
+	promptLogin   bool  // prompt=login or select_account: a new login, even with a session
 	maxAge        int64 // seconds; -1 without max_age
 	denied        bool  // on the login page
 	dpopJKT       string
@@ -262,7 +263,9 @@ func (req *authorizeRequest) parsePrompt(params url.Values) *Error {
 			return ErrInvalidRequest.WithDescription("prompt=none cannot be combined with other values (OIDC Core §3.1.2.1)")
 		case v == "none":
 			req.promptNone = true
-		case v != "login" && v != "consent" && v != "select_account":
+		case v == "login" || v == "select_account":
+			req.promptLogin = true
+		case v != "consent":
 			return ErrInvalidRequest.WithDescription("prompt %q is not supported; supported: none, login, consent, select_account", v)
 		}
 	}

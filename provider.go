@@ -35,8 +35,9 @@ type Provider struct {
 	stateWriter stateWriter // WithStateFile
 	assertions  assertionStore
 	dpop        dpopStore
-	documents   documentStore // client ID metadata documents (metadata_document.go)
-	pars        parStore      // pushed authorization requests: par.go
+	documents   documentStore  // client ID metadata documents (metadata_document.go)
+	pars        parStore       // pushed authorization requests: par.go
+	rules       claimRuleStore // claim rules set at run time: claim_rules.go
 
 	handler        http.Handler
 	client         *http.Client // reaches the provider; nil with WithoutServer
@@ -66,6 +67,9 @@ func NewProvider(opts ...Option) (*Provider, error) {
 	}
 	for _, c := range clients {
 		p.clients.add(c)
+	}
+	if err := p.checkRuleClients(cfg.claimRules); err != nil {
+		return nil, fmt.Errorf("oauthtest: %w", err)
 	}
 	p.users.current, p.users.known = cfg.user, cfg.users
 	p.keys.alg, p.keys.seed = cfg.alg, cfg.keySeed
