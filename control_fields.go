@@ -44,6 +44,8 @@ type controlField struct {
 var controlFields = []controlField{
 	{name: "subject", typ: fieldString, desc: "A user's sub. For /mint/*: the token's user, the current user if none."},
 	{name: "claims", typ: fieldObject, desc: "A user's other claims (name, email, roles...); for /mint/*, claims to set, null removing one."},
+	{name: "acr", typ: fieldString, desc: "The authentication context class of the user's logins (the acr claim, OIDC Core §2), such as phr; without it, the one the request asks for, if the provider supports it."},
+	{name: "amr", typ: fieldStringList, desc: `The authentication methods of the user's logins (the amr claim, RFC 8176), such as ["pwd", "otp"].`},
 	{name: "client_id", typ: fieldString, desc: "A client's ID. For staging (/users/queue, /users/deny, /faults, /faults/clear): only this client's requests, any client's if none; for /mint/*: the token's client, the default one if none."},
 	{key: "session.claims", name: "claims", typ: fieldObject, desc: "The user's claims; without them, those of the known user with the subject, if any."},
 	{name: "code", typ: fieldString, desc: "An authorization code the provider issued."},

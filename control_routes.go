@@ -54,15 +54,15 @@ var controlRoutes = []controlRoute{
 	{method: "POST", path: "/reset", id: "reset", summary: "Return the provider to its configured state (Reset).", answer: done,
 		handle: func(p *Provider, _ controlInput) (any, error) { p.Reset(); return done, nil }},
 	{method: "POST", path: "/user", id: "setUser", summary: "Make a user the one approved from now on (SetUser).",
-		body: []fieldUse{req("subject"), opt("claims")}, answer: done, handle: func(p *Provider, in controlInput) (any, error) {
+		body: []fieldUse{req("subject"), opt("claims"), opt("acr"), opt("amr")}, answer: done, handle: func(p *Provider, in controlInput) (any, error) {
 			return done, p.SetUser(in.user())
 		}},
 	{method: "POST", path: "/users", id: "addUser", summary: "Make a user selectable by login_hint and on the login page (AddUser).",
-		body: []fieldUse{req("subject"), opt("claims")}, answer: done, handle: func(p *Provider, in controlInput) (any, error) {
+		body: []fieldUse{req("subject"), opt("claims"), opt("acr"), opt("amr")}, answer: done, handle: func(p *Provider, in controlInput) (any, error) {
 			return done, p.AddUser(in.user())
 		}},
 	{method: "POST", path: "/users/queue", id: "queueUser", summary: "Make a user the next login's, of client_id's or of any client (QueueUser).",
-		body: []fieldUse{req("subject"), opt("claims"), opt("client_id")}, answer: done, handle: func(p *Provider, in controlInput) (any, error) {
+		body: []fieldUse{req("subject"), opt("claims"), opt("acr"), opt("amr"), opt("client_id")}, answer: done, handle: func(p *Provider, in controlInput) (any, error) {
 			return done, p.ForClient(in.str("client_id")).QueueUser(in.user())
 		}},
 	{method: "POST", path: "/users/deny", id: "queueDenial", summary: "Make the next login, of client_id's or of any client, declined (QueueDenial).",
@@ -157,7 +157,7 @@ var controlRoutes = []controlRoute{
 			return p.requestsTo(Endpoint(in.str("endpoint"))), nil // "" for all; the enum refused unknown names
 		}},
 	{method: "POST", path: "/sessions", id: "signIn", summary: "Log a user in for a browser, as a login would, with auth_time now: the provider's session cookie, and a Playwright storageState holding it; a browser that carries it is approved for the user without a login page, prompt=none included (SignIn).",
-		body: []fieldUse{req("subject"), opt("session.claims"), opt("client_id")}, answer: sessionAnswer{}, handle: startSession},
+		body: []fieldUse{req("subject"), opt("session.claims"), opt("acr"), opt("amr"), opt("client_id")}, answer: sessionAnswer{}, handle: startSession},
 	{method: "GET", path: "/claim-rules", id: "getClaimRules", summary: "The claim rules in force: the configured ones, or those /claim-rules set (WithClaimRules, SetClaimRules).",
 		answer: claimRulesAnswer{}, handle: func(p *Provider, _ controlInput) (any, error) { return claimRulesAnswer{p.claimRules()}, nil }},
 	{method: "POST", path: "/claim-rules", id: "setClaimRules", summary: "Replace the claim rules, the configured ones included, until /reset; [] clears them (SetClaimRules).",
@@ -180,9 +180,9 @@ func known(ok bool, what, value string) (any, error) {
 	return done, nil
 }
 
-// user is the user of a /user, /users or /users/queue request.
+// user is the user of a /user, /users, /users/queue or /sessions request.
 func (in controlInput) user() User {
-	return User{Subject: in.str("subject"), Claims: in.claims("claims")}
+	return User{Subject: in.str("subject"), Claims: in.claims("claims"), ACR: in.str("acr"), AMR: in.list("amr")}
 }
 
 // mintOptions are the options of a /mint request.
