@@ -67,6 +67,11 @@ type fileIssuerSettings struct {
 	// ClientIDMetadataDocuments accepts client_id URLs of client ID
 	// metadata documents, as -client-id-metadata-documents does.
 	ClientIDMetadataDocuments bool `json:"client_id_metadata_documents"`
+	// DPoPNonces demands a server nonce in every DPoP proof (RFC 9449 §8,
+	// §9), as -dpop-nonces does; DPoPRequired requires a proof of every
+	// client at the token endpoint, as -dpop-required does.
+	DPoPNonces   bool `json:"dpop_nonces"`
+	DPoPRequired bool `json:"dpop_required"`
 }
 
 // fileTrusted is an issuer of JWT bearer assertions and its public key.
@@ -101,6 +106,9 @@ type fileClient struct {
 	// PublicKeyFiles are PEM public keys that verify the client's
 	// private_key_jwt assertions.
 	PublicKeyFiles []string `json:"public_key_files"`
+	// DPoPBoundAccessTokens requires a DPoP proof with each of the
+	// client's token requests (RFC 9449 §5.2's client metadata).
+	DPoPBoundAccessTokens bool `json:"dpop_bound_access_tokens"`
 }
 
 type fileUser struct {
@@ -214,6 +222,7 @@ func (c *fileIssuerSettings) options(dir string) ([]oauthtest.Option, error) {
 			AuthMethods: cl.AuthMethods, SigningAlg: cl.SigningAlg, Lifetimes: cl.Lifetimes.lifetimes(),
 			GrantTypes: cl.GrantTypes, ExchangeFrom: cl.ExchangeFrom, PublicKeys: keys,
 			PostLogoutRedirectURIs: cl.PostLogoutRedirectURIs, BackchannelLogoutURI: cl.BackchannelLogoutURI,
+			DPoPBoundAccessTokens: cl.DPoPBoundAccessTokens,
 		}))
 	}
 	for i, u := range c.Users {

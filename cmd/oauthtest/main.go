@@ -104,6 +104,7 @@ type settings struct {
 	redirectURIs, claims, origins                     list
 	public, loginPage, version, controlAPI            bool
 	registration, metadataDocuments                   bool
+	dpopNonces, dpopRequired                          bool
 	lifetimes                                         oauthtest.Lifetimes
 	set                                               map[string]bool // flags given explicitly
 	file                                              *fileConfig     // the config file, once read
@@ -140,6 +141,8 @@ func parseFlags(args []string, stdout io.Writer) (*settings, error) {
 	fs.BoolVar(&s.registration, "registration", false, "serve dynamic client registration (RFC 7591, RFC 7592) at /oauth/register")
 	fs.StringVar(&s.initialToken, "initial-access-token", "", "with -registration, require this `token` as a Bearer token to register")
 	fs.BoolVar(&s.metadataDocuments, "client-id-metadata-documents", false, "accept the URL of a client ID metadata document as client_id, and fetch it")
+	fs.BoolVar(&s.dpopNonces, "dpop-nonces", false, "demand a nonce of the provider's in every DPoP proof (RFC 9449 §8, §9)")
+	fs.BoolVar(&s.dpopRequired, "dpop-required", false, "require a DPoP proof (RFC 9449) of every client at the token endpoint")
 	fs.BoolVar(&s.loginPage, "login-page", false, "show a page to pick the user instead of approving at once")
 	fs.BoolVar(&s.version, "version", false, "print the version and exit")
 	fs.StringVar(&s.stateFile, "state", "", "keep codes, tokens and sessions in `file` across restarts (written atomically after each request)")
