@@ -25,10 +25,12 @@ type authorizeRequest struct {
 	responseType  string // responseCode or responseCodeIDToken
 	responseMode  string // query, fragment or form_post
 	scopes        []string
+	resources     []string // resource indicators (RFC 8707 §2.1)
 	state, nonce  string
 	challenge     string
 	method        string
 	loginHint     string
+	picked        bool // loginHint is the subject picked on the login page
 	promptNone    bool
 	maxAge        int64 // seconds; -1 without max_age
 	denied        bool  // on the login page
@@ -38,13 +40,21 @@ type authorizeRequest struct {
 // handleAuthorize serves the authorization endpoint (RFC 6749 §3.1, §4.1.1;
 // OIDC Core §3.1.2, §3.3.2). It approves at once. Errors go back to the
 // client's redirect URI, except when the client or the redirect URI is not
-// valid: then a 400 page, and no redirect at all (RFC 6749 §4.1.2.1).
+// valid: then a 400 page, and no redirect at all (RFC 6749 §4.1.2.1). A
+// request object or pushed request_uri stands for the parameters (RFC 9101,
+// RFC 9126).
 func (p *Provider) handleAuthorize(x *exchange) {
-	params, status, msg := readAuthorizeParams(x)
+	sent, status, msg := readAuthorizeParams(x)
 	if msg != "" {
 		x.errorPage(status, msg)
 		return
 	}
+	params, commit, perr := p.unpackAuthorizeRequest(sent) // request_object.go
+	if perr != nil {
+		x.requestErrorPage(perr)
+		return
+	}
+	noteAuthorizeParams(x, params)
 	req := &authorizeRequest{state: params.Get("state"), responseMode: "query"}
 	if msg := p.resolveRedirect(params, req); msg != "" {
 		x.errorPage(http.StatusBadRequest, msg, req.client.RedirectURIs...)
@@ -58,7 +68,11 @@ func (p *Provider) handleAuthorize(x *exchange) {
 	if p.fault(x, deliverError) {
 		return
 	}
-	if p.pickUser(x, req, params) {
+	if p.pickUser(x, req, sent) { // the login page posts back what was sent
+		return
+	}
+	if err := commit(); err != nil {
+		x.requestErrorPage(err)
 		return
 	}
 	resp, err := p.approve(x, req)
@@ -80,11 +94,17 @@ func readAuthorizeParams(x *exchange) (url.Values, int, string) {
 		return nil, err.StatusCode(), err.ErrorDescription
 	}
 	params := r.Form
-	x.rec.Params, x.rec.ClientID, x.rec.ResponseType = params, params.Get("client_id"), params.Get("response_type")
+	x.rec.Params, x.rec.ClientID = params, params.Get("client_id")
+	return params, 0, ""
+}
+
+// noteAuthorizeParams records the response type and PKCE method that the
+// parameters of an authorization request ask for.
+func noteAuthorizeParams(x *exchange, params url.Values) {
+	x.rec.ResponseType = params.Get("response_type")
 	if x.rec.PKCEMethod = params.Get("code_challenge_method"); x.rec.PKCEMethod == "" && params.Has("code_challenge") {
 		x.rec.PKCEMethod = PKCEPlain
 	}
-	return params, 0, ""
 }
 
 // resolveRedirect finds the client and the redirect URI to answer at. It
@@ -125,8 +145,8 @@ func (p *Provider) resolveRedirect(params url.Values, req *authorizeRequest) str
 // that lets each error be delivered the way the client asked.
 func (req *authorizeRequest) validate(params url.Values) *Error {
 	for _, check := range []func(url.Values) *Error{
-		req.parseResponseType, req.checkGrant, checkDuplicates, checkRequestObjects,
-		req.parseScope, req.parseNonce, req.parsePKCE, req.parsePrompt, req.parseDPoPJKT,
+		req.parseResponseType, req.checkGrant, checkDuplicates,
+		req.parseScope, req.parseResources, req.parseNonce, req.parsePKCE, req.parsePrompt, req.parseDPoPJKT,
 	} {
 		if err := check(params); err != nil {
 			return err
@@ -166,7 +186,7 @@ func (req *authorizeRequest) parseResponseType(params url.Values) *Error {
 // (RFC 6749 §4.1.2.1).
 func (req *authorizeRequest) checkGrant(url.Values) *Error {
 	if !slices.Contains(req.client.GrantTypes, GrantAuthorizationCode) {
-		return ErrUnauthorizedClient.WithDescription("client %q may not use the authorization code grant; its grant types: %s (Client.GrantTypes)", req.client.ID, strings.Join(req.client.GrantTypes, ", "))
+		return ErrUnauthorizedClient.WithDescription("client %q may not use the authorization code grant; its grant_types: %s", req.client.ID, strings.Join(req.client.GrantTypes, ", "))
 	}
 	return nil
 }
@@ -177,18 +197,6 @@ func normalizeResponseType(rt string) string {
 	parts := strings.Fields(rt)
 	slices.Sort(parts)
 	return strings.Join(parts, " ")
-}
-
-// checkRequestObjects refuses request objects, which this provider does not
-// support and says so in its discovery document (OIDC Core §6).
-func checkRequestObjects(params url.Values) *Error {
-	switch {
-	case params.Has("request"):
-		return ErrRequestNotSupported.WithDescription("request objects are not supported; send the parameters in the query")
-	case params.Has("request_uri"):
-		return ErrRequestURINotSupported.WithDescription("request_uri is not supported; send the parameters in the query")
-	}
-	return nil
 }
 
 // parseScope reads the space-delimited scope (RFC 6749 §3.3); every value
@@ -206,6 +214,14 @@ func (req *authorizeRequest) parseScope(params url.Values) *Error {
 	}
 	req.scopes = scopes
 	return nil
+}
+
+// parseResources reads the resource parameters, which may be repeated:
+// the resources the code grants access tokens for (RFC 8707 §2.1).
+func (req *authorizeRequest) parseResources(params url.Values) *Error {
+	var err *Error
+	req.resources, err = requestedResources(req.client, params)
+	return err
 }
 
 // splitScope splits a scope string on spaces, dropping empty and repeated values.
@@ -267,7 +283,7 @@ func (p *Provider) approve(x *exchange, req *authorizeRequest) (url.Values, *Err
 	code := &authCode{
 		code: p.ids.secret(), clientID: req.client.ID,
 		redirectURI: req.redirectURI, redirectGiven: req.redirectGiven,
-		scopes: req.scopes, nonce: req.nonce, challenge: req.challenge, method: req.method,
+		scopes: req.scopes, resources: req.resources, nonce: req.nonce, challenge: req.challenge, method: req.method,
 		user: user, authTime: authTime, issuedAt: now, sid: sid, expiresAt: now.Add(req.client.Lifetimes.or(p.cfg.lifetimes).Code),
 		dpopJKT: req.dpopJKT,
 	}

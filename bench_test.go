@@ -2,7 +2,7 @@ package oauthtest_test
 
 // Benchmarks, each beside its floor: what the same work costs without the
 // provider. scripts/bench.sh runs them interleaved and compares each pair
-// with its target (README.md, Performance).
+// with its target (docs/performance.md).
 
 import (
 	"context"

@@ -84,7 +84,7 @@ func (p *Provider) decodeMetadata(body []byte) (metadataRequest, *Error) {
 			if strings.Contains(te.Field, "redirect_uris") {
 				code = ErrInvalidRedirectURI
 			}
-			return metadataRequest{}, code.WithDescription("%s must be a JSON %s, not %s (RFC 7591 §2)", te.Field, jsonKind(te.Type.Kind().String()), te.Value)
+			return metadataRequest{}, code.WithDescription("%s must be a JSON %s, not %s (RFC 7591 §2)", te.Field, goKindInJSON(te.Type.Kind().String()), te.Value)
 		}
 		return metadataRequest{}, ErrInvalidClientMetadata.WithDescription("the client metadata does not parse: %v", err)
 	}
@@ -98,8 +98,8 @@ func jsonProblem(err error) string {
 	return err.Error()
 }
 
-// jsonKind names a Go kind as JSON does.
-func jsonKind(kind string) string {
+// goKindInJSON names a Go kind as JSON does.
+func goKindInJSON(kind string) string {
 	switch kind {
 	case "slice":
 		return "array"

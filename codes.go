@@ -15,6 +15,7 @@ type authCode struct {
 	redirectURI   string
 	redirectGiven bool // the authorization request carried redirect_uri
 	scopes        []string
+	resources     []string // resource indicators of the authorization request (RFC 8707 §2.1)
 	nonce         string
 	challenge     string // PKCE code_challenge, empty without PKCE
 	method        string // PKCE code_challenge_method
@@ -87,7 +88,7 @@ func (s *codeStore) redeem(code, family string, now time.Time, check func(*authC
 		return authCode{}, false, ErrInvalidGrant.WithDescription("code was invalidated by the test (InvalidateCode)")
 	case !now.Before(rec.expiresAt):
 		return authCode{}, false, ErrInvalidGrant.WithDescription("code expired at %s; it is now %s (codes live %s)",
-			rec.expiresAt.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), rec.expiresAt.Sub(rec.issuedAt))
+			rec.expiresAt.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), humanDuration(rec.expiresAt.Sub(rec.issuedAt)))
 	}
 	if err := check(rec); err != nil {
 		return authCode{}, false, err
@@ -110,6 +111,7 @@ type CodeInfo struct {
 	ClientID            string    `json:"client_id"`             // the client it was issued to
 	RedirectURI         string    `json:"redirect_uri"`          // the redirect URI it was sent to
 	Scopes              []string  `json:"scopes"`                // the scopes granted
+	Resources           []string  `json:"resources,omitempty"`   // the resource indicators granted (RFC 8707)
 	Nonce               string    `json:"nonce"`                 // the nonce of the authorization request
 	CodeChallenge       string    `json:"code_challenge"`        // the PKCE challenge, "" without PKCE
 	CodeChallengeMethod string    `json:"code_challenge_method"` // S256 or plain, "" without PKCE
@@ -122,7 +124,7 @@ type CodeInfo struct {
 
 func (c *authCode) info() CodeInfo {
 	return CodeInfo{
-		Code: c.code, ClientID: c.clientID, RedirectURI: c.redirectURI, Scopes: slices.Clone(c.scopes),
+		Code: c.code, ClientID: c.clientID, RedirectURI: c.redirectURI, Scopes: slices.Clone(c.scopes), Resources: slices.Clone(c.resources),
 		Nonce: c.nonce, CodeChallenge: c.challenge, CodeChallengeMethod: c.method, Subject: c.user.Subject,
 		IssuedAt: c.issuedAt, ExpiresAt: c.expiresAt, Redeemed: c.family != "", Invalidated: c.invalidated,
 	}

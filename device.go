@@ -1,7 +1,6 @@
 package oauthtest
 
 import (
-	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -129,7 +128,7 @@ func (s *deviceStore) poll(deviceCode, clientID string, now time.Time) (deviceAu
 	switch {
 	case !last.IsZero() && now.Sub(last) < d.interval:
 		d.interval += deviceInterval
-		return deviceAuth{}, ErrSlowDown.WithDescription("polled %s after the last poll; wait %s between polls from now on (RFC 8628 §3.5)", now.Sub(last), d.interval)
+		return deviceAuth{}, ErrSlowDown.WithDescription("polled %s after the last poll; wait %s between polls from now on (RFC 8628 §3.5)", humanDuration(now.Sub(last)), humanDuration(d.interval))
 	case d.state == devicePending:
 		return deviceAuth{}, ErrAuthorizationPending.WithDescription("the user has not yet approved user code %s", d.userCode)
 	case d.state == deviceDenied:
@@ -191,7 +190,7 @@ func (p *Provider) readDeviceRequest(x *exchange) (Client, []string, *Error) {
 	case err != nil:
 		return Client{}, nil, err
 	case !slices.Contains(c.GrantTypes, GrantDeviceCode):
-		return Client{}, nil, ErrUnauthorizedClient.WithDescription("client %q may not use the device flow: its grant types are %s (Client.GrantTypes needs %s)", c.ID, strings.Join(c.GrantTypes, ", "), GrantDeviceCode)
+		return Client{}, nil, ErrUnauthorizedClient.WithDescription("client %q may not use the device flow: its grant_types are %s and need %s", c.ID, strings.Join(c.GrantTypes, ", "), GrantDeviceCode)
 	}
 	scopes := splitScope(form.Get("scope"))
 	if err := c.checkScopes(scopes); err != nil {
@@ -234,13 +233,19 @@ func normalizeUserCode(s string) string {
 
 // redeemDeviceCode serves the device's polls (RFC 8628 §3.4): tokens once
 // the user approved, else authorization_pending, slow_down, access_denied
-// or expired_token, all by the provider's clock.
+// or expired_token, all by the provider's clock. The resources asked for,
+// checked before the poll uses the code up, are those of the grant
+// (RFC 8707 §2.2).
 func (p *Provider) redeemDeviceCode(c Client, form url.Values, gt *grantType, jkt string) (*tokenResponse, *Error) {
+	resources, err := requestedResources(c, form)
+	if err != nil {
+		return nil, err
+	}
 	d, err := p.devices.poll(form.Get("device_code"), c.ID, p.Now())
 	if err != nil {
 		return nil, err
 	}
-	g := grant{family: p.ids.uuid(), clientID: c.ID, user: d.user, scopes: d.scopes, authTime: d.authTime, jkt: jkt}
+	g := grant{family: p.ids.uuid(), clientID: c.ID, user: d.user, scopes: d.scopes, authTime: d.authTime, audience: resources, jkt: jkt}
 	return p.issue(g, d.scopes, "", gt)
 }
 
@@ -273,13 +278,12 @@ func (p *Provider) decideDevice(userCode, how string) (deviceState, error) {
 		case how == denyParam:
 			return User{}, ErrAccessDenied
 		case strings.HasPrefix(how, "sub:"):
-			return p.users.approve(approveOpts{clientID: clientID, loginHint: strings.TrimPrefix(how, "sub:")})
+			return p.users.approve(approveOpts{clientID: clientID, loginHint: strings.TrimPrefix(how, "sub:"), picked: true})
 		}
 		return p.users.approve(approveOpts{clientID: clientID})
 	})
 	if err != nil && !(how == denyParam && err == ErrAccessDenied) { // but the denial asked for
-
-		return state, fmt.Errorf("oauthtest: %w", err)
+		return state, err // an *Error, whose text starts with "oauthtest: " already
 	}
 	return state, nil
 }

@@ -170,9 +170,12 @@ func TestDeviceFlowPolling(t *testing.T) {
 // scopes they may not ask for.
 func TestDeviceAuthorizationErrors(t *testing.T) {
 	t.Parallel()
-	p := oauthtest.NewTestProvider(t, oauthtest.WithClient(tvClient))
-	resp, body := postForm(t, p, p.Issuer()+oauthtest.DeviceAuthorizationPath, url.Values{}, p.ClientID(), p.ClientSecret())
+	p := oauthtest.NewTestProvider(t, oauthtest.WithClient(tvClient), oauthtest.WithClient(exactClient))
+	resp, body := postForm(t, p, p.Issuer()+oauthtest.DeviceAuthorizationPath, url.Values{}, exactClient.ID, exactClient.Secret) // a configured client without the device grant
 	wantJSONError(t, resp, body, "unauthorized_client", 400)
+	if d, _ := body["error_description"].(string); !strings.Contains(d, "grant_types") || strings.Contains(d, "Client.") {
+		t.Errorf("the refusal should name the config field grant_types, not a Go field: %q", d)
+	}
 	resp, body = postForm(t, p, p.Issuer()+oauthtest.DeviceAuthorizationPath, url.Values{"client_id": {"tv"}, "scope": {"admin"}}, "", "")
 	wantJSONError(t, resp, body, "invalid_scope", 400)
 	resp, body = postForm(t, p, p.Issuer()+oauthtest.DeviceAuthorizationPath, url.Values{"client_id": {"nobody"}}, "", "")

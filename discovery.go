@@ -25,12 +25,14 @@ func (p *Provider) discoveryJSON() []byte {
 		"claims_supported":                                 supportedClaims(),
 		"code_challenge_methods_supported":                 []string{PKCES256, PKCEPlain},
 		"claims_parameter_supported":                       false,
-		"request_parameter_supported":                      false,
-		"request_uri_parameter_supported":                  false,
 		"authorization_response_iss_parameter_supported":   true,
 		"backchannel_logout_supported":                     true,
 		"backchannel_logout_session_supported":             true,
 		"dpop_signing_alg_values_supported":                dpopAlgs, // RFC 9449 §5.1
+	}
+	p.requestMetadata(m) // PAR and request objects: par.go
+	if rs := p.clients.resources(); rs != nil {
+		m["protected_resources"] = rs // RFC 9728 §4
 	}
 	for _, e := range endpointTable {
 		if e.discovery != "" && p.serves(e.endpoint) {

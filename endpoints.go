@@ -49,6 +49,7 @@ var endpointTable = []endpointSpec{
 	{EndpointLogout, []string{LogoutPath}, getOrPost, true, false, "end_session_endpoint", (*Provider).handleLogout},
 	{EndpointTokeninfo, []string{TokeninfoPath}, getOrPost, false, true, "", (*Provider).handleTokeninfo},
 	{EndpointRegistration, []string{RegistrationPath}, registrationMethods, false, true, "registration_endpoint", (*Provider).handleRegistration},
+	{EndpointPushedAuthorization, []string{PushedAuthorizationPath}, postOnly, false, true, "pushed_authorization_request_endpoint", (*Provider).handlePAR}, // par.go
 }
 
 // The methods of the endpoints.

@@ -59,8 +59,41 @@ var (
 	ErrUnapprovedSoftwareStatement = newError("unapproved_software_statement", http.StatusBadRequest)
 )
 
+// Error codes of request objects and pushed authorization requests
+// (RFC 9101 §7, RFC 9126 §2.3). Compare with errors.Is.
+var (
+	ErrInvalidRequestURI    = newError("invalid_request_uri", http.StatusBadRequest)
+	ErrInvalidRequestObject = newError("invalid_request_object", http.StatusBadRequest)
+)
+
+// errorPrototypes are every Err value, in the order they are declared
+// (newError appends each): the error codes a staged fault (FaultError, the
+// control API's /faults) may answer.
+var errorPrototypes []*Error
+
+// errorByCode is the prototype Error with this code, or nil.
+func errorByCode(code string) *Error {
+	for _, e := range errorPrototypes {
+		if e.ErrorCode == code {
+			return e
+		}
+	}
+	return nil
+}
+
+// errorCodes lists the prototypes' codes, in their order.
+func errorCodes() []string {
+	codes := make([]string, len(errorPrototypes))
+	for i, e := range errorPrototypes {
+		codes[i] = e.ErrorCode
+	}
+	return codes
+}
+
 func newError(code string, status int) *Error {
-	return &Error{ErrorCode: code, status: status}
+	e := &Error{ErrorCode: code, status: status}
+	errorPrototypes = append(errorPrototypes, e)
+	return e
 }
 
 // Error returns "oauthtest: CODE: DESCRIPTION".

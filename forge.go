@@ -10,8 +10,21 @@ import (
 )
 
 // A MintOption changes a token that MintIDToken or MintAccessToken makes,
-// usually to spoil it for a negative test.
-type MintOption func(*minting)
+// usually to spoil it for a negative test. The options are the functions
+// of this package that return one: AsUser chooses whom the token is about;
+// SetClaims and Without choose its claims; Expired, NotYetValid,
+// WrongIssuer, WrongAudience, UnknownKeyID, ForeignKey, AlgNone and
+// BadSignature spoil it. Options combine:
+//
+//	p.MintIDToken(oauthtest.AsUser(ada), oauthtest.Expired())
+type MintOption interface {
+	mint(*minting) // unexported: only this package's options exist
+}
+
+// mintFunc is a MintOption.
+type mintFunc func(*minting)
+
+func (f mintFunc) mint(m *minting) { f(m) }
 
 // minting is a token being made: its claims, header and signer. Options
 // are applied twice: in the setup pass (setup set) those that choose what
@@ -120,21 +133,21 @@ func ForeignKey() MintOption {
 // its sub and the claims its scopes allow. u need not be known to the
 // provider.
 func AsUser(u User) MintOption {
-	return func(m *minting) {
+	return mintFunc(func(m *minting) {
 		if m.setup {
 			m.user = &u
 		}
-	}
+	})
 }
 
 // spoiling makes f an option of the second pass, which changes the claims
 // once they are set.
 func spoiling(f func(*minting)) MintOption {
-	return func(m *minting) {
+	return mintFunc(func(m *minting) {
 		if !m.setup {
 			f(m)
 		}
-	}
+	})
 }
 
 // MintIDToken returns an ID token, as the token endpoint issues one for
@@ -235,7 +248,7 @@ func (p *Provider) mintClient(id string) Client {
 func (p *Provider) mintGrant(c Client, opts []MintOption) grant {
 	setup := &minting{setup: true}
 	for _, o := range opts {
-		o(setup)
+		o.mint(setup)
 	}
 	var user User
 	if setup.user != nil {
@@ -263,7 +276,7 @@ func (p *Provider) newMinting(c Client, g grant, lifetime time.Duration) *mintin
 // the provider's own keys never do.
 func (m *minting) finish(typ string, opts []MintOption) string {
 	for _, o := range opts {
-		o(m)
+		o.mint(m)
 	}
 	if m.kid != "" {
 		m.signer.kid = m.kid
@@ -319,3 +332,13 @@ func unixClaim(v any, def time.Time) time.Time {
 	}
 	return def
 }
+
+// spoilers are the options that spoil a minted token, by the name the
+// control API's "spoil" gives them.
+var spoilers = map[string]func() MintOption{
+	"expired": Expired, "not_yet_valid": NotYetValid, "wrong_issuer": WrongIssuer, "wrong_audience": WrongAudience,
+	"unknown_key_id": UnknownKeyID, "foreign_key": ForeignKey, "alg_none": AlgNone, "bad_signature": BadSignature,
+}
+
+// spoilNames lists the spoilers' names, sorted.
+func spoilNames() []string { return slices.Sorted(maps.Keys(spoilers)) }

@@ -3,7 +3,6 @@ package oauthtest
 import (
 	"net/url"
 	"slices"
-	"strings"
 )
 
 // userScopes concern a user, and mean nothing in a token a client gets
@@ -19,7 +18,7 @@ func (p *Provider) grantClientCredentials(c Client, form url.Values, gt *grantTy
 	if err != nil {
 		return nil, err
 	}
-	aud, err := audiences(form)
+	aud, err := audiences(c, form)
 	if err != nil {
 		return nil, err
 	}
@@ -42,16 +41,16 @@ func clientScopes(c Client, requested []string) ([]string, *Error) {
 
 // audiences reads the audience and resource parameters (RFC 8693 §2.1,
 // RFC 8707 §2), each of which may be repeated: the aud of the token. A
-// resource must be an absolute URI without a fragment.
-func audiences(form url.Values) ([]string, *Error) {
-	for _, r := range form["resource"] {
-		u, err := url.Parse(r)
-		if err != nil || !u.IsAbs() || u.Fragment != "" || strings.Contains(r, "#") {
-			return nil, ErrInvalidTarget.WithDescription("resource %q is not an absolute URI without a fragment (RFC 8707 §2)", r)
-		}
+// resource must be an absolute URI without a fragment, and one of the
+// client's Resources when it lists them; an audience is a name, as free
+// as today.
+func audiences(c Client, form url.Values) ([]string, *Error) {
+	resources, err := requestedResources(c, form)
+	if err != nil {
+		return nil, err
 	}
 	var aud []string
-	for _, a := range append(slices.Clone(form["audience"]), form["resource"]...) {
+	for _, a := range append(slices.Clone(form["audience"]), resources...) {
 		if a != "" && !slices.Contains(aud, a) {
 			aud = append(aud, a)
 		}

@@ -7,12 +7,17 @@ import (
 )
 
 // refresh rotates a refresh token (RFC 6749 §6, RFC 9700 §4.14.2): a new
-// refresh token each time, the old one dead, the scope narrowed on request.
+// refresh token each time, the old one dead, the scope and the resources
+// narrowed on request (RFC 8707 §2.2), the grant kept whole. Within the
+// reuse interval (Lifetimes.RefreshReuse) a token just rotated answers
+// again with the same successor and a newly signed access token.
 func (p *Provider) refresh(c Client, form url.Values, gt *grantType, jkt string) (*tokenResponse, *Error) {
 	tok := form.Get("refresh_token")
 	requested := splitScope(form.Get("scope"))
-	var scopes []string
-	g, err := p.tokens.rotate(tok, p.Now(), func(g grant) *Error {
+	var scopes, aud []string
+	life := c.Lifetimes.or(p.cfg.lifetimes)
+	rot := rotation{next: p.ids.secret(), lifetime: life.RefreshToken, reuse: life.RefreshReuse}
+	g, next, err := p.tokens.rotate(tok, p.Now(), rot, func(g grant) *Error {
 		if g.clientID != c.ID {
 			return ErrInvalidGrant.WithDescription("refresh token was issued to client %q, not %q", g.clientID, c.ID)
 		}
@@ -20,14 +25,17 @@ func (p *Provider) refresh(c Client, form url.Values, gt *grantType, jkt string)
 			return err
 		}
 		var err *Error
-		scopes, err = narrowScope(g.scopes, requested)
+		if scopes, err = narrowScope(g.scopes, requested); err != nil {
+			return err
+		}
+		aud, err = tokenResources(c, g.audience, form)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	g.jkt = jkt // a confidential client may bind its new tokens to a new key (RFC 9449 §5)
-	return p.issue(g, scopes, "", gt)
+	return p.issueFor(g, issuance{scopes: scopes, audience: aud, refresh: next}, gt)
 }
 
 // narrowScope returns the requested scopes if all were granted, or the

@@ -40,7 +40,7 @@ func (p *Provider) exchangeToken(c Client, form url.Values, gt *grantType, jkt s
 	if err != nil {
 		return nil, err
 	}
-	aud, err := audiences(form)
+	aud, err := audiences(c, form)
 	if err != nil {
 		return nil, err
 	}

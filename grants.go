@@ -103,7 +103,7 @@ func (p *Provider) readTokenRequest(x *exchange) (Client, url.Values, *grantType
 		return Client{}, nil, nil, ErrUnauthorizedClient.WithDescription("client %q is public, and grant_type %q needs a confidential client", c.ID, g.name)
 	}
 	if !slices.Contains(c.GrantTypes, g.name) {
-		return Client{}, nil, nil, ErrUnauthorizedClient.WithDescription("client %q may not use grant_type %q; its grant types: %s (Client.GrantTypes)", c.ID, g.name, strings.Join(c.GrantTypes, ", "))
+		return Client{}, nil, nil, ErrUnauthorizedClient.WithDescription("client %q may not use grant_type %q; its grant_types: %s", c.ID, g.name, strings.Join(c.GrantTypes, ", "))
 	}
 	for _, name := range g.params {
 		if form.Get(name) == "" {
@@ -124,9 +124,15 @@ func findGrant(name string) *grantType {
 }
 
 // issue mints the tokens of a response to a request of grant type gt,
-// turning a signing failure into a server_error.
+// with scopes (a subset of g.scopes) and, in an ID token, nonce.
 func (p *Provider) issue(g grant, scopes []string, nonce string, gt *grantType) (*tokenResponse, *Error) {
-	resp, err := p.issueTokens(g, scopes, nonce, gt)
+	return p.issueFor(g, issuance{scopes: scopes, nonce: nonce}, gt)
+}
+
+// issueFor mints the tokens of a response, turning a signing failure into
+// a server_error.
+func (p *Provider) issueFor(g grant, is issuance, gt *grantType) (*tokenResponse, *Error) {
+	resp, err := p.issueTokens(g, is, gt)
 	if err != nil {
 		return nil, ErrServerError.WithDescription("signing tokens failed: %v", err)
 	}

@@ -217,8 +217,8 @@ func TestSeedsShareNoKey(t *testing.T) {
 	}
 }
 
-// TestHS256Client: the first seed's sample verifies the access token with
-// the client secret.
+// TestHS256Client: an app verifies the access token with the client
+// secret.
 func TestHS256Client(t *testing.T) {
 	t.Parallel()
 	p := oauthtest.NewTestProvider(t, oauthtest.WithClient(oauthtest.Client{ID: "legacy", Secret: "shared-secret-of-the-legacy-app", SigningAlg: oauthtest.HS256}))

@@ -1,7 +1,6 @@
 package oauthtest
 
 import (
-	"cmp"
 	"maps"
 	"net/http"
 	"net/url"
@@ -29,7 +28,9 @@ func (p *Provider) pickUser(x *exchange, req *authorizeRequest, params url.Value
 			return true
 		}
 		req.denied = params.Has(denyParam)
-		req.loginHint = cmp.Or(params.Get(loginParam), req.loginHint)
+		if sub := params.Get(loginParam); sub != "" {
+			req.loginHint, req.picked = sub, true
+		}
 		return false
 	}
 	p.showLoginPage(x, req, params)

@@ -128,8 +128,10 @@ func (p *Provider) logoutRedirect(uri string, req *logoutRequest) *Error {
 		len(c.PostLogoutRedirectURIs) == 0 && len(c.RedirectURIs) == 0 && isLoopbackURI(uri):
 		req.redirect = uri
 		return nil
+	case len(c.PostLogoutRedirectURIs) == 0 && len(c.RedirectURIs) == 0:
+		return ErrInvalidRequest.WithDescription("post_logout_redirect_uri %q is not registered: client %q registers no post_logout_redirect_uris, so only a loopback URI (http://127.0.0.1:PORT/PATH, http://localhost:PORT/PATH) is accepted", uri, c.ID)
 	case len(c.PostLogoutRedirectURIs) == 0:
-		return ErrInvalidRequest.WithDescription("post_logout_redirect_uri %q is not registered: client %q registers no post-logout redirect URIs (Client.PostLogoutRedirectURIs)", uri, c.ID)
+		return ErrInvalidRequest.WithDescription("post_logout_redirect_uri %q is not registered: client %q registers no post_logout_redirect_uris", uri, c.ID)
 	}
 	return ErrInvalidRequest.WithDescription("post_logout_redirect_uri %q is not registered for client %q; registered: %s", uri, c.ID, quoteList(c.PostLogoutRedirectURIs))
 }

@@ -14,8 +14,8 @@ const (
 	// DefaultCodeLifetime is how long an authorization code can be redeemed
 	// (RFC 6749 §4.1.2 recommends at most 10 minutes).
 	DefaultCodeLifetime = 10 * time.Minute
-	// DefaultAccessTokenLifetime is the access token's validity, one hour as
-	// the seed providers issue.
+	// DefaultAccessTokenLifetime is the access token's validity: one hour,
+	// as most providers issue them.
 	DefaultAccessTokenLifetime = time.Hour
 	// DefaultIDTokenLifetime is the ID token's validity.
 	DefaultIDTokenLifetime = time.Hour
@@ -57,13 +57,17 @@ type config struct {
 	observer  func(Request)
 	loginPage bool
 
-	trusted   map[string][]crypto.PublicKey // WithTrustedIssuer: keys by issuer
-	origins   []string                      // WithAllowedOrigins, lower case
-	control   bool                          // WithControlAPI
-	stateFile string                        // WithStateFile
+	trusted map[string][]crypto.PublicKey // WithTrustedIssuer: keys by issuer
+	origins []string                      // WithAllowedOrigins, lower case
+	control bool                          // WithControlAPI
+	// controlToken and controlHosts are of WithControlToken and WithControlHosts.
+	controlToken string
+	controlHosts []string
+	stateFile    string // WithStateFile
 
 	dpopRequired, dpopNonces bool               // WithDPoPRequired, WithDPoPNonces
 	registration             registrationConfig // WithDynamicRegistration, WithClientIDMetadataDocuments
+	par                      parConfig          // PAR and request objects: par.go
 }
 
 func newConfig(opts []Option) (*config, error) {
@@ -94,6 +98,8 @@ func newConfig(opts []Option) (*config, error) {
 		return nil, fmt.Errorf("oauthtest: WithInMemoryTransport and WithoutServer: the first serves in memory, the second not at all")
 	case c.inMemory && c.addr != "":
 		return nil, fmt.Errorf("oauthtest: WithInMemoryTransport and WithAddr: a provider in memory listens on no address")
+	case !c.control && (c.controlToken != "" || len(c.controlHosts) > 0):
+		return nil, fmt.Errorf("oauthtest: WithControlToken and WithControlHosts guard the control API: give WithControlAPI too")
 	case c.inMemory && c.tls:
 		return nil, fmt.Errorf("oauthtest: WithInMemoryTransport and WithTLS: nothing is encrypted in memory; for https URLs, give WithIssuer an https issuer")
 	}
@@ -123,7 +129,8 @@ func (c *config) validate() error {
 // by every provider, which never modifies them.
 var (
 	defaultClient = sync.OnceValue(func() Client {
-		c := Client{ID: DefaultClientID, Secret: DefaultClientSecret}
+		c := Client{ID: DefaultClientID, Secret: DefaultClientSecret,
+			GrantTypes: grantNames(), AuthMethods: []string{AuthMethodBasic, AuthMethodPost, AuthMethodSecretJWT}}
 		if err := c.validate(); err != nil {
 			panic("oauthtest: the default client: " + err.Error())
 		}
@@ -288,9 +295,16 @@ func WithSeed(seed uint64) Option {
 	return optionFunc(func(c *config) error { c.seed = &seed; return nil })
 }
 
-// WithTime starts the provider's clock stopped at t (see SetTime).
+// WithTime starts the provider's clock stopped at t (see SetTime): from
+// 1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z.
 func WithTime(t time.Time) Option {
-	return optionFunc(func(c *config) error { c.start = t; return nil })
+	return optionFunc(func(c *config) error {
+		if err := checkTime(t); err != nil {
+			return fmt.Errorf("WithTime: %w", err)
+		}
+		c.start = t
+		return nil
+	})
 }
 
 // Lifetimes are how long codes and tokens are valid. As a Client's field,
@@ -300,6 +314,13 @@ type Lifetimes struct {
 	AccessToken  time.Duration // access tokens, also their expires_in; DefaultAccessTokenLifetime
 	IDToken      time.Duration // ID tokens; DefaultIDTokenLifetime
 	RefreshToken time.Duration // refresh tokens; DefaultRefreshTokenLifetime
+	// RefreshReuse is how long a refresh token, once rotated, may be
+	// presented again and get the same successor refresh token with a
+	// newly signed access token, instead of being a replay that revokes
+	// its family: for apps whose tabs refresh at once. Auth0's reuse
+	// interval, Keycloak's refresh token max reuse. Only the token rotated
+	// last may be reused. 0: strict rotation, the default.
+	RefreshReuse time.Duration
 }
 
 // or returns l with its zero durations taken from def.
@@ -310,18 +331,23 @@ func (l Lifetimes) or(def Lifetimes) Lifetimes {
 		}
 		return a
 	}
-	return Lifetimes{pick(l.Code, def.Code), pick(l.AccessToken, def.AccessToken), pick(l.IDToken, def.IDToken), pick(l.RefreshToken, def.RefreshToken)}
+	return Lifetimes{pick(l.Code, def.Code), pick(l.AccessToken, def.AccessToken), pick(l.IDToken, def.IDToken), pick(l.RefreshToken, def.RefreshToken),
+		pick(l.RefreshReuse, def.RefreshReuse)}
 }
 
 // validate refuses lifetimes under a second, the resolution of JWT times;
-// zero is allowed and means the default.
+// zero is allowed and means the default. RefreshReuse is no JWT time: any
+// duration but a negative one.
 func (l Lifetimes) validate() error {
+	if l.RefreshReuse < 0 {
+		return fmt.Errorf("refresh reuse interval %v is negative", l.RefreshReuse)
+	}
 	for _, f := range [...]struct {
 		what string
 		d    time.Duration
 	}{{"code", l.Code}, {"access token", l.AccessToken}, {"ID token", l.IDToken}, {"refresh token", l.RefreshToken}} {
 		if f.d != 0 && f.d < time.Second {
-			return fmt.Errorf("%s lifetime %v is shorter than one second, the resolution of JWT times", f.what, f.d)
+			return fmt.Errorf("%s lifetime %s is shorter than one second, the resolution of JWT times", f.what, humanDuration(f.d))
 		}
 	}
 	return nil
@@ -357,6 +383,20 @@ func WithIDTokenLifetime(d time.Duration) Option {
 // WithRefreshTokenLifetime sets how long refresh tokens can be used.
 func WithRefreshTokenLifetime(d time.Duration) Option {
 	return lifetime(d, func(l *Lifetimes) *time.Duration { return &l.RefreshToken })
+}
+
+// WithRefreshReuseInterval lets a rotated refresh token be presented again
+// for d after its rotation and get the same successor, instead of being a
+// replay that revokes its family (Lifetimes.RefreshReuse). 0, the default,
+// is strict rotation.
+func WithRefreshReuseInterval(d time.Duration) Option {
+	return optionFunc(func(c *config) error {
+		if err := (Lifetimes{RefreshReuse: d}).validate(); err != nil {
+			return err
+		}
+		c.lifetimes.RefreshReuse = d
+		return nil
+	})
 }
 
 func lifetime(d time.Duration, field func(*Lifetimes) *time.Duration) Option {

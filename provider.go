@@ -1,31 +1,3 @@
-// Package oauthtest is a real OAuth 2.0 and OpenID Connect provider that runs
-// in process, for tests and local development.
-//
-// NewTestProvider starts one on a loopback port and closes it when the test
-// ends. Its authorize endpoint approves a configured user at once; its token
-// endpoint issues JWT access tokens (RFC 9068), opaque rotating refresh tokens
-// and ID tokens, signed with keys shipped with the package (InsecureTestKey),
-// so its JWKS is the same on every run. It checks what a real provider checks
-// (registered redirect URIs, PKCE, single-use codes bound to their client,
-// client secrets) and answers errors with the RFC 6749 codes. It also serves
-// userinfo, token introspection (RFC 7662), revocation (RFC 7009) and
-// discovery (OpenID Connect Discovery, RFC 8414).
-//
-// Tests stage what real providers do, on command and without waiting:
-//
-//   - time: SetTime and FastForward move the provider's clock; Now fits
-//     oidc.Config{Now: p.Now};
-//   - users: QueueUser, QueueDenial, login_hint (WithUsers), SignOut;
-//   - codes and tokens: ExpireCodes, InvalidateCode, RevokeToken, RevokeUser...;
-//   - keys: PublishNextKey, RotateKey, RetireOldKeys, WithKeySeed;
-//   - faults: FailNext and Fail with FaultError, FaultStatus, FaultDrop...,
-//     TakeDown;
-//   - bad tokens: MintIDToken and MintAccessToken with Expired, WrongAudience,
-//     ForeignKey...;
-//   - and it tells what the app did: Requests, CheckRequests, Dump.
-//
-// ForClient keeps the staging of parallel subtests apart. The command
-// cmd/oauthtest serves the same provider for local development.
 package oauthtest
 
 import (
@@ -64,12 +36,14 @@ type Provider struct {
 	assertions  assertionStore
 	dpop        dpopStore
 	documents   documentStore // client ID metadata documents (metadata_document.go)
+	pars        parStore      // pushed authorization requests: par.go
 
 	handler        http.Handler
 	client         *http.Client // reaches the provider; nil with WithoutServer
 	discovery      func() []byte
 	formKey        func() []byte // keys form tokens; from crypto/rand on first use
 	allowedOrigins func() corsOrigins
+	controlHosts   func() controlHostSet
 	closeOnce      sync.Once
 }
 
@@ -83,7 +57,7 @@ func NewProvider(opts ...Option) (*Provider, error) {
 	p := &Provider{cfg: cfg, issuer: cfg.issuer}
 	p.ids.seed = cfg.seed
 	if !cfg.start.IsZero() {
-		p.clock.set(cfg.start)
+		_ = p.clock.set(cfg.start) // WithTime checked it
 	}
 	clients := cfg.clients
 	if cfg.noDefault {
@@ -100,6 +74,7 @@ func NewProvider(opts ...Option) (*Provider, error) {
 	p.discovery = sync.OnceValue(p.discoveryJSON)
 	p.formKey = sync.OnceValue(newFormKey)
 	p.allowedOrigins = sync.OnceValue(p.corsOrigins)
+	p.controlHosts = sync.OnceValue(p.controlHostsOf) // once the issuer and listener are known
 	switch {
 	case cfg.inMemory:
 		p.serveInMemory()

@@ -4,10 +4,11 @@ import "slices"
 
 // Reset returns the provider to its configured state, as if it had just
 // started: the clock, users, codes, tokens, sessions, device
-// authorizations, faults, keys and request log are those of its options,
-// and nothing issued before is known any more: neither clients registered
-// dynamically nor cached client ID metadata documents. Tests that share a
-// provider call it between themselves; the control API's /reset calls it.
+// authorizations, pushed requests, faults, keys and request log are those
+// of its options, and nothing issued before is known any more: neither
+// clients registered dynamically nor cached client ID metadata documents.
+// Tests that share a provider call it between themselves; the control
+// API's /reset calls it.
 func (p *Provider) Reset() {
 	p.clock.mu.Lock()
 	p.clock.fixed, p.clock.offset = p.cfg.start, 0
@@ -43,6 +44,9 @@ func (p *Provider) Reset() {
 	p.assertions.seen, p.assertions.sweeper = nil, sweeper{}
 	p.assertions.mu.Unlock()
 	p.dpop.reset()
+	p.pars.mu.Lock()
+	p.pars.reqs, p.pars.sweeper = nil, sweeper{}
+	p.pars.mu.Unlock()
 	p.backchannel.mu.Lock()
 	p.backchannel.deliveries = nil
 	p.backchannel.mu.Unlock()

@@ -153,7 +153,7 @@ func (p *Provider) silentLogin(ses session, live bool, maxAge int64, now time.Ti
 	case !live:
 		return User{}, time.Time{}, ErrLoginRequired.WithDescription("the browser's session has ended (logout) and prompt=none rules out a login page")
 	case maxAge >= 0 && now.Sub(ses.authTime) > time.Duration(maxAge)*time.Second:
-		return User{}, time.Time{}, ErrLoginRequired.WithDescription("the user logged in %s ago, longer than max_age=%d seconds, and prompt=none rules out a new login", now.Sub(ses.authTime).Truncate(time.Second), maxAge)
+		return User{}, time.Time{}, ErrLoginRequired.WithDescription("the user logged in %s ago, longer than max_age=%d seconds, and prompt=none rules out a new login", humanDuration(now.Sub(ses.authTime)), maxAge)
 	}
 	return ses.user, ses.authTime, nil
 }
@@ -169,7 +169,7 @@ func (p *Provider) authenticate(x *exchange, req *authorizeRequest, now time.Tim
 		u, authTime, err = p.silentLogin(ses, live, req.maxAge, now)
 		return u, authTime, ses.id, err
 	}
-	u, err = p.users.approve(approveOpts{clientID: req.client.ID, loginHint: req.loginHint, promptNone: req.promptNone})
+	u, err = p.users.approve(approveOpts{clientID: req.client.ID, loginHint: req.loginHint, picked: req.picked, promptNone: req.promptNone})
 	if err != nil || req.promptNone {
 		return u, now, "", err // no browser to remember it
 	}

@@ -35,6 +35,7 @@ type accessRecord struct {
 	digest    string // tokenDigest of the token signed: only that very token finds its record
 	grantType string
 	scopes    []string
+	audience  []string // its aud when narrower than its family's (RFC 8707 §2.2); nil: the family's
 	issuedAt  time.Time
 	expiresAt time.Time
 	revoked   bool
@@ -47,9 +48,11 @@ type refreshRecord struct {
 	scopes    []string
 	issuedAt  time.Time
 	expiresAt time.Time
-	rotated   bool // used once already: a second use is a replay
+	rotated   bool // used once already: a second use is a replay, but in the reuse interval
 	revoked   bool
 	seq       uint64
+	rotatedAt time.Time // when it was first used
+	successor string    // the refresh token it was rotated to; "" before
 }
 
 // idRecord is an issued ID token. ID tokens carry no jti: the record is
@@ -79,8 +82,10 @@ type issued struct {
 	grantType      string
 	jti, refresh   string
 	access         string // the signed access token, whose digest is kept
+	rotated        string // a refresh token rotate recorded, answered with; numbered once, in issue order
 	idToken        string
 	scopes         []string
+	audience       []string // of the access token, when narrower than the grant's
 	accessExpires  time.Time
 	refreshExpires time.Time
 	idExpires      time.Time
@@ -111,7 +116,11 @@ func (s *tokenStore) record(g grant, t issued, now time.Time) {
 	f.expires = latest(f.expires, t.accessExpires, t.refreshExpires, t.idExpires)
 	if t.jti != "" {
 		s.seq++
-		s.access[t.jti] = &accessRecord{family: g.family, digest: tokenDigest(t.access), grantType: t.grantType, scopes: t.scopes, issuedAt: now, expiresAt: t.accessExpires, seq: s.seq}
+		s.access[t.jti] = &accessRecord{family: g.family, digest: tokenDigest(t.access), grantType: t.grantType, scopes: t.scopes, audience: t.audience, issuedAt: now, expiresAt: t.accessExpires, seq: s.seq}
+	}
+	if r := s.refresh[t.rotated]; r != nil && r.seq == 0 {
+		s.seq++
+		r.seq = s.seq
 	}
 	if t.refresh != "" {
 		s.seq++
@@ -187,36 +196,75 @@ func (s *tokenStore) revokeFamily(id string, now time.Time) {
 	f.revoked = true
 }
 
+// rotation is how rotate replaces a refresh token: with next, drawn by the
+// caller and recorded at once, so that a concurrent reuse finds it, living
+// lifetime; a token rotated less than reuse ago answers with its successor.
+type rotation struct {
+	next     string
+	lifetime time.Duration
+	reuse    time.Duration // 0: strict, every reuse is a replay
+}
+
 // rotate consumes refresh token tok if check accepts its grant, returning
-// the grant to issue new tokens for. A token that check rejects stays usable.
-// A rotated-out token used again revokes its whole family (RFC 9700 §4.14.2).
-func (s *tokenStore) rotate(tok string, now time.Time, check func(grant) *Error) (grant, *Error) {
+// the grant to issue new tokens for and the refresh token to answer with:
+// rot.next, or within the reuse interval of a token rotated once the
+// successor it was rotated to (the reuse interval of Auth0 and Keycloak's
+// refresh token reuse). A token that check rejects stays usable. Any other
+// reuse is a replay and revokes the whole family (RFC 9700 §4.14.2).
+func (s *tokenStore) rotate(tok string, now time.Time, rot rotation, check func(grant) *Error) (grant, string, *Error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r := s.refresh[tok]
 	if r == nil {
-		return grant{}, ErrInvalidGrant.WithDescription("refresh token %q was not issued by this provider (an access token or ID token is not a refresh token)", abbreviate(tok))
+		return grant{}, "", ErrInvalidGrant.WithDescription("refresh token %q was not issued by this provider (an access token or ID token is not a refresh token)", abbreviate(tok))
 	}
 	f := s.families[r.family]
 	switch {
 	case f == nil || !now.Before(r.expiresAt):
-		return grant{}, ErrInvalidGrant.WithDescription("refresh token expired at %s; it is now %s", r.expiresAt.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+		return grant{}, "", ErrInvalidGrant.WithDescription("refresh token expired at %s; it is now %s", r.expiresAt.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
 	case f.revoked || r.revoked:
-		return grant{}, ErrInvalidGrant.WithDescription("refresh token was revoked")
+		return grant{}, "", ErrInvalidGrant.WithDescription("refresh token was revoked")
 	}
 	if err := check(f.grant); err != nil {
-		return grant{}, err
+		return grant{}, "", err
 	}
 	if r.rotated {
+		if s.reusable(r, now, rot.reuse) {
+			return f.grant, r.successor, nil
+		}
 		f.revoked = true
-		return grant{}, ErrInvalidGrant.WithDescription("refresh token was already used and replaced; as a replay it revokes every token of its family (RFC 9700 §4.14.2)")
+		return grant{}, "", replayError(r, now, rot.reuse)
 	}
-	r.rotated = true
-	return f.grant, nil
+	issuedAt := now.Truncate(time.Second) // as issueTokens records its tokens
+	s.refresh[rot.next] = &refreshRecord{family: r.family, grantType: GrantRefreshToken, scopes: f.grant.scopes,
+		issuedAt: issuedAt, expiresAt: issuedAt.Add(rot.lifetime)} // numbered by record, after its access token
+	f.expires = latest(f.expires, issuedAt.Add(rot.lifetime))
+	r.rotated, r.rotatedAt, r.successor = true, now, rot.next
+	return f.grant, rot.next, nil
+}
+
+// reusable reports whether rotated token r may still answer with its
+// successor: within reuse of its rotation, and only while the successor
+// is the family's newest live token, never one generation further (as
+// Auth0 allows the previous token only); s.mu must be held.
+func (s *tokenStore) reusable(r *refreshRecord, now time.Time, reuse time.Duration) bool {
+	next := s.refresh[r.successor]
+	return reuse > 0 && now.Before(r.rotatedAt.Add(reuse)) &&
+		next != nil && !next.rotated && !next.revoked && now.Before(next.expiresAt)
+}
+
+// replayError describes the replay of rotated token r.
+func replayError(r *refreshRecord, now time.Time, reuse time.Duration) *Error {
+	const rule = "as a replay it revokes every token of its family (RFC 9700 §4.14.2)"
+	if reuse == 0 {
+		return ErrInvalidGrant.WithDescription("refresh token was already used and replaced; %s", rule)
+	}
+	return ErrInvalidGrant.WithDescription("refresh token was already used and replaced %s ago, and its successor was used too or the reuse interval of %s has passed (Lifetimes.RefreshReuse); %s",
+		now.Sub(r.rotatedAt), reuse, rule)
 }
 
 // accessGrant returns the grant and scopes of the access token with claims
-// c, if this provider issued it; live also requires that it has neither
+// c, if this provider issued it, with the token's own audience; live also requires that it has neither
 // expired nor been revoked. The claims must agree with the record: a token
 // with the jti of an issued one but another subject or client was not
 // issued here.
@@ -237,7 +285,11 @@ func (s *tokenStore) accessGrant(c *accessClaims, raw string, now time.Time, liv
 	case !now.Before(a.expiresAt):
 		return grant{}, nil, ErrInvalidToken.WithDescription("access token expired at %s (RFC 6750 §3.1)", a.expiresAt.UTC().Format(time.RFC3339))
 	}
-	return f.grant, a.scopes, nil
+	g := f.grant
+	if a.audience != nil {
+		g.audience = a.audience
+	}
+	return g, a.scopes, nil
 }
 
 // idGrant returns the grant and scopes of ID token tok, if this provider

@@ -104,6 +104,7 @@ type login struct {
 type approveOpts struct {
 	clientID   string
 	loginHint  string
+	picked     bool // loginHint is a subject picked on the login page or the device page, not a login_hint sent
 	promptNone bool
 }
 
@@ -129,6 +130,9 @@ func (s *userStore) approve(o approveOpts) (User, *Error) {
 	}
 	if u, ok := s.byHint(o.loginHint); ok {
 		return s.signIn(u), nil
+	}
+	if o.picked {
+		return User{}, ErrAccessDenied.WithDescription("the user picked, %q, is not one of the provider's users: %s", o.loginHint, s.subjects())
 	}
 	return User{}, ErrAccessDenied.WithDescription("login_hint %q matches no user's subject, email or preferred_username; known users: %s", o.loginHint, s.subjects())
 }

@@ -24,7 +24,7 @@ const (
 
 // fileConfig is the JSON config file (-config). Version 1 describes one
 // issuer at the top level; version 2 lists issuers, each below its own
-// path. See README.md for complete examples.
+// path. See docs/cli.md for complete examples.
 type fileConfig struct {
 	Version int    `json:"version"`
 	Addr    string `json:"addr"`
@@ -47,10 +47,14 @@ type fileIssuerSettings struct {
 	Algorithm string `json:"algorithm"`
 	LoginPage bool   `json:"login_page"`
 	// ControlAPI serves the control API, as -control-api does.
-	ControlAPI bool         `json:"control_api"`
-	Lifetimes  fileLifetime `json:"lifetimes"`
-	Clients    []fileClient `json:"clients"`
-	Users      []fileUser   `json:"users"` // the first is approved by default
+	ControlAPI bool `json:"control_api"`
+	// ControlToken and ControlHosts guard it, as -control-token and
+	// -control-host do.
+	ControlToken string       `json:"control_token"`
+	ControlHosts []string     `json:"control_hosts"`
+	Lifetimes    fileLifetime `json:"lifetimes"`
+	Clients      []fileClient `json:"clients"`
+	Users        []fileUser   `json:"users"` // the first is approved by default
 	// AllowedOrigins may call the provider from browser apps (CORS), besides
 	// the origins of the redirect URIs.
 	AllowedOrigins []string `json:"allowed_origins"`
@@ -85,6 +89,8 @@ type fileLifetime struct {
 	AccessToken  duration `json:"access_token"`
 	IDToken      duration `json:"id_token"`
 	RefreshToken duration `json:"refresh_token"`
+	// RefreshReuse is the refresh token reuse interval, "0s" by default.
+	RefreshReuse duration `json:"refresh_reuse"`
 }
 
 type fileClient struct {
@@ -100,6 +106,9 @@ type fileClient struct {
 	// ExchangeFrom lists the clients whose tokens this one may exchange
 	// (token exchange) though it is not their audience.
 	ExchangeFrom []string `json:"exchange_from"`
+	// Resources are the resource indicators (RFC 8707) the client may ask
+	// tokens for; any absolute URI when empty.
+	Resources []string `json:"resources"`
 	// PostLogoutRedirectURIs and BackchannelLogoutURI serve logout.
 	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`
 	BackchannelLogoutURI   string   `json:"backchannel_logout_uri"`
@@ -134,7 +143,7 @@ func (d *duration) UnmarshalJSON(b []byte) error {
 
 func (l fileLifetime) lifetimes() oauthtest.Lifetimes {
 	return oauthtest.Lifetimes{Code: time.Duration(l.Code), AccessToken: time.Duration(l.AccessToken),
-		IDToken: time.Duration(l.IDToken), RefreshToken: time.Duration(l.RefreshToken)}
+		IDToken: time.Duration(l.IDToken), RefreshToken: time.Duration(l.RefreshToken), RefreshReuse: time.Duration(l.RefreshReuse)}
 }
 
 // readConfig reads and checks a config file.
@@ -142,6 +151,9 @@ func readConfig(path string) (*fileConfig, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
+	}
+	if err := checkConfigJSON(b); err != nil {
+		return nil, fmt.Errorf("%s: %v", path, describeJSONError(b, err))
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
@@ -212,15 +224,25 @@ func (c *fileIssuerSettings) options(dir string) ([]oauthtest.Option, error) {
 	if len(c.Clients) > 0 {
 		opts = append(opts, oauthtest.WithoutDefaultClient())
 	}
-	for _, cl := range c.Clients {
+	for i, cl := range c.Clients {
+		// The library checks clients too, in its Go field names; these
+		// mistakes of a config file are told in the file's own.
+		switch {
+		case cl.ID == "":
+			return nil, fmt.Errorf(`clients[%d]: "id" is missing`, i)
+		case !cl.Public && cl.Secret == "" && len(cl.PublicKeyFiles) == 0:
+			return nil, fmt.Errorf(`clients[%d]: client %q is confidential and needs a "secret" or "public_key_files" (or "public": true)`, i, cl.ID)
+		case cl.Public && cl.Secret != "":
+			return nil, fmt.Errorf(`clients[%d]: client %q is public and must not have a "secret"`, i, cl.ID)
+		}
 		keys, err := publicKeys(dir, cl.PublicKeyFiles...)
 		if err != nil {
-			return nil, fmt.Errorf("client %q: %v", cl.ID, err)
+			return nil, fmt.Errorf("clients[%d]: client %q: %v", i, cl.ID, err)
 		}
 		opts = append(opts, oauthtest.WithClient(oauthtest.Client{
 			ID: cl.ID, Secret: cl.Secret, Public: cl.Public, RedirectURIs: cl.RedirectURIs, Scopes: cl.Scopes,
 			AuthMethods: cl.AuthMethods, SigningAlg: cl.SigningAlg, Lifetimes: cl.Lifetimes.lifetimes(),
-			GrantTypes: cl.GrantTypes, ExchangeFrom: cl.ExchangeFrom, PublicKeys: keys,
+			GrantTypes: cl.GrantTypes, ExchangeFrom: cl.ExchangeFrom, Resources: cl.Resources, PublicKeys: keys,
 			PostLogoutRedirectURIs: cl.PostLogoutRedirectURIs, BackchannelLogoutURI: cl.BackchannelLogoutURI,
 			DPoPBoundAccessTokens: cl.DPoPBoundAccessTokens,
 		}))
@@ -247,13 +269,20 @@ func (c *fileIssuerSettings) options(dir string) ([]oauthtest.Option, error) {
 		opts = append(opts, oauthtest.WithAllowedOrigins(c.AllowedOrigins...))
 	}
 	if c.StateFile != "" {
-		path := c.StateFile
-		if !filepath.IsAbs(path) {
-			path = filepath.Join(dir, path)
-		}
-		opts = append(opts, oauthtest.WithStateFile(path))
+		opts = append(opts, oauthtest.WithStateFile(statePathIn(dir, c.StateFile)))
 	}
 	return opts, nil
+}
+
+// statePath is where a state file named in the config file is: relative
+// to the file's directory.
+func (c *fileConfig) statePath(name string) string { return statePathIn(c.dir, name) }
+
+func statePathIn(dir, name string) string {
+	if filepath.IsAbs(name) {
+		return name
+	}
+	return filepath.Join(dir, name)
 }
 
 // publicKeys reads PEM public keys (PKIX, "PUBLIC KEY"), relative to dir.

@@ -1,7 +1,13 @@
-// The SPA: oidc-client-ts against the provider settings.js names, with
-// DPoP if it says so.
+// The SPA: oidc-client-ts against the provider settings.js names, the
+// ?authority= parameter (the URL npm start prints has it), with DPoP if it
+// says so.
 const params = new URLSearchParams(location.search);
-const userManager = new oidc.UserManager(userManagerSettings());
+const settings = userManagerSettings();
+if (!settings.authority) {
+  document.getElementById("status").textContent = "No provider: open the URL npm start printed, which ends in ?authority=ISSUER.";
+  throw new Error("no ?authority=");
+}
+const userManager = new oidc.UserManager(settings);
 
 const status = document.getElementById("status");
 const details = document.getElementById("details");

@@ -1,9 +1,8 @@
 // The UserManager settings of the app and its callback pages. The provider
-// is the ?authority= parameter, or http://127.0.0.1:9090, cmd/oauthtest's
-// default address. ?dpop=1 logs in as the client spa-dpop instead, with
-// DPoP (RFC 9449): its tokens are bound to a key oidc-client-ts keeps in
-// IndexedDB. Both parameters are remembered for the callbacks; ?dpop=0
-// turns DPoP off again.
+// is the ?authority= parameter. ?dpop=1 logs in as the client spa-dpop
+// instead, with DPoP (RFC 9449): its tokens are bound to a key
+// oidc-client-ts keeps in IndexedDB. Both parameters are remembered for the
+// callbacks; ?dpop=0 turns DPoP off again.
 function userManagerSettings() {
   const params = new URLSearchParams(location.search);
   for (const name of ["authority", "dpop"]) {
@@ -11,7 +10,7 @@ function userManagerSettings() {
   }
   const dpop = sessionStorage.getItem("dpop") === "1";
   return {
-    authority: sessionStorage.getItem("authority") || "http://127.0.0.1:9090",
+    authority: sessionStorage.getItem("authority"),
     client_id: dpop ? "spa-dpop" : "spa",
     redirect_uri: location.origin + "/callback.html",
     silent_redirect_uri: location.origin + "/silent.html",
