@@ -118,12 +118,13 @@ func (p *Provider) start() error {
 	p.handler = p.routes()
 	s.Config.Handler = p.handler
 	s.Config.MaxHeaderBytes = maxHeaderBytes
+	p.server = s // before it serves: the control API's handlers read it
 	if p.cfg.tls {
 		s.StartTLS()
 	} else {
 		s.Start()
 	}
-	p.server, p.client = s, s.Client()
+	p.client = s.Client()
 	return nil
 }
 
