@@ -134,7 +134,7 @@ func TestDPoPCodeFlow(t *testing.T) {
 	resp, body = resourceRequest(t, p, "Bearer", tok)
 	wantDPoPChallenge(t, resp, body, "invalid_token")
 
-	resp, body = postForm(t, p, p.IntrospectionURL(), url.Values{"token": {tok}}, p.ClientID(), p.ClientSecret())
+	_, body = postForm(t, p, p.IntrospectionURL(), url.Values{"token": {tok}}, p.ClientID(), p.ClientSecret())
 	if cnf, _ := body["cnf"].(map[string]any); body["active"] != true || body["token_type"] != "DPoP" || cnf["jkt"] != c.jkt {
 		t.Errorf("introspection %v", body)
 	}
