@@ -35,6 +35,9 @@ type authorizeRequest struct {
 	maxAge        int64 // seconds; -1 without max_age
 	denied        bool  // on the login page
 	dpopJKT       string
+	fapi          bool        // WithFAPI2: fapi.go
+	auth          authContext // acr_values and the claims parameter
+	answer        pageAnswer  // what was typed or chosen on the login page
 }
 
 // handleAuthorize serves the authorization endpoint (RFC 6749 §3.1, §4.1.1;
@@ -55,7 +58,7 @@ func (p *Provider) handleAuthorize(x *exchange) {
 		return
 	}
 	noteAuthorizeParams(x, params)
-	req := &authorizeRequest{state: params.Get("state"), responseMode: "query"}
+	req := &authorizeRequest{state: params.Get("state"), responseMode: "query", fapi: p.cfg.fapi}
 	if msg := p.resolveRedirect(params, req); msg != "" {
 		x.errorPage(http.StatusBadRequest, msg, req.client.RedirectURIs...)
 		return
@@ -145,8 +148,9 @@ func (p *Provider) resolveRedirect(params url.Values, req *authorizeRequest) str
 // that lets each error be delivered the way the client asked.
 func (req *authorizeRequest) validate(params url.Values) *Error {
 	for _, check := range []func(url.Values) *Error{
-		req.parseResponseType, req.checkGrant, checkDuplicates,
-		req.parseScope, req.parseResources, req.parseNonce, req.parsePKCE, req.parsePrompt, req.parseDPoPJKT,
+		req.parseResponseType, req.checkFAPIResponseType, req.checkGrant, checkDuplicates,
+		req.parseScope, req.parseResources, req.parseNonce, req.parsePKCE, req.checkFAPIPKCE, req.parsePrompt, req.parseDPoPJKT,
+		req.parseAuthContext,
 	} {
 		if err := check(params); err != nil {
 			return err
@@ -285,7 +289,7 @@ func (p *Provider) approve(x *exchange, req *authorizeRequest) (url.Values, *Err
 		redirectURI: req.redirectURI, redirectGiven: req.redirectGiven,
 		scopes: req.scopes, resources: req.resources, nonce: req.nonce, challenge: req.challenge, method: req.method,
 		user: user, authTime: authTime, issuedAt: now, sid: sid, expiresAt: now.Add(req.client.Lifetimes.or(p.cfg.lifetimes).Code),
-		dpopJKT: req.dpopJKT,
+		dpopJKT: req.dpopJKT, claims: req.auth.claims,
 	}
 	p.codes.add(code, now)
 	params := url.Values{"code": {code.code}, "iss": {p.issuer}}
@@ -293,7 +297,7 @@ func (p *Provider) approve(x *exchange, req *authorizeRequest) (url.Values, *Err
 		params.Set("state", req.state)
 	}
 	if req.responseType == responseCodeIDToken {
-		g := grant{family: p.ids.uuid(), clientID: code.clientID, user: code.user, scopes: code.scopes, authTime: authTime, sid: sid}
+		g := grant{family: p.ids.uuid(), clientID: code.clientID, user: code.user, scopes: code.scopes, authTime: authTime, sid: sid, claims: code.claims}
 		tc := TokenContext{ClientID: g.clientID, User: g.user, Scopes: g.scopes}
 		s, life := p.signerFor(req.client), req.client.Lifetimes.or(p.cfg.lifetimes).IDToken
 		idToken, err := p.signIDToken(req.client, s, tc, g, code.nonce, now, life, jwt.MapClaims{"c_hash": s.halfHash(code.code)})

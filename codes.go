@@ -22,8 +22,9 @@ type authCode struct {
 	user          User
 	authTime      time.Time // when the user logged in
 	issuedAt      time.Time
-	sid           string // the browser session it was issued in; "" without one
-	dpopJKT       string // the dpop_jkt of the authorization request (RFC 9449 §10); "" without
+	sid           string          // the browser session it was issued in; "" without one
+	dpopJKT       string          // the dpop_jkt of the authorization request (RFC 9449 §10); "" without
+	claims        requestedClaims // what the claims parameter asked for (OIDC Core §5.5)
 	expiresAt     time.Time
 	family        string // the token family it produced once redeemed; "" before
 	invalidated   bool   // by InvalidateCode
@@ -116,6 +117,7 @@ type CodeInfo struct {
 	CodeChallenge       string    `json:"code_challenge"`        // the PKCE challenge, "" without PKCE
 	CodeChallengeMethod string    `json:"code_challenge_method"` // S256 or plain, "" without PKCE
 	Subject             string    `json:"subject"`               // the user it was issued for
+	ACR                 string    `json:"acr,omitempty"`         // the acr of the login (User.ACR, acr_values, the login page); "" for none
 	IssuedAt            time.Time `json:"issued_at"`             // by the provider's clock
 	ExpiresAt           time.Time `json:"expires_at"`            // by the provider's clock
 	Redeemed            bool      `json:"redeemed"`              // exchanged for tokens
@@ -125,7 +127,7 @@ type CodeInfo struct {
 func (c *authCode) info() CodeInfo {
 	return CodeInfo{
 		Code: c.code, ClientID: c.clientID, RedirectURI: c.redirectURI, Scopes: slices.Clone(c.scopes), Resources: slices.Clone(c.resources),
-		Nonce: c.nonce, CodeChallenge: c.challenge, CodeChallengeMethod: c.method, Subject: c.user.Subject,
+		Nonce: c.nonce, CodeChallenge: c.challenge, CodeChallengeMethod: c.method, Subject: c.user.Subject, ACR: c.user.ACR,
 		IssuedAt: c.issuedAt, ExpiresAt: c.expiresAt, Redeemed: c.family != "", Invalidated: c.invalidated,
 	}
 }

@@ -163,6 +163,7 @@ type dpopRequest struct {
 	method, uri string
 	accessToken string // "" at the token endpoint
 	resource    bool   // errors are a resource's: 401
+	fapi        bool   // WithFAPI2: PS256, ES256 and EdDSA only
 }
 
 // dpopProofError is invalid_dpop_proof naming the check of RFC 9449 §4.3
@@ -261,6 +262,9 @@ func (d dpopRequest) proofKey(tok *jwt.Token) (crypto.PublicKey, string, *Error)
 		return nil, "", d.proofError("the proof's alg %q is not an asymmetric algorithm the provider supports; supported: %s (RFC 9449 §4.3 check 5)", alg, strings.Join(dpopAlgs, ", "))
 	case !ok:
 		return nil, "", d.proofError("the proof's header has no jwk, the public key that verifies it (RFC 9449 §4.2, §4.3 check 3)")
+	}
+	if err := d.fapiProofAlg(alg); err != nil { // fapi.go
+		return nil, "", err
 	}
 	for _, private := range []string{"d", "p", "q", "dp", "dq", "qi", "oth", "k"} {
 		if _, has := jwk[private]; has {

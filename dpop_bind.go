@@ -15,7 +15,10 @@ import (
 // WithDPoPRequired or the client's DPoPBoundAccessTokens, and returns the
 // thumbprint of its key, "" without a proof (RFC 9449 §5).
 func (p *Provider) tokenDPoP(x *exchange, c Client) (string, *Error) {
-	d := dpopRequest{method: x.r.Method, uri: p.requestURI(x.r)}
+	d := dpopRequest{method: x.r.Method, uri: p.requestURI(x.r), fapi: p.cfg.fapi}
+	if p.cfg.fapi && x.r.Header.Get(dpopHeader) == "" {
+		return "", d.proofError("a DPoP proof is required: FAPI 2.0 issues only sender-constrained access tokens, and this provider constrains them with DPoP (mutual TLS is not supported) (FAPI 2.0 Security Profile §5.3.2.1 items 4, 5)")
+	}
 	return p.checkDPoP(x, d, p.cfg.dpopRequired || c.DPoPBoundAccessTokens)
 }
 
@@ -80,7 +83,7 @@ func (p *Provider) checkBoundToken(x *exchange, raw string, cnf *confirmation) *
 		x.challenge = tokenTypeDPoP
 		return ErrInvalidToken.WithDescription("the access token is DPoP-bound: send it with the DPoP scheme and a DPoP proof, not as a Bearer token (RFC 9449 §7.2)")
 	}
-	d := dpopRequest{method: x.r.Method, uri: p.requestURI(x.r), accessToken: raw, resource: true}
+	d := dpopRequest{method: x.r.Method, uri: p.requestURI(x.r), accessToken: raw, resource: true, fapi: p.cfg.fapi}
 	jkt, err := p.checkDPoP(x, d, true)
 	switch {
 	case err != nil:

@@ -46,6 +46,9 @@ func (p *Provider) dumpClients(b *strings.Builder) {
 func (p *Provider) dumpUsers(b *strings.Builder) {
 	p.users.do(func(s *userStore) {
 		fmt.Fprintf(b, "user: %q (signed out: %t); selectable by login_hint: %s\n", s.current.Subject, s.signedOut, s.subjects())
+		if len(s.recent) > 0 {
+			fmt.Fprintf(b, "  recent on the login page: %s\n", quoteList(subjectsOf(s.recent)))
+		}
 		for _, l := range s.queue {
 			what := "user " + l.user.Subject
 			if l.deny {

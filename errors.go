@@ -51,6 +51,10 @@ var (
 	ErrExpiredToken            = newError("expired_token", http.StatusBadRequest)         // RFC 8628 §3.5
 	ErrInvalidDPoPProof        = newError("invalid_dpop_proof", http.StatusBadRequest)    // RFC 9449 §5, §7.1: 401 at a resource
 	ErrUseDPoPNonce            = newError("use_dpop_nonce", http.StatusBadRequest)        // RFC 9449 §8, §9: 401 at a resource
+	// ErrUnmetAuthenticationRequirements: the login cannot meet the
+	// essential acr the claims parameter asks for (OpenID Connect Core
+	// Unmet Authentication Requirements 1.0 §2, OIDC Core §5.5.1.1).
+	ErrUnmetAuthenticationRequirements = newError("unmet_authentication_requirements", http.StatusBadRequest)
 
 	// Dynamic client registration errors (RFC 7591 §3.2.2).
 	ErrInvalidRedirectURI          = newError("invalid_redirect_uri", http.StatusBadRequest)

@@ -192,7 +192,7 @@ func (p *Provider) mintIDToken(clientID string, opts []MintOption) string {
 	c := p.mintClient(clientID)
 	g := p.mintGrant(c, opts)
 	m := p.newMinting(c, g, c.Lifetimes.or(p.cfg.lifetimes).IDToken)
-	g.user.claimsFor(g.scopes, m.claims)
+	g.user.claimsFor(g.scopes, nil, false, m.claims)
 	m.claims["aud"] = c.ID
 	if p.cfg.idClaims != nil {
 		p.cfg.idClaims(TokenContext{ClientID: c.ID, User: g.user, Scopes: g.scopes}, m.claims)
@@ -262,7 +262,7 @@ func (p *Provider) mintGrant(c Client, opts []MintOption) grant {
 
 func (p *Provider) newMinting(c Client, g grant, lifetime time.Duration) *minting {
 	now := g.authTime
-	return &minting{
+	m := &minting{
 		claims: jwt.MapClaims{
 			"iss": p.issuer, "sub": g.user.Subject, "iat": now.Unix(),
 			"exp": now.Add(lifetime).Unix(), "auth_time": now.Unix(),
@@ -270,6 +270,8 @@ func (p *Provider) newMinting(c Client, g grant, lifetime time.Duration) *mintin
 		signer: p.signerFor(c), now: now, lifetime: lifetime,
 		foreignSeed: p.keys.seed + insecureRSAKeys/2, // far from this provider's rotations
 	}
+	g.user.authClaims(m.claims) // the user's ACR and AMR, as a login would set them
+	return m
 }
 
 // finish applies opts and signs. It panics only if signing fails, which

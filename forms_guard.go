@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -51,7 +52,7 @@ func browserValue(r *http.Request) string {
 func (p *Provider) formMAC(browser, purpose string, params url.Values) string {
 	bound := url.Values{}
 	for k, vs := range params {
-		if k != formParam && k != loginParam && k != denyParam {
+		if k != formParam && !slices.Contains(answerParams, k) {
 			bound[k] = vs
 		}
 	}

@@ -27,7 +27,7 @@ func (p *Provider) exchangeCode(c Client, form url.Values, gt *grantType, jkt st
 	if err != nil {
 		return nil, err
 	}
-	g := grant{family: ac.family, clientID: c.ID, user: ac.user, scopes: ac.scopes, audience: ac.resources, authTime: ac.authTime, sid: ac.sid, jkt: jkt}
+	g := grant{family: ac.family, clientID: c.ID, user: ac.user, scopes: ac.scopes, audience: ac.resources, authTime: ac.authTime, sid: ac.sid, jkt: jkt, claims: ac.claims}
 	return p.issueFor(g, issuance{scopes: ac.scopes, audience: aud, nonce: ac.nonce}, gt)
 }
 

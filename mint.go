@@ -108,8 +108,9 @@ func (p *Provider) signAccessToken(s tokenSigner, tc TokenContext, g grant, jti 
 		"jti":       jti,
 		"scope":     strings.Join(tc.Scopes, " "),
 	}
-	if !g.authTime.IsZero() { // a grant without a user has no authentication
+	if !g.authTime.IsZero() { // a grant without a user has no authentication: RFC 9068 §2.2.1
 		claims["auth_time"] = g.authTime.Unix()
+		g.user.authClaims(claims)
 	}
 	if g.actor != nil {
 		claims["act"] = g.actor
@@ -139,7 +140,7 @@ func audienceClaim(g grant) any {
 // the token's scopes allow, plus extra (at_hash, c_hash).
 func (p *Provider) signIDToken(c Client, s tokenSigner, tc TokenContext, g grant, nonce string, now time.Time, lifetime time.Duration, extra jwt.MapClaims) (string, error) {
 	claims := jwt.MapClaims{}
-	g.user.claimsFor(tc.Scopes, claims)
+	g.user.claimsFor(tc.Scopes, g.claims.idToken, true, claims)
 	for k, v := range extra {
 		claims[k] = v
 	}

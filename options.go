@@ -56,6 +56,7 @@ type config struct {
 
 	observer  func(Request)
 	loginPage bool
+	acrValues []string // WithACRValues; nil: defaultACRValues
 
 	trusted map[string][]crypto.PublicKey // WithTrustedIssuer: keys by issuer
 	origins []string                      // WithAllowedOrigins, lower case
@@ -68,6 +69,7 @@ type config struct {
 	dpopRequired, dpopNonces bool               // WithDPoPRequired, WithDPoPNonces
 	registration             registrationConfig // WithDynamicRegistration, WithClientIDMetadataDocuments
 	par                      parConfig          // PAR and request objects: par.go
+	fapi                     bool               // WithFAPI2: fapi.go
 }
 
 func newConfig(opts []Option) (*config, error) {
@@ -75,7 +77,6 @@ func newConfig(opts []Option) (*config, error) {
 		clients: []Client{defaultClient()},
 		user:    defaultUser(),
 		serve:   true,
-		alg:     RS256,
 		lifetimes: Lifetimes{
 			Code:         DefaultCodeLifetime,
 			AccessToken:  DefaultAccessTokenLifetime,
@@ -89,6 +90,9 @@ func newConfig(opts []Option) (*config, error) {
 		}
 	}
 	if err := c.validate(); err != nil {
+		return nil, fmt.Errorf("oauthtest: %w", err)
+	}
+	if err := c.settleFAPI(); err != nil { // also the default algorithm
 		return nil, fmt.Errorf("oauthtest: %w", err)
 	}
 	switch {

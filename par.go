@@ -80,7 +80,7 @@ func (p *Provider) PushedAuthorizationURL() string { return p.issuer + PushedAut
 
 // requiresPAR reports whether c must push its authorization requests.
 func (p *Provider) requiresPAR(c Client) bool {
-	return p.cfg.par.require || c.RequirePushedAuthorizationRequests
+	return p.cfg.par.require || c.RequirePushedAuthorizationRequests || p.cfg.fapi
 }
 
 // pushedRequest is an authorization request a client pushed, validated.
@@ -198,7 +198,10 @@ func (p *Provider) readPushedRequest(x *exchange) (Client, url.Values, *Error) {
 		return Client{}, nil, err
 	}
 	noteAuthorizeParams(x, params)
-	req := &authorizeRequest{}
+	if err := p.checkFAPIRedirect(params); err != nil { // fapi.go
+		return Client{}, nil, err
+	}
+	req := &authorizeRequest{fapi: p.cfg.fapi}
 	if msg := p.resolveRedirect(params, req); msg != "" {
 		return Client{}, nil, ErrInvalidRequest.WithDescription("%s (RFC 9126 §2.1)", msg)
 	}
@@ -244,7 +247,7 @@ func (p *Provider) pushedParams(c Client, form url.Values) (url.Values, *Error) 
 func (p *Provider) requestMetadata(m map[string]any) {
 	m["request_parameter_supported"] = true
 	m["request_uri_parameter_supported"] = false
-	m["require_pushed_authorization_requests"] = p.cfg.par.require
+	m["require_pushed_authorization_requests"] = p.cfg.par.require || p.cfg.fapi
 	algs := requestObjectAlgs
 	if !p.cfg.par.requireSigned && p.clients.sendsUnsigned() {
 		algs = append(slices.Clone(algs), algNone)

@@ -118,13 +118,13 @@ func (p *Provider) start() error {
 	p.handler = p.routes()
 	s.Config.Handler = p.handler
 	s.Config.MaxHeaderBytes = maxHeaderBytes
-	p.server = s // before it serves: the control API's handlers read it
+	p.server = s // before it serves: handlers read it (the control API's hosts)
 	if p.cfg.tls {
 		s.StartTLS()
 	} else {
 		s.Start()
 	}
-	p.client = s.Client()
+	p.client = s.Client() // StartTLS makes it trust the certificate
 	return nil
 }
 

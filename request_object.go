@@ -62,7 +62,7 @@ func (p *Provider) unpackAuthorizeRequest(sent url.Values) (params url.Values, c
 	case sent.Has("request_uri"):
 		return p.pushedRequestParams(c, sent.Get("request_uri"))
 	case p.requiresPAR(c):
-		return nil, nil, ErrInvalidRequest.WithDescription("client %q must push its authorization requests to %s and send the request_uri it gets (require_pushed_authorization_requests, RFC 9126 §5, §6)", c.ID, p.PushedAuthorizationURL())
+		return nil, nil, ErrInvalidRequest.WithDescription("client %q must push its authorization requests to %s and send the request_uri it gets (require_pushed_authorization_requests, RFC 9126 §5, §6%s)", c.ID, p.PushedAuthorizationURL(), p.fapiRule("§5.3.2.2 item 3"))
 	case sent.Has("request"):
 		obj, err := p.readRequestObject(c, sent.Get("request"))
 		if err != nil {
@@ -95,10 +95,13 @@ func (p *Provider) readRequestObject(c Client, raw string) (*requestObject, *Err
 		return nil, err
 	}
 	claims := jwt.MapClaims{}
-	_, err := jwt.ParseWithClaims(raw, claims, requestObjectKeys(c), jwt.WithValidMethods(c.requestObjectAlgs()),
-		jwt.WithExpirationRequired(), jwt.WithTimeFunc(p.Now))
+	_, err := jwt.ParseWithClaims(raw, claims, requestObjectKeys(c),
+		p.jwtTimeOptions(jwt.WithValidMethods(c.requestObjectAlgs()), jwt.WithExpirationRequired())...)
 	if err != nil {
 		return nil, p.requestObjectError(c, claims, err)
+	}
+	if err := p.fapiRequestObjectTimes(claims); err != nil { // fapi.go
+		return nil, err
 	}
 	return p.checkRequestObjectClaims(c, claims)
 }
@@ -112,6 +115,9 @@ func (p *Provider) checkRequestObjectHeader(c Client, raw string) *Error {
 	}
 	alg, _ := tok.Header["alg"].(string)
 	typ, _ := tok.Header["typ"].(string)
+	if err := p.fapiRequestObjectAlg(alg); err != nil { // fapi.go
+		return err
+	}
 	switch {
 	case typ != "" && !strings.EqualFold(typ, requestObjectType) && !strings.EqualFold(typ, "JWT"):
 		return ErrInvalidRequestObject.WithDescription("the request object's typ is %q, not %q: it is another kind of JWT (RFC 9101 §10.8)", typ, requestObjectType)

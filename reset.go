@@ -14,7 +14,7 @@ func (p *Provider) Reset() {
 	p.clock.fixed, p.clock.offset = p.cfg.start, 0
 	p.clock.mu.Unlock()
 	p.users.do(func(s *userStore) {
-		s.current, s.known, s.queue, s.signedOut = p.cfg.user, slices.Clone(p.cfg.users), nil, false
+		s.current, s.known, s.recent, s.queue, s.signedOut = p.cfg.user, slices.Clone(p.cfg.users), nil, nil, false
 	})
 	p.codes.mu.Lock()
 	p.codes.codes, p.codes.lastByClient, p.codes.last, p.codes.sweeper = nil, nil, "", sweeper{}

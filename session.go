@@ -161,20 +161,28 @@ func (p *Provider) silentLogin(ses session, live bool, maxAge int64, now time.Ti
 // authenticate decides who signs in at the authorization endpoint. A
 // silent request (prompt=none) from a browser with a session cookie gets
 // the session's user; any other request is a login, approved at once for
-// the next queued, hinted or current user, which starts a new session and
-// ties the browser to it.
+// the next queued, typed, hinted or current user, which starts a new
+// session and ties the browser to it. Either must meet the request's
+// authentication context (acr_values, the claims parameter).
 func (p *Provider) authenticate(x *exchange, req *authorizeRequest, now time.Time) (u User, authTime time.Time, sid string, err *Error) {
 	ses, live, cookie := p.browserSession(x.r)
 	if req.promptNone && cookie {
 		u, authTime, err = p.silentLogin(ses, live, req.maxAge, now)
+		if err == nil {
+			err = p.checkAuthContext(req.auth, u, "session")
+		}
 		return u, authTime, ses.id, err
 	}
-	u, err = p.users.approve(approveOpts{clientID: req.client.ID, loginHint: req.loginHint, picked: req.picked, promptNone: req.promptNone})
+	u, err = p.users.approve(approveOpts{clientID: req.client.ID, loginHint: req.loginHint, picked: req.picked, promptNone: req.promptNone,
+		typed: req.answer.typed, recent: req.answer.recent})
+	if err == nil {
+		u, err = p.settleAuthContext(u, req)
+	}
 	if err != nil || req.promptNone {
 		return u, now, "", err // no browser to remember it
 	}
 	if live && ses.user.Subject == u.Subject {
-		p.sessions.renew(ses.id, now) // the same user logged in again: one session, many clients
+		p.sessions.renew(ses.id, u, now) // the same user logged in again (perhaps stepping up): one session, many clients
 		return u, now, ses.id, nil
 	}
 	sid = p.ids.uuid()
@@ -186,11 +194,12 @@ func (p *Provider) authenticate(x *exchange, req *authorizeRequest, now time.Tim
 	return u, now, sid, nil
 }
 
-// renew records a new login in session id.
-func (s *sessionStore) renew(id string, now time.Time) {
+// renew records a new login of u in session id: its time, and its
+// authentication context (ACR, AMR).
+func (s *sessionStore) renew(id string, u User, now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if ses := s.sessions[id]; ses != nil {
-		ses.authTime = now
+		ses.authTime, ses.user = now, u
 	}
 }

@@ -16,10 +16,11 @@ type grant struct {
 	user     User     // for a grant without a user (client_credentials), the client as subject
 	scopes   []string // granted; a refresh may narrow but never widen them
 	authTime time.Time
-	audience []string       // the access tokens' aud; the client when empty
-	actor    map[string]any // the act claim of an exchanged token (RFC 8693 §4.1), or nil
-	sid      string         // the browser session of the login; "" without one
-	jkt      string         // the DPoP key its tokens are bound to (RFC 9449 §6.1); "" for Bearer tokens
+	audience []string        // the access tokens' aud; the client when empty
+	actor    map[string]any  // the act claim of an exchanged token (RFC 8693 §4.1), or nil
+	sid      string          // the browser session of the login; "" without one
+	jkt      string          // the DPoP key its tokens are bound to (RFC 9449 §6.1); "" for Bearer tokens
+	claims   requestedClaims // what the claims parameter asked for (OIDC Core §5.5)
 }
 
 // family is the tokens issued from one code and its refreshes. Revoking it
@@ -203,13 +204,15 @@ type rotation struct {
 	next     string
 	lifetime time.Duration
 	reuse    time.Duration // 0: strict, every reuse is a replay
+	keep     bool          // no rotation at all: the token stays valid (WithFAPI2)
 }
 
 // rotate consumes refresh token tok if check accepts its grant, returning
 // the grant to issue new tokens for and the refresh token to answer with:
 // rot.next, or within the reuse interval of a token rotated once the
 // successor it was rotated to (the reuse interval of Auth0 and Keycloak's
-// refresh token reuse). A token that check rejects stays usable. Any other
+// refresh token reuse). A token that check rejects stays usable, and so
+// does every token with rot.keep (WithFAPI2: no successor). Any other
 // reuse is a replay and revokes the whole family (RFC 9700 §4.14.2).
 func (s *tokenStore) rotate(tok string, now time.Time, rot rotation, check func(grant) *Error) (grant, string, *Error) {
 	s.mu.Lock()
@@ -234,6 +237,9 @@ func (s *tokenStore) rotate(tok string, now time.Time, rot rotation, check func(
 		}
 		f.revoked = true
 		return grant{}, "", replayError(r, now, rot.reuse)
+	}
+	if rot.keep {
+		return f.grant, "", nil
 	}
 	issuedAt := now.Truncate(time.Second) // as issueTokens records its tokens
 	s.refresh[rot.next] = &refreshRecord{family: r.family, grantType: GrantRefreshToken, scopes: f.grant.scopes,

@@ -40,7 +40,7 @@ func (p *Provider) handleUserinfo(x *exchange) {
 		return
 	}
 	info := map[string]any{}
-	g.user.claimsFor(scopes, info)
+	g.user.claimsFor(scopes, g.claims.userinfo, false, info)
 	info["sub"] = g.user.Subject
 	writeJSON(x.w, http.StatusOK, info)
 }

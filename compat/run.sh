@@ -4,8 +4,9 @@
 # packages) against the built cmd/oauthtest, and oidc-client-ts in headless
 # Chromium (examples/spa). The Node clients' DPoP rows use a second
 # provider, started with compat/oauthtest-dpop.json, that demands DPoP
-# nonces. Writes compat/results.md, the table docs/compatibility.md shows,
-# and fails if any client failed. Expects the packages installed
+# nonces; their FAPI 2.0 rows a third, with compat/fapi.json. Writes
+# compat/results.md, the table docs/compatibility.md shows, and fails if any
+# client failed. Expects the packages installed
 # (.ci/run installs them): the npm lockfiles of compat/node and examples/spa,
 # python3-authlib, python3-requests-oauthlib and chromium.
 set -euo pipefail
@@ -27,11 +28,12 @@ start() {
 start main compat/oauthtest.json >"$work/issuer"
 # DPoP rows: a second provider that demands its nonce in every proof.
 start dpop compat/oauthtest-dpop.json >"$work/dpop-issuer"
-issuer=$(cat "$work/issuer") dpop_issuer=$(cat "$work/dpop-issuer")
+start fapi compat/fapi.json >"$work/fapi-issuer" # FAPI 2.0 (-fapi2)
+issuer=$(cat "$work/issuer") dpop_issuer=$(cat "$work/dpop-issuer") fapi_issuer=$(cat "$work/fapi-issuer")
 
 status=0
 OAUTHTEST_COMPAT_RESULTS="$work/results" go test -count=1 -run '^TestCompatibilityGo$' . >"$work/go.log" || { cat "$work/go.log"; status=1; }
-(cd compat/node && ISSUER="$issuer" DPOP_ISSUER="$dpop_issuer" node matrix.mjs) >>"$work/results" || status=1
+(cd compat/node && ISSUER="$issuer" DPOP_ISSUER="$dpop_issuer" FAPI_ISSUER="$fapi_issuer" node matrix.mjs) >>"$work/results" || status=1
 # docs/time.md's advice for verifiers outside Go, with jose (not a row of the table)
 OAUTHTEST_REQUIRE_NODE=1 go test -count=1 -run '^TestFakeTimeWithJose$' . >"$work/faketime.log" || { cat "$work/faketime.log"; status=1; }
 ISSUER="$issuer" /usr/bin/python3 compat/python/matrix.py >>"$work/results" || status=1

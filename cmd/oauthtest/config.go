@@ -58,6 +58,10 @@ type fileIssuerSettings struct {
 	// AllowedOrigins may call the provider from browser apps (CORS), besides
 	// the origins of the redirect URIs.
 	AllowedOrigins []string `json:"allowed_origins"`
+	// ACRValues are the authentication context classes the issuer supports
+	// (acr_values_supported), as oauthtest.WithACRValues sets them; a user's
+	// claims "acr" and "amr" set the acr and amr of its logins.
+	ACRValues []string `json:"acr_values"`
 	// TrustedIssuers sign the assertions of the JWT bearer grant.
 	TrustedIssuers []fileTrusted `json:"trusted_issuers"`
 	// StateFile keeps codes, tokens and sessions across restarts, as -state
@@ -76,6 +80,10 @@ type fileIssuerSettings struct {
 	// client at the token endpoint, as -dpop-required does.
 	DPoPNonces   bool `json:"dpop_nonces"`
 	DPoPRequired bool `json:"dpop_required"`
+	// FAPI2 makes the issuer follow the FAPI 2.0 Security Profile, as
+	// -fapi2 does (oauthtest.WithFAPI2): its clients need
+	// public_key_files.
+	FAPI2 bool `json:"fapi2"`
 }
 
 // fileTrusted is an issuer of JWT bearer assertions and its public key.
@@ -265,8 +273,14 @@ func (c *fileIssuerSettings) options(dir string) ([]oauthtest.Option, error) {
 	if c.LoginPage {
 		opts = append(opts, oauthtest.WithLoginPage())
 	}
+	if c.FAPI2 {
+		opts = append(opts, oauthtest.WithFAPI2())
+	}
 	if len(c.AllowedOrigins) > 0 {
 		opts = append(opts, oauthtest.WithAllowedOrigins(c.AllowedOrigins...))
+	}
+	if c.ACRValues != nil {
+		opts = append(opts, oauthtest.WithACRValues(c.ACRValues...))
 	}
 	if c.StateFile != "" {
 		opts = append(opts, oauthtest.WithStateFile(statePathIn(dir, c.StateFile)))

@@ -140,6 +140,9 @@ func (s *settings) issuerOptions(f *fileConfig, is fileIssuer, i int, base strin
 	if s.loginPage {
 		opts = append(opts, oauthtest.WithLoginPage())
 	}
+	if s.fapi2 {
+		opts = append(opts, oauthtest.WithFAPI2())
+	}
 	control, err := s.controlOptions(s.controlAPI || is.ControlAPI, &is.fileIssuerSettings)
 	if err != nil {
 		return nil, err

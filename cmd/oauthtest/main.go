@@ -109,7 +109,7 @@ type settings struct {
 	clientID, clientSecret, sub                         string
 	redirectURIs, claims, origins, controlHosts, grants list
 	public, loginPage, version, controlAPI              bool
-	registration, metadataDocuments                     bool
+	registration, metadataDocuments, fapi2              bool
 	dpopNonces, dpopRequired                            bool
 	lifetimes                                           oauthtest.Lifetimes
 	set                                                 map[string]bool // flags given explicitly
@@ -145,6 +145,7 @@ func parseFlags(args []string, stdout io.Writer) (*settings, error) {
 	fs.StringVar(&s.alg, "alg", "", "signing algorithm of the built-in keys: RS256 (default), ES256 or EdDSA")
 	fs.StringVar(&s.logFormat, "log-format", "text", "request log format: text or json")
 	fs.BoolVar(&s.controlAPI, "control-api", false, "serve the control API below /_oauthtest, to stage users, faults, time... over HTTP (see docs/control-api.md)")
+	fs.BoolVar(&s.fapi2, "fapi2", false, "follow the FAPI 2.0 Security Profile: PAR, PKCE S256, private_key_jwt and DPoP required, ES256 tokens (every issuer of a config file)")
 	fs.BoolVar(&s.registration, "registration", false, "serve dynamic client registration (RFC 7591, RFC 7592) at /oauth/register")
 	fs.StringVar(&s.initialToken, "initial-access-token", "", "with -registration, require this `token` as a Bearer token to register")
 	fs.BoolVar(&s.metadataDocuments, "client-id-metadata-documents", false, "accept the URL of a client ID metadata document as client_id, and fetch it")

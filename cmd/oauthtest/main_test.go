@@ -873,3 +873,33 @@ func TestBannerSaysWhoAndState(t *testing.T) {
 		t.Errorf("the banner does not list the login page's users:\n%s", page.banner)
 	}
 }
+
+// TestFAPI2 turns the FAPI 2.0 Security Profile on with -fapi2, and with
+// "fapi2" for one issuer of a version 2 file: discovery says so there, and
+// only there.
+func TestFAPI2(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "oauthtest.json")
+	if err := os.WriteFile(path, []byte(configFile), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	multi := filepath.Join(dir, "multi.json")
+	if err := os.WriteFile(multi, []byte(`{"version": 2, "issuers": [{"name": "fapi", "fapi2": true}, {"name": "plain"}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	flagged := startCommand(t, "-config", path, "-fapi2")
+	base := strings.TrimSuffix(startCommand(t, "-config", multi).issuer, "/fapi") // the first issuer
+	for issuer, want := range map[string]bool{flagged.issuer: true, base + "/fapi": true, base + "/plain": false} {
+		resp, err := http.Get(issuer + "/.well-known/openid-configuration")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var d map[string]any
+		err = json.NewDecoder(resp.Body).Decode(&d)
+		resp.Body.Close()
+		if err != nil || d["require_pushed_authorization_requests"] != want {
+			t.Errorf("%s: require_pushed_authorization_requests %v (%v), want %v", issuer, d["require_pushed_authorization_requests"], err, want)
+		}
+	}
+}

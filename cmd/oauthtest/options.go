@@ -42,6 +42,9 @@ func (s *settings) options() ([]oauthtest.Option, error) {
 	if s.loginPage {
 		opts = append(opts, oauthtest.WithLoginPage())
 	}
+	if s.fapi2 {
+		opts = append(opts, oauthtest.WithFAPI2())
+	}
 	s.controlAPI = s.controlAPI || file.ControlAPI
 	control, err := s.controlOptions(s.controlAPI, &file.fileIssuerSettings)
 	if err != nil {
