@@ -31,11 +31,23 @@ type fileConfig struct {
 	Issuer  string `json:"issuer"` // version 2: the base URL the issuers' paths follow
 	fileIssuerSettings
 	Issuers []fileIssuer `json:"issuers"` // version 2
+	// IssuersOnDemand serves any first path segment as an issuer of its
+	// own, as -issuers-on-demand does.
+	IssuersOnDemand bool `json:"issuers_on_demand"`
+	// TLS serves HTTPS, as -tls does; TLSCertFile and TLSKeyFile are a
+	// certificate and its key to serve (-tls-cert, -tls-key), TLSCAOut
+	// where the CA of the certificate made at start goes (-tls-ca-out).
+	// Relative to the config file.
+	TLS         bool   `json:"tls"`
+	TLSCertFile string `json:"tls_cert_file"`
+	TLSKeyFile  string `json:"tls_key_file"`
+	TLSCAOut    string `json:"tls_ca_out"`
 
 	dir string // the file's directory, against which its paths are read
 }
 
-// fileIssuer is one issuer of a version 2 file.
+// fileIssuer is one issuer of a version 2 file, or the root issuer of a
+// version 1 file (named "").
 type fileIssuer struct {
 	Name string `json:"name"` // its path below the base URL
 	fileIssuerSettings
@@ -123,9 +135,12 @@ type fileClient struct {
 	// PublicKeyFiles are PEM public keys that verify the client's
 	// private_key_jwt assertions.
 	PublicKeyFiles []string `json:"public_key_files"`
-	// DPoPBoundAccessTokens requires a DPoP proof with each of the
-	// client's token requests (RFC 9449 §5.2's client metadata).
-	DPoPBoundAccessTokens bool `json:"dpop_bound_access_tokens"`
+	// The names of the client metadata of RFC 9449, RFC 9126, OIDC
+	// Dynamic Client Registration and RFC 9101.
+	DPoPBoundAccessTokens              bool   `json:"dpop_bound_access_tokens"`
+	RequirePushedAuthorizationRequests bool   `json:"require_pushed_authorization_requests"`
+	RequestObjectSigningAlg            string `json:"request_object_signing_alg"`
+	RequireSignedRequestObject         bool   `json:"require_signed_request_object"`
 }
 
 type fileUser struct {
@@ -173,7 +188,19 @@ func readConfig(path string) (*fileConfig, error) {
 		return nil, fmt.Errorf("%s: %v", path, err)
 	}
 	c.dir = filepath.Dir(path)
+	c.asIssuers()
 	return &c, nil
+}
+
+// asIssuers makes a version 1 file a version 2 one whose one issuer, named
+// "", is at the root: its URL is the base URL itself and it serves every
+// path. From here on the command knows one shape.
+func (c *fileConfig) asIssuers() {
+	if c.Version == configVersionMulti {
+		return
+	}
+	c.Issuers = []fileIssuer{{fileIssuerSettings: c.fileIssuerSettings}}
+	c.fileIssuerSettings = fileIssuerSettings{}
 }
 
 // checkVersion checks that the file is of a version this build reads, with
@@ -227,7 +254,9 @@ func describeJSONError(b []byte, err error) error {
 // options turns an issuer's settings into provider options. Settings that
 // list clients register those alone; settings that list none keep the
 // default client. Key files are read relative to dir, the config file's.
-func (c *fileIssuerSettings) options(dir string) ([]oauthtest.Option, error) {
+// Errors name the field where the file has it, after at ("" for the file's
+// top level, "issuers[1]." for an issuer of a version 2 file).
+func (c *fileIssuerSettings) options(dir, at string) ([]oauthtest.Option, error) {
 	opts := []oauthtest.Option{oauthtest.WithLifetimes(c.Lifetimes.lifetimes())}
 	if len(c.Clients) > 0 {
 		opts = append(opts, oauthtest.WithoutDefaultClient())
@@ -237,23 +266,17 @@ func (c *fileIssuerSettings) options(dir string) ([]oauthtest.Option, error) {
 		// mistakes of a config file are told in the file's own.
 		switch {
 		case cl.ID == "":
-			return nil, fmt.Errorf(`clients[%d]: "id" is missing`, i)
+			return nil, fmt.Errorf(`%sclients[%d]: "id" is missing`, at, i)
 		case !cl.Public && cl.Secret == "" && len(cl.PublicKeyFiles) == 0:
-			return nil, fmt.Errorf(`clients[%d]: client %q is confidential and needs a "secret" or "public_key_files" (or "public": true)`, i, cl.ID)
+			return nil, fmt.Errorf(`%sclients[%d]: client %q is confidential and needs a "secret" or "public_key_files" (or "public": true)`, at, i, cl.ID)
 		case cl.Public && cl.Secret != "":
-			return nil, fmt.Errorf(`clients[%d]: client %q is public and must not have a "secret"`, i, cl.ID)
+			return nil, fmt.Errorf(`%sclients[%d]: client %q is public and must not have a "secret"`, at, i, cl.ID)
 		}
-		keys, err := publicKeys(dir, cl.PublicKeyFiles...)
+		client, err := cl.client(dir)
 		if err != nil {
-			return nil, fmt.Errorf("clients[%d]: client %q: %v", i, cl.ID, err)
+			return nil, fmt.Errorf("%sclients[%d].public_key_files: client %q: %v", at, i, cl.ID, err)
 		}
-		opts = append(opts, oauthtest.WithClient(oauthtest.Client{
-			ID: cl.ID, Secret: cl.Secret, Public: cl.Public, RedirectURIs: cl.RedirectURIs, Scopes: cl.Scopes,
-			AuthMethods: cl.AuthMethods, SigningAlg: cl.SigningAlg, Lifetimes: cl.Lifetimes.lifetimes(),
-			GrantTypes: cl.GrantTypes, ExchangeFrom: cl.ExchangeFrom, Resources: cl.Resources, PublicKeys: keys,
-			PostLogoutRedirectURIs: cl.PostLogoutRedirectURIs, BackchannelLogoutURI: cl.BackchannelLogoutURI,
-			DPoPBoundAccessTokens: cl.DPoPBoundAccessTokens,
-		}))
+		opts = append(opts, oauthtest.WithClient(client))
 	}
 	for i, u := range c.Users {
 		user := oauthtest.User{Subject: u.Subject, Claims: u.Claims}
@@ -263,10 +286,10 @@ func (c *fileIssuerSettings) options(dir string) ([]oauthtest.Option, error) {
 			opts = append(opts, oauthtest.WithUsers(user))
 		}
 	}
-	for _, ti := range c.TrustedIssuers {
+	for i, ti := range c.TrustedIssuers {
 		keys, err := publicKeys(dir, ti.PublicKeyFile)
 		if err != nil {
-			return nil, fmt.Errorf("trusted issuer %q: %v", ti.Issuer, err)
+			return nil, fmt.Errorf("%strusted_issuers[%d].public_key_file: trusted issuer %q: %v", at, i, ti.Issuer, err)
 		}
 		opts = append(opts, oauthtest.WithTrustedIssuer(ti.Issuer, keys[0]))
 	}
@@ -283,16 +306,38 @@ func (c *fileIssuerSettings) options(dir string) ([]oauthtest.Option, error) {
 		opts = append(opts, oauthtest.WithACRValues(c.ACRValues...))
 	}
 	if c.StateFile != "" {
-		opts = append(opts, oauthtest.WithStateFile(statePathIn(dir, c.StateFile)))
+		opts = append(opts, oauthtest.WithStateFile(inDir(dir, c.StateFile)))
 	}
 	return opts, nil
 }
 
+// client is the library's Client of a client of the file, its public key
+// files read relative to dir. TestConfigClientCoversClient holds that
+// every field of oauthtest.Client is set from the file.
+func (cl *fileClient) client(dir string) (oauthtest.Client, error) {
+	keys, err := publicKeys(dir, cl.PublicKeyFiles...)
+	if err != nil {
+		return oauthtest.Client{}, err
+	}
+	return oauthtest.Client{
+		ID: cl.ID, Secret: cl.Secret, Public: cl.Public, RedirectURIs: cl.RedirectURIs, Scopes: cl.Scopes,
+		AuthMethods: cl.AuthMethods, SigningAlg: cl.SigningAlg, Lifetimes: cl.Lifetimes.lifetimes(),
+		GrantTypes: cl.GrantTypes, ExchangeFrom: cl.ExchangeFrom, Resources: cl.Resources, PublicKeys: keys,
+		PostLogoutRedirectURIs: cl.PostLogoutRedirectURIs, BackchannelLogoutURI: cl.BackchannelLogoutURI,
+		DPoPBoundAccessTokens:              cl.DPoPBoundAccessTokens,
+		RequirePushedAuthorizationRequests: cl.RequirePushedAuthorizationRequests,
+		RequestObjectSigningAlg:            cl.RequestObjectSigningAlg,
+		RequireSignedRequestObject:         cl.RequireSignedRequestObject,
+	}, nil
+}
+
 // statePath is where a state file named in the config file is: relative
 // to the file's directory.
-func (c *fileConfig) statePath(name string) string { return statePathIn(c.dir, name) }
+func (c *fileConfig) statePath(name string) string { return inDir(c.dir, name) }
 
-func statePathIn(dir, name string) string {
+// inDir is where a file the config file names is: relative to the config
+// file's directory dir.
+func inDir(dir, name string) string {
 	if filepath.IsAbs(name) {
 		return name
 	}

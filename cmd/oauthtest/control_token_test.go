@@ -52,17 +52,27 @@ func TestControlTokenSettings(t *testing.T) {
 	if err != nil || s.controlToken != "from-env" {
 		t.Fatalf("-control-api with $OAUTHTEST_CONTROL_TOKEN: %+v %v", s, err)
 	}
-	if _, err := s.options(); err != nil {
+	if err := rootOptions(s); err != nil {
 		t.Errorf("options: %v", err)
 	}
 	s, _ = parseFlags(nil, io.Discard)
-	if _, err := s.options(); err != nil {
+	if err := rootOptions(s); err != nil {
 		t.Errorf("$OAUTHTEST_CONTROL_TOKEN without -control-api: %v", err)
 	}
 	for _, args := range [][]string{{"-control-token", "x"}, {"-control-host", "oauthtest"}} {
 		s, _ := parseFlags(args, io.Discard)
-		if _, err := s.options(); err == nil || !strings.Contains(err.Error(), "-control-api") {
+		if err := rootOptions(s); err == nil || !strings.Contains(err.Error(), "-control-api") {
 			t.Errorf("%v without -control-api: %v", args, err)
 		}
 	}
+}
+
+// rootOptions builds the options of the root issuer of s.
+func rootOptions(s *settings) error {
+	f, err := s.config()
+	if err != nil {
+		return err
+	}
+	_, err = s.issuerOptions(f, &f.Issuers[0], "", "http://127.0.0.1:9090", 0)
+	return err
 }

@@ -2,75 +2,149 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/c95d6557/oauthtest"
 )
 
-// runIssuers serves the issuers of a version 2 config file, each below its
-// own path of one server: http://ADDR/NAME, with the OpenID discovery
-// document below that path and the RFC 8414 one at
-// /.well-known/oauth-authorization-server/NAME. Each has its own clients,
-// users, keys, clock and control API; tokens of one are refused by another.
-func runIssuers(signals <-chan os.Signal, s *settings, f *fileConfig, stdout, stderr io.Writer) int {
-	if s.logFormat != "text" && s.logFormat != "json" {
-		fmt.Fprintf(stderr, "oauthtest: -log-format %q: use text or json\n", s.logFormat)
-		return exitUsage
-	}
-	if s.stateFile != "" {
-		fmt.Fprintf(stderr, "oauthtest: -state keeps one issuer's state, and %s has several: give each issuer a \"state_file\"\n", s.configFile)
-		return exitUsage
-	}
+// issuer is one issuer the command serves.
+type issuer struct {
+	name       string // "" for the root issuer
+	p          *oauthtest.Provider
+	controlAPI bool
+	loginPage  bool
+	stateFile  string // "" for none
+	existed    bool   // whether the state file was there to load at start
+}
+
+// serveIssuers serves the issuers of the file (version 1 files and none
+// are one issuer at the root: see asIssuers) on one server, prints the
+// banner, and serves until signalled. A named issuer is served below its
+// own path: http://ADDR/NAME, with the OpenID discovery document below that
+// path and the RFC 8414 one at /.well-known/oauth-authorization-server/NAME.
+// Each has its own clients, users, keys, clock and control API; tokens of
+// one are refused by another.
+func (s *settings) serveIssuers(signals <-chan os.Signal, f *fileConfig, stdout, stderr io.Writer) int {
 	l, base, code := s.listen(f, stderr)
 	if l == nil {
 		return code
 	}
-	if issuer := strings.TrimSuffix(s.choose("issuer", s.issuer, f.Issuer), "/"); issuer != "" {
-		base = issuer
+	https := s.httpsSettings
+	if https.on {
+		base = "https://" + l.Addr().String()
+	}
+	if b := s.choose("issuer", s.issuer, f.Issuer); b != "" {
+		base = b
+	}
+	var tlsConfig *tls.Config
+	caFile := ""
+	if https.on {
+		hosts := slices.Clone(s.controlHosts)
+		for _, is := range f.Issuers {
+			hosts = append(hosts, is.ControlHosts...)
+		}
+		var code int
+		var err error
+		if tlsConfig, caFile, code, err = https.tlsConfig(l, base, hosts); err != nil {
+			l.Close()
+			fmt.Fprintf(stderr, "oauthtest: %v\n", err)
+			return code
+		}
 	}
 	logger := newLogger(s.logFormat, stderr)
 	handlers := map[string]http.Handler{}
-	var providers []*oauthtest.Provider
-	existed := make([]bool, len(f.Issuers)) // whether each state file was there to load
-	for i, is := range f.Issuers {
-		existed[i] = is.StateFile != "" && fileExists(f.statePath(is.StateFile))
-		opts, err := s.issuerOptions(f, is, i, base)
-		var p *oauthtest.Provider
-		if err == nil {
-			p, err = oauthtest.NewProvider(append(opts, oauthtest.WithRequestObserver(logRequest(logger.With("issuer", is.Name))))...)
-		}
+	var issuers []*issuer
+	for i := range f.Issuers {
+		is, err := s.newIssuer(f, i, base, logger)
 		if err != nil {
 			l.Close()
-			fmt.Fprintf(stderr, "oauthtest: %s: issuer %q: %v\n", s.configFile, is.Name, strings.TrimPrefix(err.Error(), "oauthtest: "))
+			fmt.Fprintf(stderr, "oauthtest: %v\n", err)
 			return exitUsage
 		}
-		handlers["/"+is.Name+"/"] = p.Handler()
-		handlers[oauthtest.OAuthMetadataPath+"/"+is.Name] = p.Handler() // RFC 8414 §3
-		providers = append(providers, p)
-	}
-	srv := serve(l, handlers)
-	fmt.Fprintln(stdout, "oauthtest: a fake OpenID Connect provider; its keys are public, for tests and local development only.")
-	for i, p := range providers {
-		is := f.Issuers[i]
-		fmt.Fprintf(stdout, "issuer %q:\n", is.Name)
-		stateFile := ""
-		if is.StateFile != "" {
-			stateFile = f.statePath(is.StateFile)
+		if is.name == "" {
+			handlers["/"] = is.p.Handler()
+		} else {
+			handlers["/"+is.name+"/"] = is.p.Handler()
+			handlers[oauthtest.OAuthMetadataPath+"/"+is.name] = is.p.Handler() // RFC 8414 §3
 		}
-		printEndpoints(stdout, p, s.controlAPI || is.ControlAPI, s.loginPage || is.LoginPage, stateFile, existed[i])
+		issuers = append(issuers, is)
 	}
-	fmt.Fprintf(stdout, "  started %s; Ctrl-C stops\n", time.Now().Format(time.TimeOnly))
+	var handler http.Handler = newMux(handlers)
+	var onDemand *onDemand
+	if s.issuersOnDemand || f.IssuersOnDemand {
+		var err error
+		if onDemand, err = s.newOnDemand(f, base, issuers, logger); err != nil {
+			l.Close()
+			fmt.Fprintf(stderr, "oauthtest: %v\n", err)
+			return exitUsage
+		}
+		handler = onDemand.handler(handler)
+	}
+	srv := serve(l, handler, tlsConfig)
+	printBanner(stdout, issuers, func(w io.Writer) {
+		if onDemand != nil {
+			onDemand.printBanner(w, f.Issuers[0].Name == "")
+		}
+		if https.on {
+			printTLS(w, https, caFile)
+		}
+	})
 	return serveUntilSignalled(signals, logger, func() { _ = srv.Shutdown(context.Background()) }, func() { _ = srv.Close() })
 }
+
+// newIssuer makes the provider of issuer i of the file, served below base.
+func (s *settings) newIssuer(f *fileConfig, i int, base string, logger *slog.Logger) (*issuer, error) {
+	fi := &f.Issuers[i]
+	is := &issuer{name: fi.Name, controlAPI: s.controlAPI || fi.ControlAPI, loginPage: s.loginPage || fi.LoginPage}
+	url, at := base, issuerAt(f, i)
+	if fi.Name != "" {
+		url = issuerURL(base, fi.Name)
+		logger = logger.With("issuer", fi.Name)
+	}
+	switch {
+	case fi.Name == "" && s.stateFile != "":
+		is.stateFile = s.stateFile
+	case fi.StateFile != "":
+		is.stateFile = f.statePath(fi.StateFile)
+	}
+	is.existed = fileExists(is.stateFile)
+	opts, err := s.issuerOptions(f, fi, at, url, uint64(i)) // keys of their own
+	if err != nil {
+		return nil, err
+	}
+	is.p, err = oauthtest.NewProvider(append(opts, oauthtest.WithRequestObserver(logRequest(logger)))...)
+	if err != nil {
+		msg := strings.TrimPrefix(err.Error(), "oauthtest: ")
+		if fi.Name == "" {
+			return nil, errors.New(msg)
+		}
+		return nil, fmt.Errorf("%s: issuers[%d] (%q): %s", s.configFile, i, fi.Name, msg)
+	}
+	return is, nil
+}
+
+// issuerAt is where issuer i is in the file, for errors: "issuers[1]."
+// for a named one, "" for the root issuer, whose fields are at the top.
+func issuerAt(f *fileConfig, i int) string {
+	if f.Issuers[i].Name == "" {
+		return ""
+	}
+	return fmt.Sprintf("issuers[%d].", i)
+}
+
+// issuerURL is the URL of the issuer named name below base.
+func issuerURL(base, name string) string { return strings.TrimSuffix(base, "/") + "/" + name }
 
 // listen listens on the address of the flags or the file, and returns the
 // listener and the URL it is reached at; or nil and the exit code: 2 for an
@@ -112,9 +186,10 @@ func checkAddr(addr string) error {
 	return nil
 }
 
-// serve serves handlers (by net/http.ServeMux pattern) on l, and /healthz,
-// which answers 200 while the command runs, for container health checks.
-func serve(l net.Listener, handlers map[string]http.Handler) *http.Server {
+// newMux routes to handlers (by net/http.ServeMux pattern), and serves
+// /healthz, which answers 200 while the command runs, for container health
+// checks.
+func newMux(handlers map[string]http.Handler) *http.ServeMux {
 	mux := http.NewServeMux()
 	for pattern, h := range handlers {
 		mux.Handle(pattern, h)
@@ -123,40 +198,18 @@ func serve(l net.Listener, handlers map[string]http.Handler) *http.Server {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = io.WriteString(w, "ok\n")
 	})
-	srv := &http.Server{Handler: mux, MaxHeaderBytes: 64 << 10}
-	go func() { _ = srv.Serve(l) }()
-	return srv
+	return mux
 }
 
-// issuerOptions are the options of issuer i of a version 2 file: its own
-// settings, then the flags that apply to every issuer, served below base.
-func (s *settings) issuerOptions(f *fileConfig, is fileIssuer, i int, base string) ([]oauthtest.Option, error) {
-	opts, err := is.options(f.dir)
-	if err != nil {
-		return nil, err
+// serve serves h on l: HTTPS (HTTP/2 too) with tlsConfig, else HTTP.
+func serve(l net.Listener, h http.Handler, tlsConfig *tls.Config) *http.Server {
+	srv := &http.Server{Handler: h, MaxHeaderBytes: 64 << 10, TLSConfig: tlsConfig}
+	if tlsConfig != nil {
+		go func() { _ = srv.ServeTLS(l, "", "") }()
+	} else {
+		go func() { _ = srv.Serve(l) }()
 	}
-	opts = append(opts, oauthtest.WithoutServer(), oauthtest.WithIssuer(base+"/"+is.Name),
-		oauthtest.WithKeySeed(uint64(i)), oauthtest.WithLifetimes(s.lifetimes)) // keys of their own
-	if s.loginPage {
-		opts = append(opts, oauthtest.WithLoginPage())
-	}
-	if s.fapi2 {
-		opts = append(opts, oauthtest.WithFAPI2())
-	}
-	control, err := s.controlOptions(s.controlAPI || is.ControlAPI, &is.fileIssuerSettings)
-	if err != nil {
-		return nil, err
-	}
-	opts = append(opts, control...)
-	if len(s.origins) > 0 {
-		opts = append(opts, oauthtest.WithAllowedOrigins(s.origins...))
-	}
-	reg, err := s.registrationOptions(&is.fileIssuerSettings)
-	if err != nil {
-		return nil, err
-	}
-	opts = append(opts, reg...)
-	return s.keyOptions(opts, s.choose("key", s.keyFile, is.KeyFile), s.choose("alg", s.alg, is.Algorithm))
+	return srv
 }
 
 // serveUntilSignalled waits for a signal, then stops gracefully, or at once

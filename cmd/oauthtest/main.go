@@ -12,13 +12,11 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -58,48 +56,37 @@ func run(signals <-chan os.Signal, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stdout, "oauthtest", version())
 		return exitOK
 	case s.health != "":
-		return checkHealth(s.health, stderr)
+		return checkHealth(s.health, s.healthCA, stderr)
 	}
-	if s.configFile != "" {
-		if f, err := s.config(); err != nil {
-			fmt.Fprintf(stderr, "oauthtest: %v\n", err)
-			return exitUsage
-		} else if f.Version == configVersionMulti {
-			return runIssuers(signals, s, f, stdout, stderr)
-		}
+	f, err := s.config()
+	if err == nil {
+		err = s.check(f)
 	}
-	opts, err := s.options()
 	if err != nil {
 		fmt.Fprintf(stderr, "oauthtest: %v\n", err)
 		return exitUsage
 	}
-	file := s.file
-	if file == nil {
-		file = &fileConfig{}
+	return s.serveIssuers(signals, f, stdout, stderr)
+}
+
+// check refuses wrong settings before the command listens, so that a
+// wrong flag is told as such even when the address is taken: those of the
+// command itself, and the issuers' options (but what NewProvider checks).
+func (s *settings) check(f *fileConfig) error {
+	if s.logFormat != "text" && s.logFormat != "json" {
+		return fmt.Errorf("-log-format %q: use text or json", s.logFormat)
 	}
-	l, base, code := s.listen(file, stderr)
-	if l == nil {
-		return code
+	if s.stateFile != "" && f.Issuers[0].Name != "" {
+		return fmt.Errorf("-state keeps one issuer's state, and %s has several: give each issuer a \"state_file\"", s.configFile)
 	}
-	issuer := s.choose("issuer", s.issuer, file.Issuer)
-	if issuer == "" {
-		issuer = base
+	for i := range f.Issuers {
+		if _, err := s.issuerOptions(f, &f.Issuers[i], issuerAt(f, i), "http://127.0.0.1", uint64(i)); err != nil {
+			return err
+		}
 	}
-	logger := newLogger(s.logFormat, stderr)
-	stateFile := s.stateFile
-	if stateFile == "" && file.StateFile != "" {
-		stateFile = file.statePath(file.StateFile)
-	}
-	existed := fileExists(stateFile)
-	p, err := oauthtest.NewProvider(append(opts, oauthtest.WithoutServer(), oauthtest.WithIssuer(issuer), oauthtest.WithRequestObserver(logRequest(logger)))...)
-	if err != nil {
-		l.Close()
-		fmt.Fprintln(stderr, err) // already "oauthtest: ..."
-		return exitUsage
-	}
-	srv := serve(l, map[string]http.Handler{"/": p.Handler()})
-	printBanner(stdout, p, s.loginPage || file.LoginPage, s.controlAPI, stateFile, existed)
-	return serveUntilSignalled(signals, logger, func() { _ = srv.Shutdown(context.Background()) }, func() { _ = srv.Close() })
+	var err error
+	s.httpsSettings, err = s.https(f)
+	return err
 }
 
 // settings are what the flags and the config file say.
@@ -109,7 +96,11 @@ type settings struct {
 	clientID, clientSecret, sub                         string
 	redirectURIs, claims, origins, controlHosts, grants list
 	public, loginPage, version, controlAPI              bool
-	registration, metadataDocuments, fapi2              bool
+	registration, metadataDocuments, issuersOnDemand    bool
+	fapi2                                               bool
+	tls                                                 bool
+	tlsCert, tlsKey, tlsCAOut, healthCA                 string
+	httpsSettings                                       httpsSettings // of the flags and the file, once checked
 	dpopNonces, dpopRequired                            bool
 	lifetimes                                           oauthtest.Lifetimes
 	set                                                 map[string]bool // flags given explicitly
@@ -136,10 +127,10 @@ func parseFlags(args []string, stdout io.Writer) (*settings, error) {
 	fs.StringVar(&s.sub, "sub", oauthtest.DefaultUser().Subject, "the `subject` of the user approved")
 	fs.Var(&s.origins, "allowed-origin", "an `origin` (scheme://host:port) whose browser apps may call the provider (CORS); repeatable")
 	fs.Var(&s.claims, "claim", "a claim of the user, `name=value`; a JSON value (true, 42, [\"admin\"]) is decoded; repeatable")
-	fs.DurationVar(&s.lifetimes.Code, "code-lifetime", 0, "authorization code lifetime (default 10m)")
-	fs.DurationVar(&s.lifetimes.AccessToken, "access-token-lifetime", 0, "access token lifetime (default 1h)")
-	fs.DurationVar(&s.lifetimes.IDToken, "id-token-lifetime", 0, "ID token lifetime (default 1h)")
-	fs.DurationVar(&s.lifetimes.RefreshToken, "refresh-token-lifetime", 0, "refresh token lifetime (default 720h)")
+	fs.DurationVar(&s.lifetimes.Code, "code-lifetime", 0, "authorization code lifetime (default "+shortDuration(oauthtest.DefaultCodeLifetime)+")")
+	fs.DurationVar(&s.lifetimes.AccessToken, "access-token-lifetime", 0, "access token lifetime (default "+shortDuration(oauthtest.DefaultAccessTokenLifetime)+")")
+	fs.DurationVar(&s.lifetimes.IDToken, "id-token-lifetime", 0, "ID token lifetime (default "+shortDuration(oauthtest.DefaultIDTokenLifetime)+")")
+	fs.DurationVar(&s.lifetimes.RefreshToken, "refresh-token-lifetime", 0, "refresh token lifetime (default "+shortDuration(oauthtest.DefaultRefreshTokenLifetime)+")")
 	fs.StringVar(&s.configFile, "config", "", "JSON config `file` for several clients and users (see docs/cli.md)")
 	fs.StringVar(&s.keyFile, "key", "", "PEM private key `file` to sign with, instead of the built-in insecure key")
 	fs.StringVar(&s.alg, "alg", "", "signing algorithm of the built-in keys: RS256 (default), ES256 or EdDSA")
@@ -153,10 +144,16 @@ func parseFlags(args []string, stdout io.Writer) (*settings, error) {
 	fs.BoolVar(&s.dpopRequired, "dpop-required", false, "require a DPoP proof (RFC 9449) of every client at the token endpoint")
 	fs.StringVar(&s.controlToken, "control-token", os.Getenv("OAUTHTEST_CONTROL_TOKEN"), "require `token` of the control API: Authorization: Bearer TOKEN (default $OAUTHTEST_CONTROL_TOKEN); for a provider that listens on every interface")
 	fs.Var(&s.controlHosts, "control-host", "a `host[:port]` the control API also answers at, besides the issuer's and loopback names (such as a container's name); repeatable")
+	fs.BoolVar(&s.issuersOnDemand, "issuers-on-demand", false, "serve any first path segment NAME as an issuer of its own, http://ADDR/NAME, made at its first request (see docs/cli.md)")
 	fs.BoolVar(&s.loginPage, "login-page", false, "show a page to pick the user instead of approving at once")
 	fs.BoolVar(&s.version, "version", false, "print the version and exit")
 	fs.StringVar(&s.stateFile, "state", "", "keep codes, tokens and sessions in `file` across restarts (written atomically after each request)")
 	fs.StringVar(&s.health, "health", "", "check `URL` (a running oauthtest's /healthz) and exit 0 if it answers 200, else 1: a container health check without a shell")
+	fs.StringVar(&s.healthCA, "health-ca", "", "with -health of an https URL, trust the CA certificate of PEM `file` (default: the one -tls wrote to its default place for the URL's port, if there, else the system's)")
+	fs.BoolVar(&s.tls, "tls", false, "serve HTTPS, with a certificate made at start for localhost, 127.0.0.1, [::1] and the issuer's host; its CA certificate is written to -tls-ca-out")
+	fs.StringVar(&s.tlsCAOut, "tls-ca-out", "", "with -tls, write the CA certificate clients must trust to PEM `file` (default $TMPDIR/oauthtest-PORT-ca.pem)")
+	fs.StringVar(&s.tlsCert, "tls-cert", "", "serve HTTPS with the certificate (chain) of PEM `file` instead of making one; with -tls-key")
+	fs.StringVar(&s.tlsKey, "tls-key", "", "the private key of -tls-cert, PEM `file`")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(stdout)
@@ -171,6 +168,19 @@ func parseFlags(args []string, stdout io.Writer) (*settings, error) {
 	}
 	fs.Visit(func(f *flag.Flag) { s.set[f.Name] = true })
 	return s, nil
+}
+
+// shortDuration writes d as the flags take it, without zero units: 10m,
+// 1h, 720h, 1h30m.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 func version() string {
@@ -278,13 +288,20 @@ func describeUser(u oauthtest.User) string {
 	return fmt.Sprintf("%q (%s)", u.Subject, strings.Join(about, ", "))
 }
 
-// printBanner says where the provider is and how to use it.
-func printBanner(w io.Writer, p *oauthtest.Provider, loginPage, controlAPI bool, stateFile string, existed bool) {
+// printBanner says where the issuers are and how to use them: a named
+// issuer under its name, the root one alone; more says what else is served.
+func printBanner(w io.Writer, issuers []*issuer, more func(io.Writer)) {
 	fmt.Fprintln(w, "oauthtest: a fake OpenID Connect provider; its keys are public, for tests and local development only.")
-	printEndpoints(w, p, controlAPI, loginPage, stateFile, existed)
-	if loginPage {
-		fmt.Fprintln(w, "  the authorization endpoint shows a login page to pick the user")
+	for _, is := range issuers {
+		if is.name != "" {
+			fmt.Fprintf(w, "issuer %q:\n", is.name)
+		}
+		printEndpoints(w, is.p, is.controlAPI, is.loginPage, is.stateFile, is.existed)
+		if is.loginPage {
+			fmt.Fprintln(w, "  the authorization endpoint shows a login page to pick the user")
+		}
 	}
+	more(w)
 	fmt.Fprintf(w, "  started %s; Ctrl-C stops\n", time.Now().Format(time.TimeOnly))
 }
 
@@ -303,20 +320,4 @@ func fileExists(path string) bool {
 	}
 	_, err := os.Stat(path)
 	return err == nil
-}
-
-// checkHealth GETs url and reports whether it answered 200.
-func checkHealth(url string, stderr io.Writer) int {
-	client := &http.Client{Timeout: 5 * time.Second}
-	resp, err := client.Get(url)
-	if err != nil {
-		fmt.Fprintf(stderr, "oauthtest: health: %v\n", err)
-		return exitFail
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		fmt.Fprintf(stderr, "oauthtest: health: %s answered %s\n", url, resp.Status)
-		return exitFail
-	}
-	return exitOK
 }

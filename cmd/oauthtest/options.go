@@ -17,36 +17,31 @@ import (
 // them instead.
 var clientUserFlags = []string{"client-id", "client-secret", "redirect-uri", "public", "grant", "sub", "claim"}
 
-// options turns the settings into provider options: the config file first,
-// then the flags, which override its addr, issuer, key, algorithm,
-// lifetimes and login page.
-func (s *settings) options() ([]oauthtest.Option, error) {
-	file := &fileConfig{}
-	var opts []oauthtest.Option
-	if s.configFile != "" {
-		f, err := s.config()
-		if err != nil {
-			return nil, err
-		}
-		if opts, err = f.options(f.dir); err != nil {
-			return nil, fmt.Errorf("%s: %v", s.configFile, err)
-		}
-		file = f
+// issuerOptions are the options of an issuer of the file (one issuer
+// named "" at the root for a version 1 file or none): its own settings,
+// then the flags, which apply to every issuer and override its key,
+// algorithm, lifetimes and login page; the state file of -state is the
+// root issuer's. It is served at url, with the keys of seed: issuers never
+// share keys. at locates is in the file for errors ("issuers[1].").
+func (s *settings) issuerOptions(f *fileConfig, is *fileIssuer, at, url string, seed uint64) ([]oauthtest.Option, error) {
+	opts, err := is.options(f.dir, at)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", s.configFile, err)
 	}
-	more, err := s.clientAndUser()
+	more, err := s.clientAndUser() // none beside a config file: config refuses them
 	if err != nil {
 		return nil, err
 	}
 	opts = append(opts, more...)
-	opts = append(opts, oauthtest.WithLifetimes(s.lifetimes))
+	opts = append(opts, oauthtest.WithoutServer(), oauthtest.WithIssuer(url), oauthtest.WithKeySeed(seed),
+		oauthtest.WithLifetimes(s.lifetimes))
 	if s.loginPage {
 		opts = append(opts, oauthtest.WithLoginPage())
 	}
 	if s.fapi2 {
 		opts = append(opts, oauthtest.WithFAPI2())
 	}
-	s.controlAPI = s.controlAPI || file.ControlAPI
-	control, err := s.controlOptions(s.controlAPI, &file.fileIssuerSettings)
+	control, err := s.controlOptions(s.controlAPI || is.ControlAPI, &is.fileIssuerSettings)
 	if err != nil {
 		return nil, err
 	}
@@ -54,18 +49,19 @@ func (s *settings) options() ([]oauthtest.Option, error) {
 	if len(s.origins) > 0 {
 		opts = append(opts, oauthtest.WithAllowedOrigins(s.origins...))
 	}
-	reg, err := s.registrationOptions(&file.fileIssuerSettings)
+	reg, err := s.registrationOptions(&is.fileIssuerSettings)
 	if err != nil {
 		return nil, err
 	}
 	opts = append(opts, reg...)
-	if s.stateFile != "" { // after the file's, which it overrides
+	if is.Name == "" && s.stateFile != "" { // after the file's, which it overrides
 		opts = append(opts, oauthtest.WithStateFile(s.stateFile))
 	}
-	if s.logFormat != "text" && s.logFormat != "json" {
-		return nil, fmt.Errorf("-log-format %q: use text or json", s.logFormat)
+	keyFile := is.KeyFile
+	if keyFile != "" {
+		keyFile = inDir(f.dir, keyFile) // as the file's other paths
 	}
-	return s.keyOptions(opts, s.choose("key", s.keyFile, file.KeyFile), s.choose("alg", s.alg, file.Algorithm))
+	return s.keyOptions(opts, s.choose("key", s.keyFile, keyFile), s.choose("alg", s.alg, is.Algorithm))
 }
 
 // registrationOptions turns on dynamic registration, client ID metadata
@@ -115,9 +111,15 @@ func (s *settings) controlOptions(enabled bool, is *fileIssuerSettings) ([]oauth
 }
 
 // config reads the config file once, and refuses client and user flags
-// beside it.
+// beside it. Without one, it is a version 1 file that says nothing: one
+// issuer at the root, which the flags describe.
 func (s *settings) config() (*fileConfig, error) {
 	if s.file != nil {
+		return s.file, nil
+	}
+	if s.configFile == "" {
+		s.file = &fileConfig{Version: configVersion}
+		s.file.asIssuers()
 		return s.file, nil
 	}
 	f, err := readConfig(s.configFile)
