@@ -32,6 +32,7 @@ type authorizeRequest struct {
 	loginHint     string
 	picked        bool // loginHint is the subject picked on the login page
 	promptNone    bool
+	promptLogin   bool  // prompt=login or select_account: a new login, even with a session
 	maxAge        int64 // seconds; -1 without max_age
 	denied        bool  // on the login page
 	dpopJKT       string
@@ -186,13 +187,10 @@ func (req *authorizeRequest) parseResponseType(params url.Values) *Error {
 	return nil
 }
 
-// checkGrant refuses a client not allowed the authorization code grant
-// (RFC 6749 §4.1.2.1).
+// checkGrant refuses a client not allowed the authorization code grant,
+// which redeems the code of either response type (RFC 6749 §4.1.2.1).
 func (req *authorizeRequest) checkGrant(url.Values) *Error {
-	if !slices.Contains(req.client.GrantTypes, GrantAuthorizationCode) {
-		return ErrUnauthorizedClient.WithDescription("client %q may not use the authorization code grant; its grant_types: %s", req.client.ID, strings.Join(req.client.GrantTypes, ", "))
-	}
-	return nil
+	return req.client.mayUseGrant(GrantAuthorizationCode)
 }
 
 // normalizeResponseType sorts the space-separated values, which may come in
@@ -265,7 +263,9 @@ func (req *authorizeRequest) parsePrompt(params url.Values) *Error {
 			return ErrInvalidRequest.WithDescription("prompt=none cannot be combined with other values (OIDC Core §3.1.2.1)")
 		case v == "none":
 			req.promptNone = true
-		case v != "login" && v != "consent" && v != "select_account":
+		case v == "login" || v == "select_account":
+			req.promptLogin = true
+		case v != "consent":
 			return ErrInvalidRequest.WithDescription("prompt %q is not supported; supported: none, login, consent, select_account", v)
 		}
 	}

@@ -25,6 +25,7 @@ const (
 	fieldStringList                  // a JSON array of strings
 	fieldDuration                    // a string such as "90s", from min to max nanoseconds
 	fieldTime                        // an RFC 3339 string, 1970 to 9999
+	fieldClaimRules                  // a JSON array of ClaimRule objects
 )
 
 // controlField declares one field of the control API, once: the decoder,
@@ -44,6 +45,7 @@ var controlFields = []controlField{
 	{name: "subject", typ: fieldString, desc: "A user's sub. For /mint/*: the token's user, the current user if none."},
 	{name: "claims", typ: fieldObject, desc: "A user's other claims (name, email, roles...); for /mint/*, claims to set, null removing one."},
 	{name: "client_id", typ: fieldString, desc: "A client's ID. For staging (/users/queue, /users/deny, /faults, /faults/clear): only this client's requests, any client's if none; for /mint/*: the token's client, the default one if none."},
+	{key: "session.claims", name: "claims", typ: fieldObject, desc: "The user's claims; without them, those of the known user with the subject, if any."},
 	{name: "code", typ: fieldString, desc: "An authorization code the provider issued."},
 	{name: "token", typ: fieldString, desc: "An access or refresh token the provider issued."},
 	{key: "revoke.kind", name: "kind", typ: fieldString, enum: func() []string { return []string{"token", "family"} }, desc: `What to revoke: "token" (the default), the token; "family", every token issued from its code.`},
@@ -59,6 +61,7 @@ var controlFields = []controlField{
 	{name: "advance", typ: fieldDuration, desc: `How far to move the clock, a duration such as "61m" or "-1h"; the clock must stay from 1970 to 9999.`},
 	{name: "spoil", typ: fieldStringList, enum: spoilNames, desc: "How to spoil the token, any of the allowed values."},
 	{name: "user_code", typ: fieldString, desc: "The user code a device shows."},
+	{name: "claim_rules", typ: fieldClaimRules, desc: `Claim rules, in order: each {"when": {"client_id", "scope", "grant_type"}, "access_token": {...}, "id_token": {...}, "userinfo": {...}}, every key optional, "when" matching when each condition given holds; a value "${sub}" or "${claim}" is the token's subject or the user's claim. [] clears them.`},
 	{name: "lifetime", typ: fieldDuration, min: 0, max: int64(maxControlLifetime), desc: `How long from its issue the code stays redeemable, such as "30s"; "0s" expires it.`},
 }
 
@@ -263,7 +266,7 @@ func jsonKind(raw []byte) string {
 // decodeValue decodes and checks one field's JSON value.
 func decodeValue(f controlField, raw json.RawMessage) (any, error) {
 	want := map[fieldType]string{fieldString: "a string", fieldInteger: "a number", fieldObject: "an object",
-		fieldStringList: "an array", fieldDuration: "a string", fieldTime: "a string"}[f.typ]
+		fieldStringList: "an array", fieldDuration: "a string", fieldTime: "a string", fieldClaimRules: "an array"}[f.typ]
 	if got := jsonKind(raw); got != want {
 		return nil, refuse("%s must be %s, not %s", f.name, f.describe(), got)
 	}
@@ -280,6 +283,12 @@ func decodeValue(f controlField, raw json.RawMessage) (any, error) {
 			return nil, refuse("%s holds a number beyond what a 64-bit float holds", f.name)
 		}
 		return m, nil
+	case fieldClaimRules:
+		rules, err := parseClaimRules(raw)
+		if err != nil {
+			return nil, refuse("%v", err)
+		}
+		return rules, nil
 	case fieldStringList:
 		var items []json.RawMessage
 		_ = json.Unmarshal(raw, &items)
@@ -344,6 +353,8 @@ func (f controlField) describe() string {
 		return "a JSON object"
 	case fieldStringList:
 		return "an array of strings"
+	case fieldClaimRules:
+		return "an array of claim rule objects"
 	case fieldDuration:
 		if f.min != 0 || f.max != 0 {
 			return fmt.Sprintf(`a duration such as "90s" or "1h", from %v to %v`, time.Duration(f.min), time.Duration(f.max))

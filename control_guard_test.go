@@ -249,7 +249,6 @@ func TestBoundsInTheGoAPI(t *testing.T) {
 	for name, f := range map[string]func(){
 		"FailNext 0":          func() { p.FailNext(oauthtest.EndpointToken, 0, oauthtest.FaultDrop()) },
 		"FailNext -1":         func() { p.ForClient("a").FailNext(oauthtest.EndpointToken, -1, oauthtest.FaultDrop()) },
-		"an unknown endpoint": func() { p.Fail("nowhere", oauthtest.FaultDrop()) },
 		"the zero Fault":      func() { p.Fail(oauthtest.EndpointToken, oauthtest.Fault{}) },
 		"FaultError(nil)":     func() { oauthtest.FaultError(nil) },
 		"FaultStatus(0)":      func() { oauthtest.FaultStatus(0) },

@@ -117,6 +117,8 @@ func (f controlField) schema() map[string]any {
 			items["enum"] = f.enum()
 		}
 		s["type"], s["items"] = "array", items
+	case fieldClaimRules:
+		s["type"], s["items"] = "array", schemaOf(reflect.TypeFor[ClaimRule]())
 	case fieldDuration:
 		s["type"], s["pattern"] = "string", durationPattern
 	case fieldTime:
@@ -173,7 +175,7 @@ func structSchema(t reflect.Type) map[string]any {
 			name = f.Name
 		}
 		props[name] = schemaOf(f.Type)
-		if !strings.Contains(opts, "omitempty") {
+		if !strings.Contains(opts, "omitempty") && !strings.Contains(opts, "omitzero") {
 			required = append(required, name)
 		}
 	}

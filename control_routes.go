@@ -34,6 +34,9 @@ type (
 	clockAnswer struct {
 		Time time.Time `json:"time"`
 	} // the provider's time
+	claimRulesAnswer struct {
+		ClaimRules []ClaimRule `json:"claim_rules"`
+	} // the claim rules in force
 	dumpAnswer struct {
 		Dump string `json:"dump"`
 	} // Dump's text
@@ -151,7 +154,19 @@ var controlRoutes = []controlRoute{
 		handle: func(p *Provider, _ controlInput) (any, error) { return p.BackchannelLogouts(), nil }},
 	{method: "GET", path: "/requests", id: "listRequests", summary: "The request log, oldest first, of one endpoint with ?endpoint= (Requests, RequestsTo).",
 		query: []fieldUse{opt("endpoint")}, answer: []Request{}, handle: func(p *Provider, in controlInput) (any, error) {
-			return p.RequestsTo(Endpoint(in.str("endpoint"))), nil
+			return p.requestsTo(Endpoint(in.str("endpoint"))), nil // "" for all; the enum refused unknown names
+		}},
+	{method: "POST", path: "/sessions", id: "signIn", summary: "Log a user in for a browser, as a login would, with auth_time now: the provider's session cookie, and a Playwright storageState holding it; a browser that carries it is approved for the user without a login page, prompt=none included (SignIn).",
+		body: []fieldUse{req("subject"), opt("session.claims"), opt("client_id")}, answer: sessionAnswer{}, handle: startSession},
+	{method: "GET", path: "/claim-rules", id: "getClaimRules", summary: "The claim rules in force: the configured ones, or those /claim-rules set (WithClaimRules, SetClaimRules).",
+		answer: claimRulesAnswer{}, handle: func(p *Provider, _ controlInput) (any, error) { return claimRulesAnswer{p.claimRules()}, nil }},
+	{method: "POST", path: "/claim-rules", id: "setClaimRules", summary: "Replace the claim rules, the configured ones included, until /reset; [] clears them (SetClaimRules).",
+		body: []fieldUse{req("claim_rules")}, answer: claimRulesAnswer{}, handle: func(p *Provider, in controlInput) (any, error) {
+			rules, _ := in["claim_rules"].([]ClaimRule)
+			if err := p.SetClaimRules(rules...); err != nil {
+				return nil, err
+			}
+			return claimRulesAnswer{p.claimRules()}, nil
 		}},
 	{method: "GET", path: "/dump", id: "dump", summary: "The provider's state as text, for a failure message (Dump).", answer: dumpAnswer{},
 		handle: func(p *Provider, _ controlInput) (any, error) { return dumpAnswer{p.Dump()}, nil }},

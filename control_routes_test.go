@@ -200,6 +200,25 @@ func TestControlEveryRoute(t *testing.T) {
 				t.Errorf("GET /requests?endpoint=jwks: %s", out)
 			}
 		},
+		"POST /sessions": func(t *testing.T) {
+			if c := control(t, p, "POST", "/sessions", `{"subject": "ada"}`)["cookie"].(map[string]any); c["name"] != "oauthtest_session" {
+				t.Errorf("POST /sessions: %v", c)
+			}
+		},
+		"POST /claim-rules": func(t *testing.T) {
+			control(t, p, "POST", "/claim-rules", `{"claim_rules": [{"access_token": {"team": "blue"}}]}`)
+			if claims := accessClaims(t, p, p.MintAccessToken()); claims["team"] != "blue" {
+				t.Errorf("after POST /claim-rules: %v", claims)
+			}
+		},
+		"GET /claim-rules": func(t *testing.T) {
+			if err := p.SetClaimRules(oauthtest.ClaimRule{IDToken: map[string]any{"team": "blue"}}); err != nil {
+				t.Fatal(err)
+			}
+			if out := text(t, ctlAny(t, p, "GET", "/claim-rules", "")); !strings.Contains(out, `"id_token":{"team":"blue"}`) {
+				t.Errorf("GET /claim-rules: %s", out)
+			}
+		},
 		"GET /dump": func(t *testing.T) {
 			if dump := control(t, p, "GET", "/dump", "")["dump"].(string); !strings.Contains(dump, p.Issuer()) {
 				t.Errorf("dump %s", dump)

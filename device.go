@@ -171,7 +171,7 @@ func (p *Provider) handleDeviceAuthorization(x *exchange) {
 	if !p.cfg.loginPage {
 		_, _ = p.devices.decide(d.userCode, now, func() (User, *Error) { return p.users.approve(approveOpts{clientID: c.ID}) })
 	}
-	verify := p.issuer + DeviceVerificationPath
+	verify := p.url(EndpointDeviceVerification)
 	writeJSON(x.w, http.StatusOK, deviceResponse{
 		DeviceCode: d.deviceCode, UserCode: d.userCode, VerificationURI: verify,
 		VerificationURIComplete: verify + "?user_code=" + d.userCode,
@@ -186,11 +186,11 @@ func (p *Provider) readDeviceRequest(x *exchange) (Client, []string, *Error) {
 		return Client{}, nil, err
 	}
 	c, err := p.authenticateClient(x, form)
-	switch {
-	case err != nil:
+	if err == nil {
+		err = c.mayUseGrant(GrantDeviceCode) // the grant that redeems the device code
+	}
+	if err != nil {
 		return Client{}, nil, err
-	case !slices.Contains(c.GrantTypes, GrantDeviceCode):
-		return Client{}, nil, ErrUnauthorizedClient.WithDescription("client %q may not use the device flow: its grant_types are %s and need %s", c.ID, strings.Join(c.GrantTypes, ", "), GrantDeviceCode)
 	}
 	scopes := splitScope(form.Get("scope"))
 	if err := c.checkScopes(scopes); err != nil {

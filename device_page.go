@@ -89,7 +89,7 @@ func (p *Provider) showDevicePage(x *exchange, code string, msg deviceMessage) {
 		Action, Code, Param, Deny, FormParam, Token string
 		Message                                     deviceMessage
 		Users                                       []User
-	}{p.issuer + DeviceVerificationPath, code, loginParam, denyParam, formParam, token, msg, users})
+	}{p.url(EndpointDeviceVerification), code, loginParam, denyParam, formParam, token, msg, users})
 }
 
 var devicePage = template.Must(template.New("device").Parse(pageHead + `<title>oauthtest: connect a device</title></head><body>

@@ -37,7 +37,7 @@ func (p *Provider) discoveryJSON() []byte {
 	}
 	for _, e := range endpointTable {
 		if e.discovery != "" && p.serves(e.endpoint) {
-			m[e.discovery] = p.issuer + e.paths[0]
+			m[e.discovery] = p.url(e.endpoint)
 		}
 	}
 	p.discoverRegistration(m)

@@ -194,8 +194,10 @@ func (p *Provider) mintIDToken(clientID string, opts []MintOption) string {
 	m := p.newMinting(c, g, c.Lifetimes.or(p.cfg.lifetimes).IDToken)
 	g.user.claimsFor(g.scopes, nil, false, m.claims)
 	m.claims["aud"] = c.ID
+	tc := TokenContext{ClientID: c.ID, User: g.user, Scopes: g.scopes}
+	p.applyClaimRules(toIDToken, tc, m.claims)
 	if p.cfg.idClaims != nil {
-		p.cfg.idClaims(TokenContext{ClientID: c.ID, User: g.user, Scopes: g.scopes}, m.claims)
+		p.cfg.idClaims(tc, m.claims)
 	}
 	tok := m.finish(typIDToken, opts)
 	g = p.mintedGrant(g, m.claims)
@@ -209,8 +211,10 @@ func (p *Provider) mintAccessToken(clientID string, opts []MintOption) string {
 	m := p.newMinting(c, g, c.Lifetimes.or(p.cfg.lifetimes).AccessToken)
 	jti := p.ids.uuid()
 	maps.Copy(m.claims, jwt.MapClaims{"aud": c.ID, "client_id": c.ID, "jti": jti, "scope": strings.Join(g.scopes, " ")})
+	tc := TokenContext{ClientID: c.ID, User: g.user, Scopes: g.scopes}
+	p.applyClaimRules(toAccessToken, tc, m.claims)
 	if p.cfg.accessClaims != nil {
-		p.cfg.accessClaims(TokenContext{ClientID: c.ID, User: g.user, Scopes: g.scopes}, m.claims)
+		p.cfg.accessClaims(tc, m.claims)
 	}
 	tok := m.finish(typAccessToken, opts)
 	scope, _ := m.claims["scope"].(string)

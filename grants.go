@@ -1,6 +1,7 @@
 package oauthtest
 
 import (
+	"cmp"
 	"net/http"
 	"net/url"
 	"slices"
@@ -99,11 +100,8 @@ func (p *Provider) readTokenRequest(x *exchange) (Client, url.Values, *grantType
 	case g == nil:
 		return Client{}, nil, nil, ErrUnsupportedGrantType.WithDescription("grant_type %q is not supported; supported: %s", x.rec.GrantType, supported)
 	}
-	if c.Public && !g.public {
-		return Client{}, nil, nil, ErrUnauthorizedClient.WithDescription("client %q is public, and grant_type %q needs a confidential client", c.ID, g.name)
-	}
-	if !slices.Contains(c.GrantTypes, g.name) {
-		return Client{}, nil, nil, ErrUnauthorizedClient.WithDescription("client %q may not use grant_type %q; its grant_types: %s", c.ID, g.name, strings.Join(c.GrantTypes, ", "))
+	if err := c.mayUseGrant(g.name); err != nil {
+		return Client{}, nil, nil, err
 	}
 	for _, name := range g.params {
 		if form.Get(name) == "" {
@@ -111,6 +109,24 @@ func (p *Provider) readTokenRequest(x *exchange) (Client, url.Values, *grantType
 		}
 	}
 	return c, form, g, nil
+}
+
+// mayUseGrant refuses client c the grant called name, one of grantTypes,
+// if c may not use it: its grant_types leave it out, or it needs a
+// confidential client. It is the one such check, in one wording (RFC 6749
+// §5.2 unauthorized_client): the token endpoint runs it on every request;
+// the authorization endpoint, and PAR which validates as it does, for
+// authorization_code, which redeems the code asked for; the device
+// authorization endpoint for the device_code grant, which redeems the
+// device code.
+func (c Client) mayUseGrant(name string) *Error {
+	switch {
+	case c.Public && !findGrant(name).public:
+		return ErrUnauthorizedClient.WithDescription("client %q is public, and grant_type %q needs a confidential client (RFC 6749 §5.2)", c.ID, name)
+	case !slices.Contains(c.GrantTypes, name):
+		return ErrUnauthorizedClient.WithDescription("client %q may not use grant_type %q; its grant_types: %s (RFC 6749 §5.2)", c.ID, name, cmp.Or(strings.Join(c.GrantTypes, ", "), "none"))
+	}
+	return nil
 }
 
 // findGrant returns the grant type called name, or nil.

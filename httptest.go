@@ -15,7 +15,8 @@ type TB interface {
 // when the test and its subtests end. Invalid options fail the test.
 //
 // With no options it has one confidential client (ClientID, ClientSecret)
-// that accepts any loopback redirect URI, and approves DefaultUser().
+// that accepts any loopback redirect URI, and approves DefaultUser(). The
+// methods that take an Endpoint fail t at once when given an unknown name.
 func NewTestProvider(t TB, opts ...Option) *Provider {
 	t.Helper()
 	p, err := NewProvider(opts...)
@@ -23,6 +24,7 @@ func NewTestProvider(t TB, opts ...Option) *Provider {
 		t.Fatalf("%v", err)
 		return nil // for a TB whose Fatalf returns
 	}
+	p.tb = t // fails the test when an API is given an unknown Endpoint
 	t.Cleanup(p.Close)
 	return p
 }

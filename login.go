@@ -52,7 +52,11 @@ func (p *Provider) pickUser(x *exchange, req *authorizeRequest, params url.Value
 	if !p.cfg.loginPage || req.promptNone {
 		return false
 	}
-	if !slices.ContainsFunc(answerParams, func(k string) bool { return params.Get(k) != "" }) {
+	answered := slices.ContainsFunc(answerParams, func(k string) bool { return params.Get(k) != "" })
+	if _, ok := p.ssoSession(x, req, p.Now()); ok && !answered {
+		return false // SignIn's session answers without the page
+	}
+	if !answered {
 		p.showLoginPage(x, req, params, loginForm{})
 		return true
 	}

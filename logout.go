@@ -7,10 +7,6 @@ import (
 	"slices"
 )
 
-// LogoutPath is the end_session_endpoint (OpenID Connect RP-Initiated
-// Logout 1.0), below the issuer URL.
-const LogoutPath = "/oauth/logout"
-
 // logoutRequest is a logout request as far as it was validated.
 type logoutRequest struct {
 	client   Client // zero when neither id_token_hint nor client_id names one

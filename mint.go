@@ -118,6 +118,7 @@ func (p *Provider) signAccessToken(s tokenSigner, tc TokenContext, g grant, jti 
 	if g.jkt != "" {
 		claims["cnf"] = map[string]any{"jkt": g.jkt} // RFC 9449 §6.1
 	}
+	p.applyClaimRules(toAccessToken, tc, claims)
 	if p.cfg.accessClaims != nil {
 		p.cfg.accessClaims(tc, claims)
 	}
@@ -157,6 +158,7 @@ func (p *Provider) signIDToken(c Client, s tokenSigner, tc TokenContext, g grant
 	if g.sid != "" && c.BackchannelLogoutURI != "" {
 		claims["sid"] = g.sid // Back-Channel Logout 1.0 §2.1
 	}
+	p.applyClaimRules(toIDToken, tc, claims)
 	if p.cfg.idClaims != nil {
 		p.cfg.idClaims(tc, claims)
 	}

@@ -64,12 +64,25 @@ func (l *requestLog) inOrder() []loggedRequest {
 
 // Requests returns the requests the provider received, oldest first: the
 // last 1,000 at most. They are copies.
-func (p *Provider) Requests() []Request { return p.RequestsTo("") }
+func (p *Provider) Requests() []Request { return p.requestsTo("") }
 
 // RequestsTo returns the requests to endpoint, oldest first, as faults
 // count them: EndpointToken takes in every token request, EndpointRefresh
-// those with grant_type=refresh_token.
+// those with grant_type=refresh_token. An unknown name fails the test at
+// once, as Fail says.
 func (p *Provider) RequestsTo(endpoint Endpoint) []Request {
+	if p.tb != nil {
+		p.tb.Helper()
+	}
+	if !knowsEndpoint(p.tb, "RequestsTo", endpoint) {
+		return nil
+	}
+	return p.requestsTo(endpoint)
+}
+
+// requestsTo returns the requests to endpoint, a known name, or all of
+// them for "".
+func (p *Provider) requestsTo(endpoint Endpoint) []Request {
 	p.requests.mu.Lock()
 	defer p.requests.mu.Unlock()
 	var out []Request
@@ -124,10 +137,15 @@ type Reporter interface {
 
 // CheckRequests reports an error unless endpoint received exactly n
 // requests: CheckRequests(t, EndpointRefresh, 1) asserts the app refreshed
-// once. It returns whether the check passed.
+// once. It returns whether the check passed. An unknown endpoint name is
+// no count to check: it fails the test at once, through t's Fatalf if t
+// has one (*testing.T does), else as Fail says.
 func (p *Provider) CheckRequests(t Reporter, endpoint Endpoint, n int) bool {
 	t.Helper()
-	if got := len(p.RequestsTo(endpoint)); got != n {
+	if !knowsEndpoint(p.failerFor(t), "CheckRequests", endpoint) {
+		return false
+	}
+	if got := len(p.requestsTo(endpoint)); got != n {
 		t.Errorf("oauthtest: %d requests to the %s endpoint, want %d\n%s", got, endpoint, n, p.describeRequests())
 		return false
 	}
@@ -153,7 +171,7 @@ func (p *Provider) CheckPKCE(t Reporter, method string) bool {
 // of each is want.
 func (p *Provider) checkEvery(t Reporter, ep Endpoint, what, want string, field func(Request) string) bool {
 	t.Helper()
-	reqs := p.RequestsTo(ep)
+	reqs := p.requestsTo(ep)
 	if len(reqs) == 0 {
 		t.Errorf("oauthtest: no request to the %s endpoint, want one that %s %q", ep, what, want)
 		return false
@@ -165,6 +183,15 @@ func (p *Provider) checkEvery(t Reporter, ep Endpoint, what, want string, field 
 		}
 	}
 	return true
+}
+
+// failerFor is what fails the test of a check reported to t at once: t if
+// it can, else the provider's TB, else nothing (knowsEndpoint panics).
+func (p *Provider) failerFor(t Reporter) failer {
+	if f, ok := t.(failer); ok {
+		return f
+	}
+	return p.tb // a nil TB is a nil failer
 }
 
 // describeRequests lists the requests, one a line, for failure messages.

@@ -53,6 +53,7 @@ type config struct {
 	lifetimes Lifetimes
 
 	accessClaims, idClaims ClaimsHook
+	claimRules             []ClaimRule // WithClaimRules: claim_rules.go
 
 	observer  func(Request)
 	loginPage bool

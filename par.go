@@ -12,14 +12,6 @@ import (
 	"time"
 )
 
-// PushedAuthorizationPath is where the pushed authorization request
-// endpoint is served, below the issuer URL (RFC 9126 §2).
-const PushedAuthorizationPath = "/oauth/par"
-
-// EndpointPushedAuthorization receives pushed authorization requests
-// (RFC 9126 §2).
-const EndpointPushedAuthorization Endpoint = "pushed_authorization"
-
 // DefaultPushedRequestLifetime is how long a request_uri of the pushed
 // authorization request endpoint can be used (RFC 9126 §2.2).
 const DefaultPushedRequestLifetime = 60 * time.Second
@@ -76,7 +68,7 @@ func WithRequireSignedRequestObject() Option {
 
 // PushedAuthorizationURL returns the pushed authorization request
 // endpoint's URL (RFC 9126 §2).
-func (p *Provider) PushedAuthorizationURL() string { return p.issuer + PushedAuthorizationPath }
+func (p *Provider) PushedAuthorizationURL() string { return p.url(EndpointPushedAuthorization) }
 
 // requiresPAR reports whether c must push its authorization requests.
 func (p *Provider) requiresPAR(c Client) bool {

@@ -35,8 +35,9 @@ type Provider struct {
 	stateWriter stateWriter // WithStateFile
 	assertions  assertionStore
 	dpop        dpopStore
-	documents   documentStore // client ID metadata documents (metadata_document.go)
-	pars        parStore      // pushed authorization requests: par.go
+	documents   documentStore  // client ID metadata documents (metadata_document.go)
+	pars        parStore       // pushed authorization requests: par.go
+	rules       claimRuleStore // claim rules set at run time: claim_rules.go
 
 	handler        http.Handler
 	client         *http.Client // reaches the provider; nil with WithoutServer
@@ -45,6 +46,7 @@ type Provider struct {
 	allowedOrigins func() corsOrigins
 	controlHosts   func() controlHostSet
 	closeOnce      sync.Once
+	tb             TB // NewTestProvider's test, which an unknown Endpoint fails; nil from NewProvider
 }
 
 // NewProvider builds a provider and, unless WithoutServer is given, starts
@@ -65,6 +67,9 @@ func NewProvider(opts ...Option) (*Provider, error) {
 	}
 	for _, c := range clients {
 		p.clients.add(c)
+	}
+	if err := p.checkRuleClients(cfg.claimRules); err != nil {
+		return nil, fmt.Errorf("oauthtest: %w", err)
 	}
 	p.users.current, p.users.known = cfg.user, cfg.users
 	p.keys.alg, p.keys.seed = cfg.alg, cfg.keySeed
@@ -225,25 +230,25 @@ func (p *Provider) TLSConfig() *tls.Config {
 func (p *Provider) Issuer() string { return p.issuer }
 
 // AuthURL returns the authorization endpoint's URL (RFC 6749 §3.1).
-func (p *Provider) AuthURL() string { return p.issuer + AuthorizePath }
+func (p *Provider) AuthURL() string { return p.url(EndpointAuthorize) }
 
 // TokenURL returns the token endpoint's URL (RFC 6749 §3.2).
-func (p *Provider) TokenURL() string { return p.issuer + TokenPath }
+func (p *Provider) TokenURL() string { return p.url(EndpointToken) }
 
 // UserinfoURL returns the userinfo endpoint's URL (OIDC Core §5.3).
-func (p *Provider) UserinfoURL() string { return p.issuer + UserinfoPath }
+func (p *Provider) UserinfoURL() string { return p.url(EndpointUserinfo) }
 
 // JWKSURL returns the URL of the JSON Web Key Set that verifies the tokens.
-func (p *Provider) JWKSURL() string { return p.issuer + JWKSPath }
+func (p *Provider) JWKSURL() string { return p.url(EndpointJWKS) }
 
 // IntrospectionURL returns the token introspection endpoint's URL (RFC 7662).
-func (p *Provider) IntrospectionURL() string { return p.issuer + IntrospectionPath }
+func (p *Provider) IntrospectionURL() string { return p.url(EndpointIntrospection) }
 
 // RevocationURL returns the token revocation endpoint's URL (RFC 7009).
-func (p *Provider) RevocationURL() string { return p.issuer + RevocationPath }
+func (p *Provider) RevocationURL() string { return p.url(EndpointRevocation) }
 
 // DiscoveryURL returns the URL of the OpenID Connect discovery document.
-func (p *Provider) DiscoveryURL() string { return p.issuer + DiscoveryPath }
+func (p *Provider) DiscoveryURL() string { return p.url(EndpointDiscovery) }
 
 // ClientID returns the default client's ID, DefaultClientID, or "" with
 // WithoutDefaultClient.

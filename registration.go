@@ -14,15 +14,6 @@ import (
 	"time"
 )
 
-// RegistrationPath is where clients register (RFC 7591 §3) and, with
-// ?client_id=ID, read, update and delete their registration (RFC 7592 §2):
-// the registration_client_uri the provider returns.
-const RegistrationPath = "/oauth/register"
-
-// EndpointRegistration is the client registration and configuration
-// endpoint (RFC 7591 §3, RFC 7592 §2).
-const EndpointRegistration Endpoint = "registration"
-
 // registrationConfig is what WithDynamicRegistration and
 // WithClientIDMetadataDocuments set.
 type registrationConfig struct {
@@ -162,7 +153,7 @@ func (p *Provider) information(c Client, r registration) clientInformation {
 
 // registrationClientURI is where client id manages its registration.
 func (p *Provider) registrationClientURI(id string) string {
-	return p.issuer + RegistrationPath + "?" + url.Values{"client_id": {id}}.Encode()
+	return p.url(EndpointRegistration) + "?" + url.Values{"client_id": {id}}.Encode()
 }
 
 // handleRegistration serves POST (register) at the registration endpoint

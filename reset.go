@@ -40,6 +40,7 @@ func (p *Provider) Reset() {
 	p.sessions.mu.Lock()
 	p.sessions.sessions, p.sessions.bySecret, p.sessions.sweeper = nil, nil, sweeper{}
 	p.sessions.mu.Unlock()
+	p.rules.reset()
 	p.assertions.mu.Lock()
 	p.assertions.seen, p.assertions.sweeper = nil, sweeper{}
 	p.assertions.mu.Unlock()

@@ -29,15 +29,25 @@ func (s ClientScope) QueueDenial() {
 
 // FailNext makes the client's next n requests to endpoint fail with f. At
 // the JWKS and discovery endpoints no request names a client, so there it
-// never applies. It panics as Provider.FailNext does.
+// never applies. It panics, or fails the test, as Provider.FailNext does.
 func (s ClientScope) FailNext(endpoint Endpoint, n int, f Fault) {
-	s.p.faults.add(stagedFault("FailNext", endpoint, s.clientID, n, f))
+	if s.p.tb != nil {
+		s.p.tb.Helper()
+	}
+	if knowsEndpoint(s.p.tb, "FailNext", endpoint) {
+		s.p.faults.add(stagedFault("FailNext", endpoint, s.clientID, n, f))
+	}
 }
 
 // Fail makes every request of the client to endpoint fail with f until
-// ClearFaults. It panics as Provider.Fail does.
+// ClearFaults. It panics, or fails the test, as Provider.Fail does.
 func (s ClientScope) Fail(endpoint Endpoint, f Fault) {
-	s.p.faults.add(untilCleared(stagedFault("Fail", endpoint, s.clientID, 1, f)))
+	if s.p.tb != nil {
+		s.p.tb.Helper()
+	}
+	if knowsEndpoint(s.p.tb, "Fail", endpoint) {
+		s.p.faults.add(untilCleared(stagedFault("Fail", endpoint, s.clientID, 1, f)))
+	}
 }
 
 // ClearFaults removes the faults staged for this client.

@@ -23,6 +23,7 @@ type session struct {
 	authTime time.Time
 	expires  time.Time
 	clients  []string
+	sso      bool // started by SignIn: answers authorization requests without a login (signin.go)
 }
 
 // sessionStore holds the live sessions; ended ones are forgotten, and so
@@ -125,12 +126,17 @@ func (p *Provider) browserSession(r *http.Request) (ses session, ok, cookie bool
 // only SameSite=None cookies, which must be Secure, are sent; browsers
 // store Secure cookies from https and loopback origins.
 func (p *Provider) setSessionCookie(w http.ResponseWriter, value string) {
+	http.SetCookie(w, p.sessionCookie(value))
+}
+
+// sessionCookie is the cookie of the session whose secret is value.
+func (p *Provider) sessionCookie(value string) *http.Cookie {
 	u, _ := url.Parse(p.issuer)
 	c := &http.Cookie{Name: sessionCookie, Value: value, Path: cmp.Or(u.Path, "/"), HttpOnly: true, SameSite: http.SameSiteLaxMode}
 	if u.Scheme == "https" || isLoopbackURI(p.issuer+"/") {
 		c.SameSite, c.Secure = http.SameSiteNoneMode, true
 	}
-	http.SetCookie(w, c)
+	return c
 }
 
 // parseMaxAge reads max_age (OIDC Core §3.1.2.1): seconds, or -1 when absent.
@@ -172,6 +178,9 @@ func (p *Provider) authenticate(x *exchange, req *authorizeRequest, now time.Tim
 			err = p.checkAuthContext(req.auth, u, "session")
 		}
 		return u, authTime, ses.id, err
+	}
+	if sso, ok := p.ssoSession(x, req, now); ok { // SignIn's session: no login
+		return sso.user, sso.authTime, sso.id, nil
 	}
 	u, err = p.users.approve(approveOpts{clientID: req.client.ID, loginHint: req.loginHint, picked: req.picked, promptNone: req.promptNone,
 		typed: req.answer.typed, recent: req.answer.recent})

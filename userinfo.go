@@ -42,6 +42,7 @@ func (p *Provider) handleUserinfo(x *exchange) {
 	info := map[string]any{}
 	g.user.claimsFor(scopes, g.claims.userinfo, false, info)
 	info["sub"] = g.user.Subject
+	p.applyClaimRules(toUserinfo, TokenContext{ClientID: g.clientID, User: g.user, Scopes: scopes, GrantType: p.tokens.accessGrantType(claims.ID)}, info)
 	writeJSON(x.w, http.StatusOK, info)
 }
 

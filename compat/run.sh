@@ -2,11 +2,12 @@
 # Runs the compatibility matrix: the Go clients (go test), openid-client and
 # oauth4webapi (Node), Authlib and requests-oauthlib (Debian's Python
 # packages) against the built cmd/oauthtest, and oidc-client-ts in headless
-# Chromium (examples/spa). The Node clients' DPoP rows use a second
-# provider, started with compat/oauthtest-dpop.json, that demands DPoP
-# nonces; their FAPI 2.0 rows a third, with compat/fapi.json. Writes
-# compat/results.md, the table docs/compatibility.md shows, and fails if any
-# client failed. Expects the packages installed
+# Chromium (examples/spa, and its storage-state test). The Node clients'
+# DPoP rows use a second provider, started with compat/oauthtest-dpop.json,
+# that demands DPoP nonces; their FAPI 2.0 rows a third, with
+# compat/fapi.json. Writes compat/results.md, the table
+# docs/compatibility.md shows, and fails if any client failed. Expects the
+# packages installed
 # (.ci/run installs them): the npm lockfiles of compat/node and examples/spa,
 # python3-authlib, python3-requests-oauthlib and chromium.
 set -euo pipefail
@@ -39,6 +40,9 @@ OAUTHTEST_REQUIRE_NODE=1 go test -count=1 -run '^TestFakeTimeWithJose$' . >"$wor
 ISSUER="$issuer" /usr/bin/python3 compat/python/matrix.py >>"$work/results" || status=1
 (cd examples/spa && OAUTHTEST_BIN="$work/oauthtest" CHROMIUM="$(command -v chromium)" ARTIFACTS="${ARTIFACTS:-$PWD/../../ci-artifacts}" \
   node browser-test.mjs 2>"$work/browser.log") | tee -a "$work/results" | grep -v '^RESULT ' || status=1
+# a browser that starts signed in, with the control API's storage state (POST /_oauthtest/sessions)
+(cd examples/spa && OAUTHTEST_BIN="$work/oauthtest" CHROMIUM="$(command -v chromium)" \
+  node storage-state-test.mjs 2>"$work/storage-state.log") | tee -a "$work/results" | grep -v '^RESULT ' || status=1
 
 grep '^RESULT ' "$work/results" | node compat/table.mjs >compat/results.md
 grep -v '| pass |' compat/results.md | tail -n +3 || true # the failures, if any

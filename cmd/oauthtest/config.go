@@ -95,7 +95,8 @@ type fileIssuerSettings struct {
 	// FAPI2 makes the issuer follow the FAPI 2.0 Security Profile, as
 	// -fapi2 does (oauthtest.WithFAPI2): its clients need
 	// public_key_files.
-	FAPI2 bool `json:"fapi2"`
+	FAPI2          bool `json:"fapi2"`
+	fileClaimRules      // claim_rules: claim_rules.go
 }
 
 // fileTrusted is an issuer of JWT bearer assertions and its public key.
@@ -308,6 +309,7 @@ func (c *fileIssuerSettings) options(dir, at string) ([]oauthtest.Option, error)
 	if c.StateFile != "" {
 		opts = append(opts, oauthtest.WithStateFile(inDir(dir, c.StateFile)))
 	}
+	opts = append(opts, c.fileClaimRules.options()...)
 	return opts, nil
 }
 
