@@ -1,8 +1,14 @@
 package oauthtest_test
 
 import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"strings"
 	"sync"
@@ -12,6 +18,7 @@ import (
 
 	"github.com/c95d6557/oauthtest"
 	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 )
@@ -101,6 +108,34 @@ func TestCompatibilityGo(t *testing.T) {
 					}
 				})
 			}},
+			{"golang.org/x/oauth2", xoauth2, "DPoP with the provider's nonce, proofs added by the HTTP client's transport: Exchange and TokenSource refresh keep token_type DPoP and the key's cnf.jkt; Client sends userinfo the DPoP scheme", func(t *testing.T) {
+				p := oauthtest.NewTestProvider(t, oauthtest.WithDPoPNonces(), oauthtest.WithDPoPRequired())
+				ctx, tr := dpopContext(t, p)
+				cfg := oauthConfig(p)
+				tok, err := cfg.Exchange(ctx, authorizeCode(t, p, cfg, oauth2.SetAuthURLParam("dpop_jkt", tr.key.Thumbprint())))
+				if err != nil {
+					t.Fatal(err)
+				}
+				tr.bound(t, tok)
+				if tr.nonceDemands() == 0 {
+					t.Error("the provider never demanded its nonce")
+				}
+				resp, err := cfg.Client(ctx, tok).Get(p.UserinfoURL())
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), `"sub"`) {
+					t.Errorf("userinfo: HTTP %d %s", resp.StatusCode, b)
+				}
+				tok.Expiry = time.Now().Add(-time.Minute)
+				fresh, err := cfg.TokenSource(ctx, tok).Token()
+				if err != nil || fresh.AccessToken == tok.AccessToken {
+					t.Fatalf("refresh: %v", err)
+				}
+				tr.bound(t, fresh)
+			}},
 			{"github.com/coreos/go-oidc/v3", gooidc, "discovery; ID token with nonce; userinfo", func(t *testing.T) {
 				p := oauthtest.NewTestProvider(t)
 				ctx := clientContext(p)
@@ -153,6 +188,107 @@ func TestCompatibilityGo(t *testing.T) {
 		for _, l := range compatResults.lines {
 			fmt.Fprintln(f, l)
 		}
+	}
+}
+
+// dpopClientTransport is what a DPoP client puts below golang.org/x/oauth2,
+// which knows nothing of DPoP (RFC 9449): a fresh proof by key with each
+// request, with ath when the token goes with the DPoP scheme and with the
+// provider's latest nonce, and one retry when the provider demands a new
+// nonce.
+type dpopClientTransport struct {
+	base    http.RoundTripper
+	p       *oauthtest.Provider
+	key     *oauthtest.DPoPKey
+	mu      sync.Mutex
+	nonce   string // the provider's latest DPoP-Nonce
+	demands int    // how many times the provider demanded a nonce
+}
+
+// dpopContext is a context for golang.org/x/oauth2 whose HTTP client adds
+// DPoP proofs by a new key, and that client's transport.
+func dpopContext(t *testing.T, p *oauthtest.Provider) (context.Context, *dpopClientTransport) {
+	t.Helper()
+	ec, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := oauthtest.NewDPoPKey(ec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc := *p.HTTPClient()
+	tr := &dpopClientTransport{base: hc.Transport, p: p, key: key}
+	if tr.base == nil {
+		tr.base = http.DefaultTransport
+	}
+	hc.Transport = tr
+	return context.WithValue(context.Background(), oauth2.HTTPClient, &hc), tr
+}
+
+func (t *dpopClientTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, sent, err := t.send(r)
+	if err != nil || resp.StatusCode != http.StatusBadRequest && resp.StatusCode != http.StatusUnauthorized ||
+		resp.Header.Get("DPoP-Nonce") == "" || resp.Header.Get("DPoP-Nonce") == sent || r.Body != nil && r.GetBody == nil {
+		return resp, err
+	}
+	t.mu.Lock()
+	t.demands++
+	t.mu.Unlock()
+	resp.Body.Close()
+	retry := r.Clone(r.Context())
+	if r.GetBody != nil {
+		if retry.Body, err = r.GetBody(); err != nil {
+			return nil, err
+		}
+	}
+	resp, _, err = t.send(retry)
+	return resp, err
+}
+
+// send sends r with a proof, and returns the nonce the proof carried.
+func (t *dpopClientTransport) send(r *http.Request) (*http.Response, string, error) {
+	t.mu.Lock()
+	nonce := t.nonce
+	t.mu.Unlock()
+	var opts []oauthtest.MintOption
+	if nonce != "" {
+		opts = append(opts, oauthtest.SetClaims(map[string]any{"nonce": nonce}))
+	}
+	if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "DPoP "); ok {
+		opts = append(opts, oauthtest.ForAccessToken(tok))
+	}
+	r = r.Clone(r.Context())
+	r.Header.Set("DPoP", t.p.DPoPProof(t.key, r.Method, r.URL.String(), opts...))
+	resp, err := t.base.RoundTrip(r)
+	if err == nil && resp.Header.Get("DPoP-Nonce") != "" {
+		t.mu.Lock()
+		t.nonce = resp.Header.Get("DPoP-Nonce")
+		t.mu.Unlock()
+	}
+	return resp, nonce, err
+}
+
+func (t *dpopClientTransport) nonceDemands() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.demands
+}
+
+// bound checks that tok is a DPoP token bound to the transport's key.
+func (t *dpopClientTransport) bound(tb testing.TB, tok *oauth2.Token) {
+	tb.Helper()
+	var claims struct {
+		jwt.RegisteredClaims
+		Cnf struct {
+			JKT string `json:"jkt"`
+		} `json:"cnf"`
+	}
+	if _, _, err := jwt.NewParser().ParseUnverified(tok.AccessToken, &claims); err != nil {
+		tb.Fatal(err)
+	}
+	if tok.TokenType != "DPoP" || tok.Type() != "DPoP" || claims.Cnf.JKT != t.key.Thumbprint() {
+		tb.Errorf("token_type %q (Type %q), cnf.jkt %q; want DPoP bound to %s", tok.TokenType, tok.Type(), claims.Cnf.JKT, t.key.Thumbprint())
 	}
 }
 

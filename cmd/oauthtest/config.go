@@ -87,6 +87,11 @@ type fileIssuerSettings struct {
 	// ClientIDMetadataDocuments accepts client_id URLs of client ID
 	// metadata documents, as -client-id-metadata-documents does.
 	ClientIDMetadataDocuments bool `json:"client_id_metadata_documents"`
+	// DPoPNonces demands a server nonce in every DPoP proof (RFC 9449 §8,
+	// §9), as -dpop-nonces does; DPoPRequired requires a proof of every
+	// client at the token endpoint, as -dpop-required does.
+	DPoPNonces   bool `json:"dpop_nonces"`
+	DPoPRequired bool `json:"dpop_required"`
 	// FAPI2 makes the issuer follow the FAPI 2.0 Security Profile, as
 	// -fapi2 does (oauthtest.WithFAPI2): its clients need
 	// public_key_files.

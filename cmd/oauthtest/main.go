@@ -101,6 +101,7 @@ type settings struct {
 	tls                                                 bool
 	tlsCert, tlsKey, tlsCAOut, healthCA                 string
 	httpsSettings                                       httpsSettings // of the flags and the file, once checked
+	dpopNonces, dpopRequired                            bool
 	lifetimes                                           oauthtest.Lifetimes
 	set                                                 map[string]bool // flags given explicitly
 	file                                                *fileConfig     // the config file, once read
@@ -139,6 +140,8 @@ func parseFlags(args []string, stdout io.Writer) (*settings, error) {
 	fs.BoolVar(&s.registration, "registration", false, "serve dynamic client registration (RFC 7591, RFC 7592) at /oauth/register")
 	fs.StringVar(&s.initialToken, "initial-access-token", "", "with -registration, require this `token` as a Bearer token to register")
 	fs.BoolVar(&s.metadataDocuments, "client-id-metadata-documents", false, "accept the URL of a client ID metadata document as client_id, and fetch it")
+	fs.BoolVar(&s.dpopNonces, "dpop-nonces", false, "demand a nonce of the provider's in every DPoP proof (RFC 9449 §8, §9)")
+	fs.BoolVar(&s.dpopRequired, "dpop-required", false, "require a DPoP proof (RFC 9449) of every client at the token endpoint")
 	fs.StringVar(&s.controlToken, "control-token", os.Getenv("OAUTHTEST_CONTROL_TOKEN"), "require `token` of the control API: Authorization: Bearer TOKEN (default $OAUTHTEST_CONTROL_TOKEN); for a provider that listens on every interface")
 	fs.Var(&s.controlHosts, "control-host", "a `host[:port]` the control API also answers at, besides the issuer's and loopback names (such as a container's name); repeatable")
 	fs.BoolVar(&s.issuersOnDemand, "issuers-on-demand", false, "serve any first path segment NAME as an issuer of its own, http://ADDR/NAME, made at its first request (see docs/cli.md)")

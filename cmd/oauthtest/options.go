@@ -64,9 +64,9 @@ func (s *settings) issuerOptions(f *fileConfig, is *fileIssuer, at, url string, 
 	return s.keyOptions(opts, s.choose("key", s.keyFile, keyFile), s.choose("alg", s.alg, is.Algorithm))
 }
 
-// registrationOptions turns on dynamic registration and client ID metadata
-// documents, by flag or by the issuer's settings; the flag's initial
-// access token wins over the file's.
+// registrationOptions turns on dynamic registration, client ID metadata
+// documents, DPoP nonces and required DPoP, by flag or by the issuer's
+// settings; the flag's initial access token wins over the file's.
 func (s *settings) registrationOptions(is *fileIssuerSettings) ([]oauthtest.Option, error) {
 	var opts []oauthtest.Option
 	token := s.choose("initial-access-token", s.initialToken, is.InitialAccessToken)
@@ -78,6 +78,12 @@ func (s *settings) registrationOptions(is *fileIssuerSettings) ([]oauthtest.Opti
 	}
 	if s.metadataDocuments || is.ClientIDMetadataDocuments {
 		opts = append(opts, oauthtest.WithClientIDMetadataDocuments(nil))
+	}
+	if s.dpopNonces || is.DPoPNonces {
+		opts = append(opts, oauthtest.WithDPoPNonces())
+	}
+	if s.dpopRequired || is.DPoPRequired {
+		opts = append(opts, oauthtest.WithDPoPRequired())
 	}
 	return opts, nil
 }

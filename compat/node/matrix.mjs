@@ -1,11 +1,14 @@
 // openid-client and oauth4webapi against cmd/oauthtest at $ISSUER (started
-// with ../oauthtest.json): each check prints a RESULT line that
-// compat/run.sh turns into the compatibility table.
+// with ../oauthtest.json) and, for DPoP, at $DPOP_ISSUER (started with
+// ../oauthtest-dpop.json, which demands DPoP nonces): each check prints a
+// RESULT line that compat/run.sh turns into the compatibility table.
 import { readFileSync } from "node:fs";
 import * as oauth from "oauth4webapi";
 import * as client from "openid-client";
 
 const issuer = new URL(process.env.ISSUER);
+const dpopIssuer = new URL(process.env.DPOP_ISSUER);
+const initialAccessToken = "compat-initial-token"; // ../oauthtest.json's
 const redirectURI = "http://127.0.0.1:8765/cb";
 const version = (pkg) => JSON.parse(readFileSync(new URL(`./node_modules/${pkg}/package.json`, import.meta.url))).version;
 
@@ -39,6 +42,13 @@ function mustFail(code) {
   };
 }
 
+// mustChallenge accepts a 401 whose Bearer challenge names no error, as a
+// request without credentials gets (RFC 6750 §3.1).
+function mustChallenge(err) {
+  if (err?.status === 401 && Array.isArray(err.cause) && err.cause.some((c) => c.scheme === "bearer" && !c.parameters?.error)) return "refused";
+  throw new Error(`want a 401 Bearer challenge, got ${err?.name}: ${err?.message} ${err?.status ?? ""} ${JSON.stringify(err?.cause ?? "")}`);
+}
+
 const insecure = { execute: [client.allowInsecureRequests] };
 const login = async (config, extra = {}) => {
   const verifier = client.randomPKCECodeVerifier();
@@ -51,8 +61,31 @@ const login = async (config, extra = {}) => {
   const callback = await follow(url);
   return { callback, verifier, state, nonce };
 };
-const redeem = (config, l, verifier = l.verifier) =>
-  client.authorizationCodeGrant(config, l.callback, { pkceCodeVerifier: verifier, expectedState: l.state, expectedNonce: l.nonce });
+const redeem = (config, l, verifier = l.verifier, options = undefined) =>
+  client.authorizationCodeGrant(config, l.callback, { pkceCodeVerifier: verifier, expectedState: l.state, expectedNonce: l.nonce }, undefined, options);
+
+// claimsOf reads a JWT's claims, unverified.
+const claimsOf = (jwt) => JSON.parse(Buffer.from(jwt.split(".")[1], "base64url"));
+
+// recorder is a fetch that remembers each answer's status and DPoP-Nonce
+// header, to show that the provider demanded its nonce.
+function recorder() {
+  const seen = [];
+  const f = async (url, init) => {
+    const resp = await fetch(url, init);
+    seen.push({ url: String(url), status: resp.status, nonce: resp.headers.get("dpop-nonce") });
+    return resp;
+  };
+  f.demandedNonce = () => seen.some((r) => r.status === 400 && r.nonce);
+  return f;
+}
+
+// bound checks that tokens are DPoP tokens bound to the key of thumbprint jkt.
+function bound(tokens, jkt) {
+  if (tokens.token_type?.toLowerCase() !== "dpop") throw new Error("token_type " + tokens.token_type);
+  const cnf = claimsOf(tokens.access_token).cnf;
+  if (cnf?.jkt !== jkt) throw new Error(`cnf ${JSON.stringify(cnf)}, want jkt ${jkt}`);
+}
 
 await check("openid-client", "discovery; code flow with PKCE, state and nonce; client_secret_basic; ID token validation; userinfo; refresh", async () => {
   const config = await client.discovery(issuer, "basic", "basic-secret", client.ClientSecretBasic("basic-secret"), insecure);
@@ -109,17 +142,66 @@ await check("openid-client", "client credentials", async () => {
   if (tokens.scope !== "api") throw new Error("scope " + tokens.scope);
 });
 
+await check("openid-client", "DPoP with the provider's nonce: code flow with dpop_jkt, token_type DPoP and cnf.jkt; userinfo with the DPoP scheme; refresh stays bound", async () => {
+  const config = await client.discovery(dpopIssuer, "dpop", "dpop-secret", client.ClientSecretBasic("dpop-secret"), insecure);
+  const seen = recorder();
+  config[client.customFetch] = seen;
+  const DPoP = client.getDPoPHandle(config, await client.randomDPoPKeyPair());
+  const jkt = await DPoP.calculateThumbprint();
+  const tokens = await redeem(config, await login(config, { dpop_jkt: jkt }), undefined, { DPoP });
+  bound(tokens, jkt);
+  if (!seen.demandedNonce()) throw new Error("the provider never demanded its nonce");
+  const info = await client.fetchUserInfo(config, tokens.access_token, tokens.claims().sub, { DPoP });
+  if (info.email !== "ada@example.com") throw new Error("userinfo " + JSON.stringify(info));
+  const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token, undefined, { DPoP });
+  bound(refreshed, jkt);
+  await client.fetchUserInfo(config, refreshed.access_token, "ada", { DPoP });
+});
+
+await check("openid-client", "negative: DPoP-bound client without a proof, bound token as Bearer, public client's refresh with another key", async () => {
+  const config = await client.discovery(dpopIssuer, "dpop", "dpop-secret", client.ClientSecretBasic("dpop-secret"), insecure);
+  await redeem(config, await login(config)).then(() => { throw new Error("a token request without a proof worked"); }, mustFail("invalid_dpop_proof"));
+  const pub = await client.discovery(dpopIssuer, "dpop-public", undefined, client.None(), insecure);
+  const DPoP = client.getDPoPHandle(pub, await client.randomDPoPKeyPair());
+  const tokens = await redeem(pub, await login(pub), undefined, { DPoP });
+  bound(tokens, await DPoP.calculateThumbprint());
+  await client.fetchUserInfo(pub, tokens.access_token, "ada").then(() => { throw new Error("a bound token worked as a Bearer token"); }, mustFail("invalid_token"));
+  const other = client.getDPoPHandle(pub, await client.randomDPoPKeyPair());
+  await client.refreshTokenGrant(pub, tokens.refresh_token, undefined, { DPoP: other })
+    .then(() => { throw new Error("a bound refresh token worked with another key"); }, mustFail("invalid_dpop_proof"));
+  bound(await client.refreshTokenGrant(pub, tokens.refresh_token, undefined, { DPoP }), await DPoP.calculateThumbprint());
+});
+
+// registration is the metadata the registration rows register.
+const registration = { redirect_uris: [redirectURI], grant_types: ["authorization_code", "refresh_token"], scope: "openid profile email offline_access" };
+
+await check("openid-client", "dynamic client registration with an initial access token; code flow as the registered client", async () => {
+  const config = await client.dynamicClientRegistration(issuer, { ...registration, token_endpoint_auth_method: "client_secret_post" }, undefined,
+    { ...insecure, initialAccessToken });
+  const tokens = await redeem(config, await login(config));
+  if (tokens.claims().aud !== config.clientMetadata().client_id) throw new Error("aud " + tokens.claims().aud);
+  await client.fetchUserInfo(config, tokens.access_token, "ada");
+  await client.refreshTokenGrant(config, tokens.refresh_token);
+});
+
+await check("openid-client", "negative: registration without the initial access token, or with a wrong one", async () => {
+  for (const [token, refused] of [[undefined, mustChallenge], ["wrong", mustFail("invalid_token")]]) {
+    await client.dynamicClientRegistration(issuer, registration, undefined, { ...insecure, initialAccessToken: token })
+      .then(() => { throw new Error(`registering with initial access token ${token} worked`); }, refused);
+  }
+});
+
 // o4w is oauth4webapi's flow for client id, authenticated by auth.
 const opts = { [oauth.allowInsecureRequests]: true };
 const as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, opts));
-async function o4wLogin(id) {
+async function o4wLogin(id, server = as, extra = {}) {
   const verifier = oauth.generateRandomCodeVerifier();
   const state = oauth.generateRandomState();
   const nonce = oauth.generateRandomNonce();
-  const url = new URL(as.authorization_endpoint);
+  const url = new URL(server.authorization_endpoint);
   for (const [k, v] of Object.entries({ client_id: id, redirect_uri: redirectURI, response_type: "code", scope: "openid email offline_access",
-    state, nonce, code_challenge: await oauth.calculatePKCECodeChallenge(verifier), code_challenge_method: "S256" })) url.searchParams.set(k, v);
-  const params = oauth.validateAuthResponse(as, { client_id: id }, await follow(url), state);
+    state, nonce, code_challenge: await oauth.calculatePKCECodeChallenge(verifier), code_challenge_method: "S256", ...extra })) url.searchParams.set(k, v);
+  const params = oauth.validateAuthResponse(server, { client_id: id }, await follow(url), state);
   return { params, verifier, nonce };
 }
 async function o4wRedeem(id, auth, l, verifier = l.verifier) {
@@ -170,6 +252,59 @@ await check("oauth4webapi", "negative: wrong secret, reused code, wrong verifier
   await o4wRedeem("basic", auth, l);
   await o4wRedeem("basic", auth, l).then(() => { throw new Error("a reused code worked"); }, mustFail("invalid_grant"));
   await o4wRedeem("basic", auth, await o4wLogin("basic"), oauth.generateRandomCodeVerifier()).then(() => { throw new Error("a wrong verifier worked"); }, mustFail("invalid_grant"));
+});
+
+// retryOnNonce sends a request and processes its answer, and once more if
+// the provider asked for a DPoP nonce, which the DPoP handle has cached
+// (oauth4webapi's own pattern, examples/dpop.ts).
+async function retryOnNonce(request, processAnswer) {
+  try {
+    return await processAnswer(await request());
+  } catch (err) {
+    if (!oauth.isDPoPNonceError(err)) throw err;
+    return processAnswer(await request());
+  }
+}
+
+await check("oauth4webapi", "DPoP with the provider's nonce, retried on isDPoPNonceError: code flow with dpop_jkt, token_type DPoP and cnf.jkt; userinfo with the DPoP scheme; refresh stays bound", async () => {
+  const seen = recorder();
+  const o = { ...opts, [oauth.customFetch]: seen };
+  const das = await oauth.processDiscoveryResponse(dpopIssuer, await oauth.discoveryRequest(dpopIssuer, o));
+  const c = { client_id: "dpop" };
+  const auth = oauth.ClientSecretBasic("dpop-secret");
+  const DPoP = oauth.DPoP(c, await oauth.generateKeyPair("ES256"));
+  const jkt = await DPoP.calculateThumbprint();
+  const l = await o4wLogin("dpop", das, { dpop_jkt: jkt });
+  const tokens = await retryOnNonce(() => oauth.authorizationCodeGrantRequest(das, c, auth, l.params, redirectURI, l.verifier, { ...o, DPoP }),
+    (resp) => oauth.processAuthorizationCodeResponse(das, c, resp, { expectedNonce: l.nonce, requireIdToken: true }));
+  bound(tokens, jkt);
+  if (!seen.demandedNonce()) throw new Error("the provider never demanded its nonce");
+  const sub = oauth.getValidatedIdTokenClaims(tokens).sub;
+  const info = await retryOnNonce(() => oauth.userInfoRequest(das, c, tokens.access_token, { ...o, DPoP }),
+    (resp) => oauth.processUserInfoResponse(das, c, sub, resp));
+  if (info.email !== "ada@example.com") throw new Error("userinfo " + JSON.stringify(info));
+  const refreshed = await retryOnNonce(() => oauth.refreshTokenGrantRequest(das, c, auth, tokens.refresh_token, { ...o, DPoP }),
+    (resp) => oauth.processRefreshTokenResponse(das, c, resp));
+  bound(refreshed, jkt);
+});
+
+await check("oauth4webapi", "dynamic client registration with an initial access token; read the registration (RFC 7592); code flow as the registered client", async () => {
+  const resp = await oauth.dynamicClientRegistrationRequest(as, { ...registration, token_endpoint_auth_method: "client_secret_basic" }, { ...opts, initialAccessToken });
+  const registered = await oauth.processDynamicClientRegistrationResponse(resp);
+  if (!registered.client_secret || !registered.registration_access_token || !registered.registration_client_uri) throw new Error("registered " + JSON.stringify(registered));
+  const read = await oauth.protectedResourceRequest(registered.registration_access_token, "GET", new URL(registered.registration_client_uri), undefined, undefined, opts);
+  const info = await read.json();
+  if (read.status !== 200 || info.client_id !== registered.client_id || info.redirect_uris?.[0] !== redirectURI) throw new Error(`read: HTTP ${read.status} ${JSON.stringify(info)}`);
+  const tokens = await o4wRedeem(registered.client_id, oauth.ClientSecretBasic(registered.client_secret), await o4wLogin(registered.client_id));
+  if (oauth.getValidatedIdTokenClaims(tokens).aud !== registered.client_id) throw new Error("aud");
+});
+
+await check("oauth4webapi", "negative: registration without the initial access token, or with a wrong one", async () => {
+  for (const [token, refused] of [[undefined, mustChallenge], ["wrong", mustFail("invalid_token")]]) {
+    const resp = await oauth.dynamicClientRegistrationRequest(as, registration, { ...opts, initialAccessToken: token });
+    await oauth.processDynamicClientRegistrationResponse(resp)
+      .then(() => { throw new Error(`registering with initial access token ${token} worked`); }, refused);
+  }
 });
 
 // ---- PAR, JAR and FAPI 2.0 (#21 points 2, 3, 4): client jar signs its

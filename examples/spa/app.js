@@ -1,24 +1,13 @@
-// The SPA: oidc-client-ts against the provider whose issuer is the
-// ?authority= parameter (remembered for the callbacks): the URL npm start
-// prints has it.
+// The SPA: oidc-client-ts against the provider settings.js names, the
+// ?authority= parameter (the URL npm start prints has it), with DPoP if it
+// says so.
 const params = new URLSearchParams(location.search);
-if (params.get("authority")) sessionStorage.setItem("authority", params.get("authority"));
-const authority = sessionStorage.getItem("authority");
-if (!authority) {
+const settings = userManagerSettings();
+if (!settings.authority) {
   document.getElementById("status").textContent = "No provider: open the URL npm start printed, which ends in ?authority=ISSUER.";
   throw new Error("no ?authority=");
 }
-
-const userManager = new oidc.UserManager({
-  authority,
-  client_id: "spa",
-  redirect_uri: location.origin + "/callback.html",
-  silent_redirect_uri: location.origin + "/silent.html",
-  post_logout_redirect_uri: location.origin + "/",
-  scope: "openid profile email",
-  loadUserInfo: false,
-  automaticSilentRenew: false,
-});
+const userManager = new oidc.UserManager(settings);
 
 const status = document.getElementById("status");
 const details = document.getElementById("details");
@@ -27,9 +16,18 @@ function show(state) {
   status.textContent = JSON.stringify(state, null, 2);
 }
 
+// dpopBinding is, for a user with DPoP, the token type, the thumbprint of
+// the key the access token is bound to (its cnf claim) and that of the key
+// in the DPoP store.
+async function dpopBinding(user) {
+  if (!userManager.settings.dpop) return {};
+  const claims = JSON.parse(atob(user.access_token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
+  return { tokenType: user.token_type, cnfJkt: claims.cnf && claims.cnf.jkt, keyJkt: await userManager.generateDPoPJkt(userManager.settings.dpop) };
+}
+
 async function refresh(extra) {
   const user = await userManager.getUser();
-  show(user ? { signedIn: true, sub: user.profile.sub, name: user.profile.name, tokenEnd: user.access_token.slice(-12), ...extra }
+  show(user ? { signedIn: true, sub: user.profile.sub, name: user.profile.name, tokenEnd: user.access_token.slice(-12), ...await dpopBinding(user), ...extra }
             : { signedIn: false, ...extra });
 }
 
@@ -57,11 +55,22 @@ async function renew(args, marker) {
 }
 document.getElementById("renew").onclick = () => renew({}, "renewed");
 document.getElementById("renew-iframe").onclick = () => renew({ forceIframeAuth: true }, "renewedInIframe");
+// Userinfo is read with fetch: a DPoP-bound token with the DPoP scheme
+// and a proof of the key, retried once with the provider's nonce if it
+// demands one (RFC 9449 §7, §9), any other as a Bearer token.
 document.getElementById("userinfo").onclick = async () => {
   const user = await userManager.getUser();
   const meta = await userManager.metadataService.getMetadata();
-  const resp = await fetch(meta.userinfo_endpoint, { headers: { Authorization: "Bearer " + (user ? user.access_token : "") } });
-  details.textContent = JSON.stringify({ status: resp.status, body: await resp.json().catch(() => null) }, null, 2);
+  const token = user ? user.access_token : "";
+  const scheme = user && /^dpop$/i.test(user.token_type) ? "DPoP" : "Bearer";
+  const get = async (nonce) => fetch(meta.userinfo_endpoint, { headers: scheme === "DPoP"
+    ? { Authorization: "DPoP " + token, DPoP: await userManager.dpopProof(meta.userinfo_endpoint, user, "GET", nonce) }
+    : { Authorization: "Bearer " + token } });
+  let resp = await get();
+  const nonce = resp.headers.get("DPoP-Nonce"); // readable across origins: the provider exposes it (CORS)
+  const retried = scheme === "DPoP" && resp.status === 401 && !!nonce;
+  if (retried) resp = await get(nonce);
+  details.textContent = JSON.stringify({ status: resp.status, scheme, retriedWithNonce: retried, body: await resp.json().catch(() => null) }, null, 2);
 };
 
 if (params.get("error")) {

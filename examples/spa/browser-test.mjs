@@ -2,7 +2,8 @@
 // http://127.0.0.1:$SPA_PORT (default: any free port) logs in against
 // cmd/oauthtest on another origin (any free port),
 // reads userinfo, renews silently, logs out, and a user denies; the
-// provider's login and error pages are exercised. A screenshot of each page
+// provider's login and error pages are exercised; last, the app logs in
+// with DPoP, reads userinfo and renews with it. A screenshot of each page
 // goes to $ARTIFACTS (default ./screenshots).
 //
 //   OAUTHTEST_BIN=/path/to/oauthtest CHROMIUM=/usr/bin/chromium node browser-test.mjs
@@ -134,6 +135,40 @@ try {
     const width = await page.evaluate(() => document.documentElement.scrollWidth);
     if (width > 375) throw new Error("the login page is " + width + " px wide");
     await shot(page, "login-page-phone");
+  });
+
+  // DPoP: the client spa-dpop, whose tokens the provider binds to a key
+  // (RFC 9449), and which must send the provider's nonce in its proofs.
+  const tokenAnswers = [];
+  page.on("response", (r) => {
+    if (r.url() === issuer + "/oauth/token" && r.request().method() === "POST") tokenAnswers.push({ status: r.status(), nonce: r.headers()["dpop-nonce"] });
+  });
+
+  await check("log in with DPoP: dpop_jkt, the provider's nonce, a DPoP token bound to the key in IndexedDB", async () => {
+    await page.setViewport({ width: 800, height: 600 });
+    await page.goto(app + "&dpop=1");
+    await status(page, { signedIn: false });
+    await Promise.all([page.waitForNavigation(), page.click("#login")]);
+    if (!new URL(page.url()).searchParams.get("dpop_jkt")) throw new Error("no dpop_jkt in the authorization request: " + page.url());
+    await Promise.all([page.waitForNavigation(), page.click('button[value="alice"]')]);
+    const s = await status(page, { signedIn: true });
+    if (s.sub !== "alice" || !/^dpop$/i.test(s.tokenType) || !s.cnfJkt || s.cnfJkt !== s.keyJkt) throw new Error(JSON.stringify(s));
+    if (!tokenAnswers.some((a) => a.status === 400 && a.nonce)) throw new Error("the provider never demanded its nonce: " + JSON.stringify(tokenAnswers));
+    await shot(page, "spa-signed-in-dpop");
+  });
+
+  await check("read userinfo with the DPoP scheme and a proof of dpopProof, retried with the DPoP-Nonce exposed across origins", async () => {
+    await page.click("#userinfo");
+    await page.waitForFunction(() => document.getElementById("details").textContent.includes("status"), { timeout: 15000 });
+    const d = JSON.parse(await page.$eval("#details", (e) => e.textContent));
+    if (d.status !== 200 || d.scheme !== "DPoP" || !d.retriedWithNonce || d.body.sub !== "alice") throw new Error(JSON.stringify(d));
+  });
+
+  await check("renew silently with the refresh token under DPoP: the new token bound to the same key", async () => {
+    const before = await status(page, { signedIn: true });
+    await page.click("#renew");
+    const after = await status(page, { renewed: true });
+    if (after.tokenEnd === before.tokenEnd || !/^dpop$/i.test(after.tokenType) || after.cnfJkt !== before.keyJkt) throw new Error(JSON.stringify({ before, after }));
   });
 } finally {
   await browser.close();

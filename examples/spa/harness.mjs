@@ -46,7 +46,7 @@ export function startProvider(command, addr, appOrigin) {
 export function serveApp(port) {
   const types = { ".html": "text/html; charset=utf-8", ".js": "text/javascript" };
   const files = {
-    "/": "index.html", "/index.html": "index.html", "/app.js": "app.js", "/callback.html": "callback.html", "/silent.html": "silent.html",
+    "/": "index.html", "/index.html": "index.html", "/app.js": "app.js", "/settings.js": "settings.js", "/callback.html": "callback.html", "/silent.html": "silent.html",
     "/oidc-client-ts.min.js": "node_modules/oidc-client-ts/dist/browser/oidc-client-ts.min.js",
   };
   const server = createServer((req, res) => {
