@@ -46,6 +46,10 @@ type clientMetadata struct {
 	PostLogoutRedirectURIs           []string        `json:"post_logout_redirect_uris,omitempty"`
 	BackchannelLogoutURI             string          `json:"backchannel_logout_uri,omitempty"`
 	BackchannelLogoutSessionRequired bool            `json:"backchannel_logout_session_required,omitempty"`
+	DPoPBoundAccessTokens            bool            `json:"dpop_bound_access_tokens,omitempty"`              // RFC 9449 §5.2
+	RequirePushedAuthorization       bool            `json:"require_pushed_authorization_requests,omitempty"` // RFC 9126 §6
+	RequestObjectSigningAlg          string          `json:"request_object_signing_alg,omitempty"`            // OIDC Registration §2, RFC 9101 §10.5
+	RequireSignedRequestObject       bool            `json:"require_signed_request_object,omitempty"`         // RFC 9101 §10.5
 }
 
 // metadataRequest is the JSON body of a registration or update request, or
@@ -168,7 +172,9 @@ func (p *Provider) metadataClient(md clientMetadata, id, secret string) (Client,
 		ID: id, Secret: secret, Public: md.TokenEndpointAuthMethod == AuthMethodNone,
 		RedirectURIs: md.RedirectURIs, Scopes: strings.Fields(md.Scope), AuthMethods: []string{md.TokenEndpointAuthMethod},
 		PostLogoutRedirectURIs: md.PostLogoutRedirectURIs, BackchannelLogoutURI: md.BackchannelLogoutURI,
-		GrantTypes: slices.DeleteFunc(slices.Clone(md.GrantTypes), func(g string) bool { return g == grantImplicit }),
+		GrantTypes:            slices.DeleteFunc(slices.Clone(md.GrantTypes), func(g string) bool { return g == grantImplicit }),
+		DPoPBoundAccessTokens: md.DPoPBoundAccessTokens, RequirePushedAuthorizationRequests: md.RequirePushedAuthorization,
+		RequestObjectSigningAlg: md.RequestObjectSigningAlg, RequireSignedRequestObject: md.RequireSignedRequestObject,
 	}
 	var err *Error
 	if c.PublicKeys, err = p.metadataKeys(md); err != nil {

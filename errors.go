@@ -182,6 +182,7 @@ func challenge(scheme string, e *Error) string {
 // quotable keeps only the characters RFC 6750 §3 allows in a quoted
 // error_description: printable ASCII without '"' and '\'.
 func quotable(s string) string {
+	s = strings.ReplaceAll(s, "§", "section ") // "RFC 6750 section 3.1" rather than "RFC 6750 ?3.1"
 	return strings.Map(func(r rune) rune {
 		switch {
 		case r == '"':
