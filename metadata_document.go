@@ -335,6 +335,26 @@ func cacheLifetime(h http.Header) (time.Duration, bool) {
 	return ttl, true
 }
 
+// clientLookup is lookupClient, or lookupOnce's memo of it.
+type clientLookup func(id string) (c Client, ok bool, refused string)
+
+// lookupOnce is lookupClient remembering its last answer, for one request
+// that looks its client up twice.
+func (p *Provider) lookupOnce() clientLookup {
+	var last struct {
+		id, refused string
+		c           Client
+		ok, done    bool
+	}
+	return func(id string) (Client, bool, string) {
+		if !last.done || last.id != id {
+			last.c, last.ok, last.refused = p.lookupClient(id)
+			last.id, last.done = id, true
+		}
+		return last.c, last.ok, last.refused
+	}
+}
+
 // lookupClient finds the client a request names: a registered one, or the
 // one a client ID metadata document describes. refused says why a
 // document was not accepted; ok is false for an unknown client.

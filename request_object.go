@@ -46,8 +46,8 @@ type requestObject struct {
 // them plainly. commit records the request object's jti or consumes the
 // request_uri: the handler calls it once it answers the client. An error
 // here cannot be trusted with a redirect: it gets an error page.
-func (p *Provider) unpackAuthorizeRequest(sent url.Values) (params url.Values, commit func() *Error, err *Error) {
-	c, ok := p.clients.get(sent.Get("client_id"))
+func (p *Provider) unpackAuthorizeRequest(sent url.Values, lookup clientLookup) (params url.Values, commit func() *Error, err *Error) {
+	c, ok, _ := lookup(sent.Get("client_id")) // a metadata document's client too: it is held to the same rules
 	nothing := func() *Error { return nil }
 	for _, k := range []string{"request", "request_uri"} {
 		if len(sent[k]) > 1 {
