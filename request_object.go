@@ -119,6 +119,8 @@ func (p *Provider) checkRequestObjectHeader(c Client, raw string) *Error {
 		return err
 	}
 	switch {
+	case tok.Header["crit"] != nil:
+		return ErrInvalidRequestObject.WithDescription("the request object's header has crit %v: this provider understands no JWS extension, and a recipient must refuse what it does not understand (RFC 7515 §4.1.11)", tok.Header["crit"])
 	case typ != "" && !strings.EqualFold(typ, requestObjectType) && !strings.EqualFold(typ, "JWT"):
 		return ErrInvalidRequestObject.WithDescription("the request object's typ is %q, not %q: it is another kind of JWT (RFC 9101 §10.8)", typ, requestObjectType)
 	case alg == algNone && p.requiresSignedRequestObject(c):
