@@ -30,12 +30,16 @@ func TestAttackDPoPMisboundProofs(t *testing.T) {
 	u, _ := url.Parse(p.TokenURL())
 	p384, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
 	for name, edit := range map[string]func(h, cl map[string]any){
-		"trailing slash":  func(_, cl map[string]any) { cl["htu"] = p.TokenURL() + "/" },
-		"other port":      func(_, cl map[string]any) { cl["htu"] = "http://" + u.Hostname() + ":1" + u.Path },
-		"path case":       func(_, cl map[string]any) { cl["htu"] = strings.Replace(p.TokenURL(), "/oauth/token", "/OAuth/Token", 1) },
-		"percent-encoded": func(_, cl map[string]any) { cl["htu"] = strings.Replace(p.TokenURL(), "/oauth/token", "/oauth/%74oken", 1) },
-		"htm lower case":  func(_, cl map[string]any) { cl["htm"] = "post" },
-		"userinfo proof":  func(_, cl map[string]any) { cl["htm"], cl["htu"] = "GET", p.UserinfoURL() },
+		"trailing slash": func(_, cl map[string]any) { cl["htu"] = p.TokenURL() + "/" },
+		"other port":     func(_, cl map[string]any) { cl["htu"] = "http://" + u.Hostname() + ":1" + u.Path },
+		"path case": func(_, cl map[string]any) {
+			cl["htu"] = strings.Replace(p.TokenURL(), "/oauth/token", "/OAuth/Token", 1)
+		},
+		"percent-encoded": func(_, cl map[string]any) {
+			cl["htu"] = strings.Replace(p.TokenURL(), "/oauth/token", "/oauth/%74oken", 1)
+		},
+		"htm lower case": func(_, cl map[string]any) { cl["htm"] = "post" },
+		"userinfo proof": func(_, cl map[string]any) { cl["htm"], cl["htu"] = "GET", p.UserinfoURL() },
 		"P-384 key for ES256": func(h, _ map[string]any) {
 			h["jwk"] = map[string]any{"kty": "EC", "crv": "P-384", "x": b64(p384.X.FillBytes(make([]byte, 48))), "y": b64(p384.Y.FillBytes(make([]byte, 48)))}
 		},
