@@ -36,9 +36,10 @@ type authorizeRequest struct {
 	maxAge        int64 // seconds; -1 without max_age
 	denied        bool  // on the login page
 	dpopJKT       string
-	fapi          bool        // WithFAPI2: fapi.go
-	auth          authContext // acr_values and the claims parameter
-	answer        pageAnswer  // what was typed or chosen on the login page
+	fapi          bool         // WithFAPI2: fapi.go
+	auth          authContext  // acr_values and the claims parameter
+	answer        pageAnswer   // what was typed or chosen on the login page
+	lookup        clientLookup // finds the client; nil: lookupClient
 }
 
 // handleAuthorize serves the authorization endpoint (RFC 6749 §3.1, §4.1.1;
@@ -53,13 +54,14 @@ func (p *Provider) handleAuthorize(x *exchange) {
 		x.errorPage(status, msg)
 		return
 	}
-	params, commit, perr := p.unpackAuthorizeRequest(sent) // request_object.go
+	lookup := p.lookupOnce()                                       // a document not cached is fetched once
+	params, commit, perr := p.unpackAuthorizeRequest(sent, lookup) // request_object.go
 	if perr != nil {
 		x.requestErrorPage(perr)
 		return
 	}
 	noteAuthorizeParams(x, params)
-	req := &authorizeRequest{state: params.Get("state"), responseMode: "query", fapi: p.cfg.fapi}
+	req := &authorizeRequest{state: params.Get("state"), responseMode: "query", fapi: p.cfg.fapi, lookup: lookup}
 	if msg := p.resolveRedirect(params, req); msg != "" {
 		x.errorPage(http.StatusBadRequest, msg, req.client.RedirectURIs...)
 		return
@@ -121,7 +123,11 @@ func (p *Provider) resolveRedirect(params url.Values, req *authorizeRequest) str
 		}
 	}
 	id := params.Get("client_id")
-	c, ok, refused := p.lookupClient(id)
+	lookup := req.lookup
+	if lookup == nil {
+		lookup = p.lookupClient
+	}
+	c, ok, refused := lookup(id)
 	switch {
 	case id == "":
 		return "client_id is missing; registered clients: " + quoteList(p.clients.ids())

@@ -160,6 +160,8 @@ func (c *Client) validate() error {
 		return fmt.Errorf("client %q: SigningAlg %q is not supported; use HS256 or RS256, or leave it empty for the provider's algorithm", c.ID, c.SigningAlg)
 	case c.SigningAlg == HS256 && c.Public:
 		return fmt.Errorf("client %q is public: it has no secret to sign HS256 tokens with", c.ID)
+	case c.SigningAlg == HS256 && c.Secret == "":
+		return fmt.Errorf("client %q has no Secret to sign HS256 tokens with: signed with an empty key, anyone could forge them (OIDC Core §10.1)", c.ID)
 	}
 	if err := c.Lifetimes.validate(); err != nil {
 		return fmt.Errorf("client %q: %v", c.ID, err)

@@ -262,6 +262,8 @@ func (d dpopRequest) proofKey(tok *jwt.Token) (crypto.PublicKey, string, *Error)
 		return nil, "", d.proofError("the proof's alg %q is not an asymmetric algorithm the provider supports; supported: %s (RFC 9449 §4.3 check 5)", alg, strings.Join(dpopAlgs, ", "))
 	case !ok:
 		return nil, "", d.proofError("the proof's header has no jwk, the public key that verifies it (RFC 9449 §4.2, §4.3 check 3)")
+	case tok.Header["crit"] != nil:
+		return nil, "", d.proofError("the proof's header has crit %v: this provider understands no JWS extension, and must refuse what it does not understand (RFC 7515 §4.1.11, RFC 9449 §4.3 check 2)", tok.Header["crit"])
 	}
 	if err := d.fapiProofAlg(alg); err != nil { // fapi.go
 		return nil, "", err

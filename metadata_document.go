@@ -7,7 +7,9 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -151,12 +153,34 @@ func safeTransport(loopback bool) *http.Transport {
 			return fmt.Errorf("%s is not an IP address", host)
 		case ip.IsLoopback() && loopback:
 			return nil
-		case !ip.IsGlobalUnicast() || ip.IsPrivate() || ip.IsLoopback():
+		case !ip.IsGlobalUnicast() || ip.IsPrivate() || ip.IsLoopback() || isSpecialUse(ip):
 			return fmt.Errorf("%s is a special-use address, which the provider does not fetch from (RFC 6890)", ip)
 		}
 		return nil
 	}}
 	return &http.Transport{DialContext: d.DialContext, DisableKeepAlives: true, TLSHandshakeTimeout: fetchTimeout}
+}
+
+// specialUse are the special-use blocks of RFC 6890 (and its IANA
+// registries) that net.IP's methods do not name: the shared address space
+// of carrier-grade NAT and of VPN meshes (where cloud metadata services
+// also live, 100.100.100.200), "this network", IETF protocol assignments,
+// documentation and benchmarking ranges, the reserved 240.0.0.0/4, and the
+// IPv6 prefixes that embed an IPv4 address (NAT64, 6to4, Teredo).
+var specialUse = func() []netip.Prefix {
+	var out []netip.Prefix
+	for _, s := range []string{"0.0.0.0/8", "100.64.0.0/10", "192.0.0.0/24", "192.0.2.0/24", "198.18.0.0/15", "198.51.100.0/24",
+		"203.0.113.0/24", "240.0.0.0/4", "64:ff9b::/96", "64:ff9b:1::/48", "100::/64", "2001::/23", "2001:db8::/32", "2002::/16"} {
+		out = append(out, netip.MustParsePrefix(s))
+	}
+	return out
+}()
+
+// isSpecialUse reports whether ip is in a block of specialUse.
+func isSpecialUse(ip net.IP) bool {
+	a, ok := netip.AddrFromSlice(ip)
+	a = a.Unmap()
+	return !ok || slices.ContainsFunc(specialUse, func(p netip.Prefix) bool { return p.Contains(a) })
 }
 
 // documentStore caches the clients that metadata documents describe, by
@@ -309,6 +333,26 @@ func cacheLifetime(h http.Header) (time.Duration, bool) {
 		}
 	}
 	return ttl, true
+}
+
+// clientLookup is lookupClient, or lookupOnce's memo of it.
+type clientLookup func(id string) (c Client, ok bool, refused string)
+
+// lookupOnce is lookupClient remembering its last answer, for one request
+// that looks its client up twice.
+func (p *Provider) lookupOnce() clientLookup {
+	var last struct {
+		id, refused string
+		c           Client
+		ok, done    bool
+	}
+	return func(id string) (Client, bool, string) {
+		if !last.done || last.id != id {
+			last.c, last.ok, last.refused = p.lookupClient(id)
+			last.id, last.done = id, true
+		}
+		return last.c, last.ok, last.refused
+	}
 }
 
 // lookupClient finds the client a request names: a registered one, or the

@@ -46,8 +46,8 @@ type requestObject struct {
 // them plainly. commit records the request object's jti or consumes the
 // request_uri: the handler calls it once it answers the client. An error
 // here cannot be trusted with a redirect: it gets an error page.
-func (p *Provider) unpackAuthorizeRequest(sent url.Values) (params url.Values, commit func() *Error, err *Error) {
-	c, ok := p.clients.get(sent.Get("client_id"))
+func (p *Provider) unpackAuthorizeRequest(sent url.Values, lookup clientLookup) (params url.Values, commit func() *Error, err *Error) {
+	c, ok, _ := lookup(sent.Get("client_id")) // a metadata document's client too: it is held to the same rules
 	nothing := func() *Error { return nil }
 	for _, k := range []string{"request", "request_uri"} {
 		if len(sent[k]) > 1 {
@@ -119,6 +119,8 @@ func (p *Provider) checkRequestObjectHeader(c Client, raw string) *Error {
 		return err
 	}
 	switch {
+	case tok.Header["crit"] != nil:
+		return ErrInvalidRequestObject.WithDescription("the request object's header has crit %v: this provider understands no JWS extension, and a recipient must refuse what it does not understand (RFC 7515 §4.1.11)", tok.Header["crit"])
 	case typ != "" && !strings.EqualFold(typ, requestObjectType) && !strings.EqualFold(typ, "JWT"):
 		return ErrInvalidRequestObject.WithDescription("the request object's typ is %q, not %q: it is another kind of JWT (RFC 9101 §10.8)", typ, requestObjectType)
 	case alg == algNone && p.requiresSignedRequestObject(c):

@@ -3,6 +3,7 @@ package oauthtest
 import (
 	"cmp"
 	"crypto/rand"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -158,7 +159,7 @@ func (p *Provider) silentLogin(ses session, live bool, maxAge int64, now time.Ti
 	switch {
 	case !live:
 		return User{}, time.Time{}, ErrLoginRequired.WithDescription("the browser's session has ended (logout) and prompt=none rules out a login page")
-	case maxAge >= 0 && now.Sub(ses.authTime) > time.Duration(maxAge)*time.Second:
+	case maxAge >= 0 && maxAge <= int64(math.MaxInt64/time.Second) && now.Sub(ses.authTime) > time.Duration(maxAge)*time.Second: // a larger max_age is no limit, not an overflow
 		return User{}, time.Time{}, ErrLoginRequired.WithDescription("the user logged in %s ago, longer than max_age=%d seconds, and prompt=none rules out a new login", humanDuration(now.Sub(ses.authTime)), maxAge)
 	}
 	return ses.user, ses.authTime, nil

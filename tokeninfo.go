@@ -59,6 +59,9 @@ func (p *Provider) readTokeninfo(x *exchange) (*tokeninfo, *Error) {
 func (p *Provider) accessTokeninfo(x *exchange, raw string) (*tokeninfo, *Error) {
 	claims, g, scopes, err := p.verifyAccessToken(raw)
 	x.rec.ClientID = claims.ClientID
+	if err == nil && claims.Cnf != nil {
+		err = ErrInvalidToken.WithDescription("the access token is DPoP-bound, and tokeninfo takes no DPoP proof: present it at userinfo with the DPoP scheme and a proof, or introspect it as a confidential client (RFC 9449 §7)")
+	}
 	if err != nil {
 		return nil, err.withStatus(http.StatusBadRequest)
 	}
