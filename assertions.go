@@ -74,6 +74,9 @@ func (p *Provider) verifyAssertion(raw string, a assertion) (jwt.MapClaims, erro
 	}
 	var tried []string
 	_, err := jwt.ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) {
+		if crit := t.Header["crit"]; crit != nil { // an extension this provider does not understand
+			return nil, fmt.Errorf("its header has crit %v, and a recipient must refuse what it does not understand (RFC 7515 §4.1.11)", crit)
+		}
 		keys := a.keys(t.Method.Alg())
 		if len(keys) == 0 {
 			return nil, fmt.Errorf("no key of the %s's issuer verifies alg %s", a.what, t.Method.Alg())

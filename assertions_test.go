@@ -28,6 +28,19 @@ func signJWT(t *testing.T, key any, claims jwt.MapClaims) string {
 	return s
 }
 
+// critJWT signs claims with an ECDSA key and a crit header naming an
+// extension nobody understands (RFC 7515 §4.1.11).
+func critJWT(t *testing.T, key any, claims jwt.MapClaims) string {
+	t.Helper()
+	tok := jwt.NewWithClaims(jwt.SigningMethodES256, claims)
+	tok.Header["crit"], tok.Header["x-ext"] = []string{"x-ext"}, true
+	s, err := tok.SignedString(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 // assertionClaims are valid claims of an assertion by iss about sub for
 // p's token endpoint, with a jti of their own.
 func assertionClaims(p *oauthtest.Provider, iss, sub string) jwt.MapClaims {
@@ -83,6 +96,7 @@ func TestPrivateKeyJWT(t *testing.T) {
 		{"another key", signJWT(t, other, assertionClaims(p, "jwt-app", "jwt-app")), "signature"},
 		{"another secret", signJWT(t, []byte("not-the-secret-not-the-secret-xx"), assertionClaims(p, "jwt-app", "jwt-app")), "signature"},
 		{"not a JWT", "x", "not a JWT"},
+		{"a crit header", critJWT(t, key, assertionClaims(p, "jwt-app", "jwt-app")), "crit"},
 	} {
 		status, body := redeem(tc.assertion)
 		if d, _ := body["error_description"].(string); status != 401 || body["error"] != "invalid_client" || !strings.Contains(d, tc.want) {

@@ -135,8 +135,16 @@ func (b *Browser) step(req *http.Request, resp *http.Response, body []byte) (*Ca
 		if action == "" {
 			return nil, nil, fmt.Errorf("oauthtest: browser: %s answered a page without a form", req.URL.Redacted())
 		}
-		if action == b.p.AuthURL() {
+		switch action {
+		case b.p.AuthURL():
 			next, err := b.answerLogin(params)
+			return nil, next, err
+		case b.p.url(EndpointLogout): // the person confirms the logout
+			params.Set(logoutParam, "1")
+			next, err := http.NewRequest(http.MethodPost, action, strings.NewReader(params.Encode()))
+			if next != nil {
+				next.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			}
 			return nil, next, err
 		}
 		return newCallback(action, "form_post", params), nil, nil

@@ -374,8 +374,15 @@ func TestPagesCannotBeFramed(t *testing.T) {
 		if resp.Header.Get("X-Frame-Options") != "" || resp.Header.Get("Content-Security-Policy") != "" {
 			t.Errorf("silent renew's redirect forbids frames: %v", resp.Header)
 		}
-		resp, _ = send(t, p, http.MethodGet, logoutURL(p, url.Values{}), nil, []*http.Cookie{session}, nil)
-		wantUnframed(t, "the logout page", resp)
+		if want == "error" {
+			break
+		}
+		resp, page = send(t, p, http.MethodGet, logoutURL(p, url.Values{}), nil, []*http.Cookie{session}, nil)
+		wantUnframed(t, "the logout confirmation page", resp)
+		form, cookies := pageForm(t, resp, page)
+		form.Set("oauthtest_logout", "1")
+		resp, _ = send(t, p, http.MethodPost, logoutURL(p, url.Values{}), form, append(cookies, session), sameOrigin(p))
+		wantUnframed(t, "the signed-out page", resp)
 	}
 }
 

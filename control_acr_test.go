@@ -1,8 +1,13 @@
 package oauthtest_test
 
 import (
+	"net/http"
+	"net/url"
 	"slices"
 	"testing"
+
+	"github.com/c95d6557/oauthtest"
+	"golang.org/x/oauth2"
 )
 
 // TestControlUserACR: the control API stages a user's acr and amr, as
@@ -21,5 +26,38 @@ func TestControlUserACR(t *testing.T) {
 	}
 	if status, out := ctl(t, p, "POST", "/user", `{"subject": "bob", "amr": "pwd"}`); status != 400 {
 		t.Errorf("an amr that is not a list: HTTP %d %v", status, out)
+	}
+}
+
+// TestControlSessionACR: a browser signed in through POST /sessions with a
+// subject, an acr and an amr logs in as the known user with that subject,
+// its claims kept, at that acr and amr.
+func TestControlSessionACR(t *testing.T) {
+	t.Parallel()
+	p := controlProvider(t, oauthtest.WithUsers(alice))
+	cookie := control(t, p, "POST", "/sessions", `{"subject": "alice", "acr": "phr", "amr": ["hwk"]}`)["cookie"].(map[string]any)
+	cfg := oauthConfig(p)
+	req, _ := http.NewRequest(http.MethodGet, cfg.AuthCodeURL("st", oauth2.SetAuthURLParam("prompt", "none")), nil)
+	req.AddCookie(&http.Cookie{Name: cookie["name"].(string), Value: cookie["value"].(string)})
+	client := *p.HTTPClient()
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	tok, err := cfg.Exchange(clientContext(p), loc.Query().Get("code"))
+	if err != nil {
+		t.Fatalf("%s: %v", loc, err)
+	}
+	id, _ := tok.Extra("id_token").(string)
+	claims := accessClaims(t, p, id)
+	amr, _ := claims["amr"].([]any)
+	if claims["sub"] != "alice" || claims["acr"] != "phr" || !slices.Equal(amr, []any{"hwk"}) {
+		t.Errorf("ID token sub %v acr %v amr %v, want alice, phr, [hwk]", claims["sub"], claims["acr"], claims["amr"])
+	}
+	if _, info := userinfo(t, p, tok.AccessToken); info["email"] != "alice@example.com" {
+		t.Errorf("userinfo %v: the known user's claims are lost", info)
 	}
 }

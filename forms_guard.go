@@ -52,7 +52,7 @@ func browserValue(r *http.Request) string {
 func (p *Provider) formMAC(browser, purpose string, params url.Values) string {
 	bound := url.Values{}
 	for k, vs := range params {
-		if k != formParam && !slices.Contains(answerParams, k) {
+		if k != formParam && k != logoutParam && !slices.Contains(answerParams, k) {
 			bound[k] = vs
 		}
 	}

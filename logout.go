@@ -20,8 +20,8 @@ type logoutRequest struct {
 // neither, none), delivers back-channel logout tokens to the clients that
 // session had logged in to, and sends the browser to a registered
 // post_logout_redirect_uri with state, or shows a page saying whether a
-// session ended. A
-// foreign or tampered id_token_hint, or a redirect URI not registered, is
+// session ended. A logout that does not name the browser's live session
+// asks the person first (confirmLogout). A foreign or tampered id_token_hint, or a redirect URI not registered, is
 // refused with an error page: it never redirects anywhere unregistered.
 func (p *Provider) handleLogout(x *exchange) {
 	req, err := p.readLogout(x)
@@ -30,6 +30,9 @@ func (p *Provider) handleLogout(x *exchange) {
 		return
 	}
 	if p.fault(x, func(e *Error) { x.errorPage(e.StatusCode(), e.ErrorDescription) }) {
+		return
+	}
+	if p.confirmLogout(x, req) {
 		return
 	}
 	match, ended := p.sessionsToEnd(x, req)

@@ -46,8 +46,13 @@ func (b *Browser) SignIn(u User) error {
 // signIn starts a single sign-on session for u, lasting clientID's refresh
 // token lifetime, or the provider's without a client.
 func (p *Provider) signIn(u User, clientID string) (*http.Cookie, error) {
-	if u.Claims == nil && u.Subject != "" {
-		u = p.users.bySubject(u.Subject)
+	if u.Claims == nil && u.Subject != "" { // the known user's claims, with the acr and amr given
+		known := p.users.bySubject(u.Subject)
+		known.ACR = cmp.Or(u.ACR, known.ACR)
+		if u.AMR != nil {
+			known.AMR = u.AMR
+		}
+		u = known
 	}
 	if err := u.validate(); err != nil {
 		return nil, fmt.Errorf("oauthtest: %w", err)
