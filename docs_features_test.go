@@ -523,28 +523,33 @@ func TestDocsClaimRulesJSON(t *testing.T) {
 	blocks := jsonBlocks(t, "docs/claim-rules.md")
 	loaded := 0
 	for i, block := range blocks {
-		var doc struct {
+		type issuer struct {
 			Clients    []struct{ ID, Secret string } `json:"clients"`
 			ClaimRules []oauthtest.ClaimRule         `json:"claim_rules"`
 		}
-		dec := json.NewDecoder(strings.NewReader(block))
-		if err := dec.Decode(&doc); err != nil {
+		var doc struct {
+			issuer
+			Issuers []issuer `json:"issuers"`
+		}
+		if err := json.Unmarshal([]byte(block), &doc); err != nil {
 			t.Errorf("block %d: not valid JSON: %v", i, err)
 			continue
 		}
-		if len(doc.ClaimRules) == 0 {
-			continue
+		for _, iss := range append(doc.Issuers, doc.issuer) {
+			if len(iss.ClaimRules) == 0 {
+				continue
+			}
+			opts := []oauthtest.Option{oauthtest.WithoutServer(), oauthtest.WithIssuer("http://127.0.0.1:1"), oauthtest.WithClaimRules(iss.ClaimRules...)}
+			for _, c := range iss.Clients {
+				opts = append(opts, oauthtest.WithClient(oauthtest.Client{ID: c.ID, Secret: c.Secret}))
+			}
+			if _, err := oauthtest.NewProvider(opts...); err != nil {
+				t.Errorf("block %d: %v", i, err)
+			}
+			loaded++
 		}
-		opts := []oauthtest.Option{oauthtest.WithoutServer(), oauthtest.WithIssuer("http://127.0.0.1:1"), oauthtest.WithClaimRules(doc.ClaimRules...)}
-		for _, c := range doc.Clients {
-			opts = append(opts, oauthtest.WithClient(oauthtest.Client{ID: c.ID, Secret: c.Secret}))
-		}
-		if _, err := oauthtest.NewProvider(opts...); err != nil {
-			t.Errorf("block %d: %v", i, err)
-		}
-		loaded++
 	}
-	if len(blocks) < 2 || loaded < 1 {
+	if len(blocks) < 3 || loaded < 2 {
 		t.Errorf("%d JSON blocks, %d with claim rules", len(blocks), loaded)
 	}
 }
