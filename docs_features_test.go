@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -398,5 +399,193 @@ func TestDocsDeviceDenial(t *testing.T) {
 	err := p.ApproveDevice(userCode) // the queued denial wins: the device gets access_denied
 	if !errors.Is(err, oauthtest.ErrAccessDenied) {
 		t.Errorf("ApproveDevice after QueueDenial: %v, want ErrAccessDenied", err)
+	}
+}
+
+func TestDocsClaimsParameter(t *testing.T) {
+	t.Parallel()
+	p := oauthtest.NewTestProvider(t, oauthtest.WithUser(oauthtest.User{
+		Subject: "ann", Claims: map[string]any{"email": "ann@example.com"},
+		ACR: "phr", AMR: []string{"hwk", "pin"},
+	}))
+	cfg := oauth2.Config{
+		ClientID: p.ClientID(), ClientSecret: p.ClientSecret(), RedirectURL: "http://127.0.0.1:8080/callback",
+		Endpoint: oauth2.Endpoint{AuthURL: p.AuthURL(), TokenURL: p.TokenURL()}, Scopes: []string{"openid"},
+	}
+	// Only openid is asked for; the claims parameter adds email to the ID
+	// token and acr to userinfo.
+	claims := `{"id_token": {"email": null}, "userinfo": {"acr": null}}`
+	callback, err := p.Browser().Visit(cfg.AuthCodeURL("state", oauth2.SetAuthURLParam("claims", claims)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := cfg.Exchange(clientContext(p), callback.Code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := accessClaims(t, p, tok.Extra("id_token").(string))
+	if id["email"] != "ann@example.com" || id["acr"] != "phr" || len(id["amr"].([]any)) != 2 {
+		t.Errorf("ID token %v; want email, acr phr and amr", id)
+	}
+	if at := accessClaims(t, p, tok.AccessToken); at["acr"] != "phr" {
+		t.Errorf("access token %v; want acr phr (RFC 9068 §2.2.1)", at)
+	}
+	if _, info := userinfo(t, p, tok.AccessToken); info["acr"] != "phr" || info["email"] != nil {
+		t.Errorf("userinfo %v; want acr and no email", info)
+	}
+	if _, info := userinfo(t, p, issuedTokens(t, p, "openid").AccessToken); info["acr"] != nil {
+		t.Errorf("userinfo without the claims parameter: %v; want no acr", info)
+	}
+	// An essential acr the login cannot meet: no code.
+	essential := `{"id_token": {"acr": {"essential": true, "values": ["phrh"]}}}`
+	callback, err = p.Browser().Visit(cfg.AuthCodeURL("state", oauth2.SetAuthURLParam("claims", essential)))
+	if err != nil || callback.Error != "unmet_authentication_requirements" || callback.Code != "" {
+		t.Errorf("essential acr phrh for a phr login: %+v, %v", callback, err)
+	}
+}
+
+func TestDocsClaimRules(t *testing.T) {
+	t.Parallel()
+	p := oauthtest.NewTestProvider(t,
+		oauthtest.WithClient(oauthtest.Client{ID: "reports", Secret: "reports-secret", GrantTypes: []string{oauthtest.GrantClientCredentials}}),
+		oauthtest.WithClaimRules(
+			oauthtest.ClaimRule{AccessToken: map[string]any{"tenant": "acme", "roles": []string{"viewer"}}},
+			oauthtest.ClaimRule{ // later rules win
+				When:        oauthtest.ClaimWhen{ClientID: "reports", GrantType: oauthtest.GrantClientCredentials},
+				AccessToken: map[string]any{"roles": []string{"reports.read"}},
+			},
+			oauthtest.ClaimRule{
+				When:     oauthtest.ClaimWhen{Scope: "email"},
+				IDToken:  map[string]any{"contact": "${email}"}, // the user's claim; left out if the user has none
+				Userinfo: map[string]any{"plan": "gold"},
+			},
+		))
+	// ...
+	if err := p.SetClaimRules(oauthtest.ClaimRule{AccessToken: map[string]any{"tenant": "globex"}}); err != nil {
+		t.Fatal(err) // a claim the provider sets (sub, aud, exp...), an unknown client or grant
+	}
+	// ... until p.Reset(), which brings back the configured rules
+	p.Reset()
+	tok := issuedTokens(t, p, "openid", "email")
+	if at := accessClaims(t, p, tok.AccessToken); at["tenant"] != "acme" || at["roles"].([]any)[0] != "viewer" {
+		t.Errorf("the code flow's access token: %v", at)
+	}
+	if id := accessClaims(t, p, tok.Extra("id_token").(string)); id["contact"] != "test.user@example.com" {
+		t.Errorf("ID token: %v", id)
+	}
+	if _, info := userinfo(t, p, tok.AccessToken); info["plan"] != "gold" {
+		t.Errorf("userinfo: %v", info)
+	}
+	svc := clientcredentialsToken(t, p, "reports", "reports-secret")
+	if at := accessClaims(t, p, svc); at["roles"].([]any)[0] != "reports.read" || at["tenant"] != "acme" {
+		t.Errorf("the reports client's access token: %v", at)
+	}
+	if err := p.SetClaimRules(oauthtest.ClaimRule{AccessToken: map[string]any{"tenant": "globex"}}); err != nil {
+		t.Fatal(err)
+	}
+	if at := accessClaims(t, p, p.MintAccessToken()); at["tenant"] != "globex" || at["roles"] != nil {
+		t.Errorf("after SetClaimRules: %v", at)
+	}
+	if err := p.SetClaimRules(oauthtest.ClaimRule{AccessToken: map[string]any{"aud": "x"}}); err == nil {
+		t.Error("a rule setting aud was accepted")
+	}
+}
+
+// clientcredentialsToken is the access token of a client credentials grant.
+func clientcredentialsToken(t *testing.T, p *oauthtest.Provider, id, secret string) string {
+	t.Helper()
+	resp, body := postForm(t, p, p.TokenURL(), url.Values{"grant_type": {"client_credentials"}}, id, secret)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("client credentials: HTTP %d %v", resp.StatusCode, body)
+	}
+	return body["access_token"].(string)
+}
+
+// jsonBlocks are the ```json blocks of a docs page.
+func jsonBlocks(t *testing.T, page string) []string {
+	t.Helper()
+	b, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, rest := range strings.Split(string(b), "```json\n")[1:] {
+		block, _, _ := strings.Cut(rest, "```")
+		out = append(out, block)
+	}
+	return out
+}
+
+// TestDocsClaimRulesJSON: the JSON of docs/claim-rules.md is valid, and
+// each block with claim_rules makes a provider with the clients it names.
+func TestDocsClaimRulesJSON(t *testing.T) {
+	t.Parallel()
+	blocks := jsonBlocks(t, "docs/claim-rules.md")
+	loaded := 0
+	for i, block := range blocks {
+		type issuer struct {
+			Clients    []struct{ ID, Secret string } `json:"clients"`
+			ClaimRules []oauthtest.ClaimRule         `json:"claim_rules"`
+		}
+		var doc struct {
+			issuer
+			Issuers []issuer `json:"issuers"`
+		}
+		if err := json.Unmarshal([]byte(block), &doc); err != nil {
+			t.Errorf("block %d: not valid JSON: %v", i, err)
+			continue
+		}
+		for _, iss := range append(doc.Issuers, doc.issuer) {
+			if len(iss.ClaimRules) == 0 {
+				continue
+			}
+			opts := []oauthtest.Option{oauthtest.WithoutServer(), oauthtest.WithIssuer("http://127.0.0.1:1"), oauthtest.WithClaimRules(iss.ClaimRules...)}
+			for _, c := range iss.Clients {
+				opts = append(opts, oauthtest.WithClient(oauthtest.Client{ID: c.ID, Secret: c.Secret}))
+			}
+			if _, err := oauthtest.NewProvider(opts...); err != nil {
+				t.Errorf("block %d: %v", i, err)
+			}
+			loaded++
+		}
+	}
+	if len(blocks) < 3 || loaded < 2 {
+		t.Errorf("%d JSON blocks, %d with claim rules", len(blocks), loaded)
+	}
+}
+
+func TestDocsSignIn(t *testing.T) {
+	t.Parallel()
+	p := oauthtest.NewTestProvider(t, oauthtest.WithLoginPage(), oauthtest.WithUsers(oauthtest.User{Subject: "ada", Claims: map[string]any{"name": "Ada"}}))
+	// A browser test's cookie: give it to Playwright, Cypress, chromedp...
+	cookie, err := p.SignIn(oauthtest.User{Subject: "ada"}) // the known user ada, claims included
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Or sign p.Browser() in: the next Visit is approved for ada without the login page.
+	b := p.Browser()
+	if err := b.SignIn(oauthtest.User{Subject: "ada"}); err != nil {
+		t.Fatal(err)
+	}
+	callback, err := b.Visit(oauthConfig(p).AuthCodeURL("state"))
+	if err != nil || callback.Code == "" || cookie.Name != "oauthtest_session" || !cookie.HttpOnly {
+		t.Fatalf("%+v, %v; cookie %+v", callback, err, cookie)
+	}
+	if c := p.Codes(); c[len(c)-1].Subject != "ada" {
+		t.Errorf("signed in as %s", c[len(c)-1].Subject)
+	}
+}
+
+// TestDocsFAPIConfig: the config of docs/fapi.md is compat/fapi.json,
+// which CI runs.
+func TestDocsFAPIConfig(t *testing.T) {
+	t.Parallel()
+	blocks := jsonBlocks(t, "docs/fapi.md")
+	want, err := os.ReadFile("compat/fapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(blocks) != 1 || blocks[0] != string(want) {
+		t.Errorf("docs/fapi.md's config differs from compat/fapi.json:\n%v", blocks)
 	}
 }

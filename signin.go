@@ -30,7 +30,8 @@ func (p *Provider) SignIn(u User) (*http.Cookie, error) { return p.signIn(u, "")
 func (s ClientScope) SignIn(u User) (*http.Cookie, error) { return s.p.signIn(u, s.clientID) }
 
 // SignIn logs u in at the provider for this browser (Provider.SignIn): the
-// next Visit is approved for u without the login page. It returns b.
+// next Visit is approved for u without the login page, or the error that
+// refused u.
 func (b *Browser) SignIn(u User) error {
 	c, err := b.p.SignIn(u)
 	if err != nil {
