@@ -2,6 +2,7 @@ package oauthtest
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"sync"
 )
@@ -18,6 +19,7 @@ type keyring struct {
 	published []*signingKey
 	companion *signingKey            // RS256, when alg is another: OIDC requires it (Discovery §3)
 	known     map[string]*signingKey // by kid
+	index     map[string]int         // by kid: the key's place in the sequence, 0 for the first
 	jwks      []byte                 // the published set, built on demand
 }
 
@@ -30,6 +32,7 @@ func (k *keyring) init(key *signingKey) {
 	k.next = 1
 	k.signing, k.published = key, []*signingKey{key}
 	k.known = map[string]*signingKey{key.kid: key}
+	k.index = map[string]int{key.kid: 0}
 	if key.method.Alg() != RS256 {
 		k.companion = seededKey(RS256, k.seed, 0)
 		k.known[k.companion.kid] = k.companion
@@ -94,6 +97,7 @@ func (k *keyring) publishNext() *signingKey {
 	k.next++
 	k.published = append(k.published, key)
 	k.known[key.kid] = key
+	k.index[key.kid] = k.next - 1
 	k.jwks = nil
 	return key
 }
@@ -149,3 +153,89 @@ func (p *Provider) KeyIDs() []string {
 
 // SigningKeyID returns the kid of the key signing now.
 func (p *Provider) SigningKeyID() string { return p.keys.current().kid }
+
+// keyState is the keyring as the state file keeps it: places in the
+// sequence of keys, 0 for the first (WithSigningKey's, or the seeded one).
+// Next is 0 while no key was derived yet.
+type keyState struct {
+	Next      int   `json:"next"`
+	Signing   int   `json:"signing"`
+	Published []int `json:"published"`
+}
+
+func (k *keyring) reset(c *config) {
+	k.do(func(k *keyring) {
+		k.alg, k.seed = c.alg, c.keySeed
+		k.signing, k.published, k.companion, k.known, k.index, k.jwks, k.next = nil, nil, nil, nil, nil, nil, 0
+		if c.key != nil {
+			k.init(c.key)
+		}
+	})
+}
+
+func (k *keyring) snapshot(dst []record) []record {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	st := keyState{Next: k.next}
+	if k.signing != nil {
+		st.Signing = k.index[k.signing.kid]
+		for _, key := range k.published {
+			st.Published = append(st.Published, k.index[key.kid])
+		}
+	}
+	return append(dst, newRecord("", st))
+}
+
+// restore derives the keys of the sequence up to the one recorded; a ring
+// that had derived none stays lazy.
+func (k *keyring) restore(recs []record) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for _, r := range recs {
+		var st keyState
+		if err := r.decode(&st); err != nil {
+			return err
+		}
+		if st.Next == 0 {
+			continue
+		}
+		k.init(k.first()) // the first key: WithSigningKey's, or else derived
+		keys := []*signingKey{k.signing}
+		for i := 1; i < st.Next; i++ {
+			key := seededKey(k.alg, k.seed, i)
+			k.known[key.kid], k.index[key.kid] = key, i
+			keys = append(keys, key)
+		}
+		k.next = st.Next
+		if err := k.place(st, keys); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// first returns the first key of the ring, or nil before any; k.mu must
+// be held.
+func (k *keyring) first() *signingKey {
+	for kid, i := range k.index {
+		if i == 0 {
+			return k.known[kid]
+		}
+	}
+	return nil
+}
+
+// place makes keys[st.Signing] sign and keys[st.Published...] published.
+func (k *keyring) place(st keyState, keys []*signingKey) error {
+	if st.Signing >= len(keys) || st.Signing < 0 {
+		return fmt.Errorf("signing key %d of %d", st.Signing, len(keys))
+	}
+	k.signing, k.published, k.jwks = keys[st.Signing], nil, nil
+	for _, i := range st.Published {
+		if i >= len(keys) || i < 0 {
+			return fmt.Errorf("published key %d of %d", i, len(keys))
+		}
+		k.published = append(k.published, keys[i])
+	}
+	return nil
+}

@@ -61,6 +61,7 @@ type config struct {
 	origins   []string                      // WithAllowedOrigins, lower case
 	control   bool                          // WithControlAPI
 	stateFile string                        // WithStateFile
+	onError   func(error)                   // WithErrorHandler
 }
 
 func newConfig(opts []Option) (*config, error) {

@@ -60,8 +60,9 @@ type Provider struct {
 	devices     deviceStore
 	sessions    sessionStore
 	backchannel backchannelLog
-	stateWriter stateWriter // WithStateFile
 	assertions  assertionStore
+	storeList   []namedStore // the stores above that own a lifecycle
+	journal     *journal     // WithStateFile
 
 	handler        http.Handler
 	client         *http.Client // reaches the provider; nil with WithoutServer
@@ -79,8 +80,9 @@ func NewProvider(opts ...Option) (*Provider, error) {
 	}
 	p := &Provider{cfg: cfg, issuer: cfg.issuer}
 	p.ids.seed = cfg.seed
-	if !cfg.start.IsZero() {
-		p.clock.set(cfg.start)
+	p.storeList = p.newStoreList()
+	for _, s := range p.storeList {
+		s.store.reset(cfg)
 	}
 	clients := cfg.clients
 	if cfg.noDefault {
@@ -88,11 +90,6 @@ func NewProvider(opts ...Option) (*Provider, error) {
 	}
 	for _, c := range clients {
 		p.clients.add(c)
-	}
-	p.users.current, p.users.known = cfg.user, cfg.users
-	p.keys.alg, p.keys.seed = cfg.alg, cfg.keySeed
-	if cfg.key != nil {
-		p.keys.init(cfg.key)
 	}
 	p.discovery = sync.OnceValue(p.discoveryJSON)
 	p.allowedOrigins = sync.OnceValue(p.corsOrigins)
@@ -107,11 +104,12 @@ func NewProvider(opts ...Option) (*Provider, error) {
 		}
 	}
 	if cfg.stateFile != "" {
-		if err := p.loadState(cfg.stateFile); err != nil {
+		j := p.newJournal(cfg.stateFile)
+		if err := j.start(); err != nil {
 			p.Close() // writes nothing: the file is left as it is
 			return nil, fmt.Errorf("oauthtest: %w", err)
 		}
-		p.stateWriter.path = cfg.stateFile
+		p.journal = j
 	}
 	return p, nil
 }
@@ -167,8 +165,10 @@ func (p *Provider) routes() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		path, ok := strings.CutPrefix(r.URL.Path, prefix)
 		if control, isControl := strings.CutPrefix(path, ControlPath); ok && isControl && p.cfg.control {
-			p.serveControl(w, r, control) // stays up when the provider is down, and is not logged
-			p.keepState()
+			h := p.hold(w)
+			p.serveControl(h.writer(w), r, control) // stays up when the provider is down, and is not logged
+			h.commit(nil)
+			h.send()
 			return
 		}
 		if prefix != "" && r.URL.Path == OAuthMetadataPath+prefix {
@@ -179,9 +179,9 @@ func (p *Provider) routes() http.Handler {
 			http.NotFound(w, r)
 			return
 		}
-		x := newExchange(w, r, rt.endpoint)
-		defer p.keepState()
-		defer p.record(x) // also when the connection is dropped
+		h := p.hold(w)
+		x := newExchange(h.writer(w), r, rt.endpoint)
+		defer func() { p.finish(x, h, recover()) }()
 		if p.faults.isDown() {
 			panic(http.ErrAbortHandler) // net/http closes the connection without answering
 		}
@@ -197,16 +197,32 @@ func (p *Provider) routes() http.Handler {
 	})
 }
 
+// finish ends an exchange: with a state file, it waits for the exchange's
+// changes to be durable, then logs the request, also when the connection
+// was dropped (a panic, passed on), then sends the answer held back.
+func (p *Provider) finish(x *exchange, h *held, panicked any) {
+	if panicked == nil {
+		h.commit(x)
+	}
+	p.record(x)
+	if panicked != nil {
+		panic(panicked)
+	}
+	h.send()
+}
+
 // Close shuts the server down, waiting for requests in flight. It is safe
 // to call more than once.
 func (p *Provider) Close() {
 	p.closeOnce.Do(func() {
-		p.keepState()
 		if p.server != nil {
 			p.server.Close()
 		}
 		if p.memory != nil {
 			p.memory.close()
+		}
+		if p.journal != nil {
+			p.journal.close()
 		}
 	})
 }

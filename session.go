@@ -26,9 +26,10 @@ type session struct {
 // sessionStore holds the live sessions; ended ones are forgotten, and so
 // are those older than the refresh token lifetime, swept as codes are.
 type sessionStore struct {
-	mu       sync.Mutex // guards sessions and sweeper
+	mu       sync.Mutex // guards sessions, sweeper and changed
 	sessions map[string]*session
 	sweeper  sweeper
+	changed  changeLog
 }
 
 // start records a new session, which lasts at most lifetime.
@@ -43,6 +44,7 @@ func (s *sessionStore) start(id string, u User, now time.Time, lifetime time.Dur
 		for k, ses := range s.sessions {
 			if now.After(ses.expires) {
 				delete(s.sessions, k)
+				s.changed.note(k)
 			}
 		}
 		if s.sweeper.swept(before, len(s.sessions), now) {
@@ -50,6 +52,7 @@ func (s *sessionStore) start(id string, u User, now time.Time, lifetime time.Dur
 		}
 	}
 	s.sessions[id] = &session{id: id, user: u, authTime: now, expires: now.Add(lifetime)}
+	s.changed.note(id)
 }
 
 // get returns a copy of the live session with this id.
@@ -69,6 +72,7 @@ func (s *sessionStore) join(id, clientID string) {
 	defer s.mu.Unlock()
 	if ses := s.sessions[id]; ses != nil && !slices.Contains(ses.clients, clientID) {
 		ses.clients = append(ses.clients, clientID)
+		s.changed.note(id)
 	}
 }
 
@@ -81,6 +85,7 @@ func (s *sessionStore) end(match func(*session) bool) []session {
 		if match(ses) {
 			ended = append(ended, *ses)
 			delete(s.sessions, id)
+			s.changed.note(id)
 		}
 	}
 	return ended
@@ -170,5 +175,71 @@ func (s *sessionStore) renew(id string, now time.Time) {
 	defer s.mu.Unlock()
 	if ses := s.sessions[id]; ses != nil {
 		ses.authTime = now
+		s.changed.note(id)
 	}
+}
+
+// sessionState is a browser session as the state file keeps it.
+type sessionState struct {
+	User     User     `json:"user"`
+	AuthTime stime    `json:"auth_time"`
+	Expires  stime    `json:"expires"`
+	Clients  []string `json:"clients"`
+}
+
+func (s *sessionStore) reset(*config) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sessions, s.sweeper = nil, sweeper{}
+	clear(s.changed.keys)
+}
+
+func (s *sessionStore) track() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.changed.on = true
+}
+
+func (s *sessionStore) snapshot(dst []record) []record {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id := range s.sessions {
+		dst = append(dst, s.current(id))
+	}
+	return dst
+}
+
+func (s *sessionStore) changes(dst []record) []record {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.changed.take(dst, s.current)
+}
+
+// current is the record of session id now; s.mu must be held.
+func (s *sessionStore) current(id string) record {
+	ses := s.sessions[id]
+	if ses == nil {
+		return deleted(id)
+	}
+	return newRecord(id, sessionState{User: ses.user, AuthTime: stime(ses.authTime), Expires: stime(ses.expires), Clients: ses.clients})
+}
+
+func (s *sessionStore) restore(recs []record) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sessions == nil {
+		s.sessions = make(map[string]*session)
+	}
+	for _, r := range recs {
+		if r.Value == nil {
+			delete(s.sessions, r.Key)
+			continue
+		}
+		var st sessionState
+		if err := r.decode(&st); err != nil {
+			return err
+		}
+		s.sessions[r.Key] = &session{id: r.Key, user: st.User, authTime: st.AuthTime.time(), expires: st.Expires.time(), clients: st.Clients}
+	}
+	return nil
 }

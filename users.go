@@ -283,3 +283,43 @@ func (u User) clone() User {
 	u.Claims = maps.Clone(u.Claims)
 	return u
 }
+
+// userState is the user store as the state file keeps it.
+type userState struct {
+	Current   User          `json:"current"`
+	Known     []User        `json:"known"`
+	Queue     []QueuedLogin `json:"queue"`
+	SignedOut bool          `json:"signed_out"`
+}
+
+func (s *userStore) reset(c *config) {
+	s.do(func(s *userStore) {
+		s.current, s.known, s.queue, s.signedOut = c.user, slices.Clone(c.users), nil, false
+	})
+}
+
+func (s *userStore) snapshot(dst []record) []record {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := userState{Current: s.current, Known: s.known, SignedOut: s.signedOut}
+	for _, l := range s.queue {
+		st.Queue = append(st.Queue, QueuedLogin{ClientID: l.clientID, User: l.user, Deny: l.deny})
+	}
+	return append(dst, newRecord("", st))
+}
+
+func (s *userStore) restore(recs []record) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range recs {
+		var st userState
+		if err := r.decode(&st); err != nil {
+			return err
+		}
+		s.current, s.known, s.queue, s.signedOut = st.Current, st.Known, nil, st.SignedOut
+		for _, l := range st.Queue {
+			s.queue = append(s.queue, login{clientID: l.ClientID, user: l.User, deny: l.Deny})
+		}
+	}
+	return nil
+}
