@@ -72,16 +72,16 @@ type journal struct {
 	stores []namedStore // the durable ones
 	report func(error)
 
-	mu       sync.Mutex        // guards the fields below; the writer owns f, size and base
-	whole    map[string][]byte // the value last written of each store kept whole
-	pending  *batch            // changes collected, not yet being written
-	inflight *batch            // being written
-	writing  bool              // a commit is writing batches
+	mu          sync.Mutex        // guards the fields below; the writer owns f, size and base
+	whole       map[string][]byte // the value last written of each store kept whole
+	pending     *batch            // changes collected, not yet being written
+	inflight    *batch            // being written
+	writing     bool              // a commit is writing batches
 	rewriteNext bool              // the next write rewrites the file from a snapshot
-	closed   bool
-	f        *os.File // the file, open for appending; nil before the first write
-	size     int64    // bytes in the file
-	base     int64    // bytes of its last rewrite
+	closed      bool
+	f           *os.File // the file, open for appending; nil before the first write
+	size        int64    // bytes in the file
+	base        int64    // bytes of its last rewrite
 }
 
 // batch is the changes of the requests that one write makes durable.
