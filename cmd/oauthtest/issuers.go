@@ -41,7 +41,8 @@ func runIssuers(signals <-chan os.Signal, s *settings, f *fileConfig, stdout, st
 		opts, err := s.issuerOptions(f, is, i, base)
 		var p *oauthtest.Provider
 		if err == nil {
-			p, err = oauthtest.NewProvider(append(opts, oauthtest.WithRequestObserver(logRequest(logger.With("issuer", is.Name))))...)
+			il := logger.With("issuer", is.Name)
+			p, err = oauthtest.NewProvider(append(opts, oauthtest.WithRequestObserver(logRequest(il)), oauthtest.WithErrorHandler(logError(il)))...)
 		}
 		if err != nil {
 			l.Close()
@@ -53,6 +54,11 @@ func runIssuers(signals <-chan os.Signal, s *settings, f *fileConfig, stdout, st
 		providers = append(providers, p)
 	}
 	srv := serve(l, handlers)
+	defer func() {
+		for _, p := range providers {
+			p.Close()
+		}
+	}()
 	fmt.Fprintln(stdout, "oauthtest: a fake OpenID Connect provider; its keys are public, for tests and local development only.")
 	for i, p := range providers {
 		fmt.Fprintf(stdout, "issuer %q:\n", f.Issuers[i].Name)

@@ -85,12 +85,14 @@ func run(signals <-chan os.Signal, args []string, stdout, stderr io.Writer) int 
 		issuer = base
 	}
 	logger := newLogger(s.logFormat, stderr)
-	p, err := oauthtest.NewProvider(append(opts, oauthtest.WithoutServer(), oauthtest.WithIssuer(issuer), oauthtest.WithRequestObserver(logRequest(logger)))...)
+	p, err := oauthtest.NewProvider(append(opts, oauthtest.WithoutServer(), oauthtest.WithIssuer(issuer),
+		oauthtest.WithRequestObserver(logRequest(logger)), oauthtest.WithErrorHandler(logError(logger)))...)
 	if err != nil {
 		l.Close()
 		fmt.Fprintln(stderr, err) // already "oauthtest: ..."
 		return exitUsage
 	}
+	defer p.Close() // once the server has stopped: writes what Go calls changed, closes the state file
 	srv := serve(l, map[string]http.Handler{"/": p.Handler()})
 	printBanner(stdout, p, s.loginPage, s.controlAPI)
 	return serveUntilSignalled(signals, logger, func() { _ = srv.Shutdown(context.Background()) }, func() { _ = srv.Close() })
@@ -138,7 +140,7 @@ func parseFlags(args []string, stdout io.Writer) (*settings, error) {
 	fs.BoolVar(&s.controlAPI, "control-api", false, "serve the control API below /_oauthtest, to stage users, faults, time... over HTTP (see README.md)")
 	fs.BoolVar(&s.loginPage, "login-page", false, "show a page to pick the user instead of approving at once")
 	fs.BoolVar(&s.version, "version", false, "print the version and exit")
-	fs.StringVar(&s.stateFile, "state", "", "keep codes, tokens and sessions in `file` across restarts (written atomically after each request)")
+	fs.StringVar(&s.stateFile, "state", "", "keep codes, tokens, sessions, users, the clock and key rotations in `file` across restarts: each change is synced before its answer is sent")
 	fs.StringVar(&s.health, "health", "", "check `URL` (a running oauthtest's /healthz) and exit 0 if it answers 200, else 1: a container health check without a shell")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -186,6 +188,12 @@ func logRequest(l *slog.Logger) func(oauthtest.Request) {
 		}
 		l.Info("request", attrs...)
 	}
+}
+
+// logError logs the errors no answer carries whole: a state file that
+// could not be written.
+func logError(l *slog.Logger) func(error) {
+	return func(err error) { l.Error("state file", "error", err.Error()) }
 }
 
 // printEndpoints lists the issuer, its endpoints and its clients.
