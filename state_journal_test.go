@@ -1,0 +1,219 @@
+package oauthtest_test
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/c95d6557/oauthtest"
+)
+
+// busyRun uses the provider as a suite would: logins in a browser,
+// refreshes, a device flow, queued users, faults, clock moves and key
+// rotations.
+func busyRun(t *testing.T, p *oauthtest.Provider) {
+	t.Helper()
+	b := p.Browser()
+	if sub := browserLogin(t, p, b); sub != "test-user" {
+		t.Fatalf("login: %s", sub)
+	}
+	tok := issuedTokens(t, p, "openid", "offline_access")
+	if _, err := refreshOnce(clientContext(p), oauthConfig(p), tok.RefreshToken); err != nil {
+		t.Fatal(err)
+	}
+	resp, body := postForm(t, p, p.Issuer()+oauthtest.DeviceAuthorizationPath, url.Values{"client_id": {"tv"}, "scope": {"openid"}}, "", "")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("device authorization: %d %v", resp.StatusCode, body)
+	}
+	if resp, body := postForm(t, p, p.TokenURL(), url.Values{"client_id": {"tv"}, "grant_type": {oauthtest.GrantDeviceCode}, "device_code": {body["device_code"].(string)}}, "", ""); resp.StatusCode != http.StatusOK {
+		t.Fatalf("device token: %d %v", resp.StatusCode, body)
+	}
+	noErr(t, p.QueueUser(oauthtest.User{Subject: "queued"}))
+	noErr(t, p.AddUser(oauthtest.User{Subject: "added"}))
+	p.FailNext(oauthtest.EndpointUserinfo, 3, oauthtest.FaultStatus(502))
+	p.FastForward(time.Hour)
+	p.RotateKey()
+	p.PublishNextKey()
+	authorizeCode(t, p, oauthConfig(p))
+}
+
+func noErr(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func stateOptions(extra ...oauthtest.Option) []oauthtest.Option {
+	return append([]oauthtest.Option{oauthtest.WithInMemoryTransport(), oauthtest.WithClient(tvClient),
+		oauthtest.WithTime(time.Date(2031, 5, 6, 7, 8, 9, 0, time.UTC)), oauthtest.WithAlgorithm(oauthtest.EdDSA)}, extra...)
+}
+
+// TestResetIsAFreshStart: after a busy run, Reset leaves the provider as
+// a new one with the same options, and so does a restart from the state
+// file it rewrote.
+func TestResetIsAFreshStart(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "state.jsonl")
+	p := oauthtest.NewTestProvider(t, stateOptions(oauthtest.WithStateFile(path))...)
+	busyRun(t, p)
+	p.Reset()
+	fresh := oauthtest.NewTestProvider(t, stateOptions()...)
+	if got, want := p.Dump(), fresh.Dump(); got != want {
+		t.Errorf("after Reset:\n%s\nwant, as a new provider:\n%s", got, want)
+	}
+	p.Close()
+	again := oauthtest.NewTestProvider(t, stateOptions(oauthtest.WithStateFile(path))...)
+	if got, want := again.Dump(), fresh.Dump(); got != want {
+		t.Errorf("restarted after Reset:\n%s\nwant, as a new provider:\n%s", got, want)
+	}
+}
+
+// TestStateFileKeepsEveryDurableStore: a provider killed after a busy run
+// (no Close) restarts with its users, clock, keys, codes, tokens and
+// devices.
+func TestStateFileKeepsEveryDurableStore(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "state.jsonl")
+	p := oauthtest.NewTestProvider(t, stateOptions(oauthtest.WithStateFile(path))...)
+	busyRun(t, p)
+	issuedTokens(t, p) // a request after the Go calls, which writes them
+	again := oauthtest.NewTestProvider(t, stateOptions(oauthtest.WithStateFile(path))...)
+	for what, v := range map[string][2]any{
+		"users":   {p.Users(), again.Users()},
+		"clock":   {p.Now(), again.Now()},
+		"keys":    {p.KeyIDs(), again.KeyIDs()},
+		"signing": {p.SigningKeyID(), again.SigningKeyID()},
+		"codes":   {p.Codes(), again.Codes()},
+		"tokens":  {inUTC(p.Tokens()), inUTC(again.Tokens())},
+		"devices": {p.Devices(), again.Devices()},
+	} {
+		if !reflect.DeepEqual(v[0], v[1]) {
+			t.Errorf("%s after the restart:\n %v\nwant\n %v", what, v[1], v[0])
+		}
+	}
+}
+
+// inUTC has the tokens' times in UTC, as the state file gives them back:
+// the times of access tokens are those of their exp claim, in time.Local.
+func inUTC(tokens []oauthtest.TokenInfo) []oauthtest.TokenInfo {
+	for i := range tokens {
+		tokens[i].IssuedAt, tokens[i].ExpiresAt = tokens[i].IssuedAt.UTC(), tokens[i].ExpiresAt.UTC()
+	}
+	return tokens
+}
+
+// TestStateFileTornLastLine: a line cut short at the end of the file, as a
+// crash mid-write leaves it, is ignored; the records before it are kept.
+func TestStateFileTornLastLine(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "state.jsonl")
+	p := oauthtest.NewTestProvider(t, stateOptions(oauthtest.WithStateFile(path))...)
+	tok := issuedTokens(t, p, "openid", "offline_access")
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	noErr(t, err)
+	_, err = f.WriteString(`{"s":"tokens","k":"r:abc","v":{"fam`)
+	noErr(t, errors.Join(err, f.Close()))
+	again := oauthtest.NewTestProvider(t, stateOptions(oauthtest.WithStateFile(path))...)
+	if _, err := refreshOnce(clientContext(again), oauthConfig(again), tok.RefreshToken); err != nil {
+		t.Errorf("a refresh token before the torn line: %v", err)
+	}
+	if b, _ := os.ReadFile(path); strings.Contains(string(b), `"r:abc"`) {
+		t.Error("the torn line is still in the file")
+	}
+}
+
+// TestStateFileReadsWriteNothing: requests that change nothing leave the
+// file as it is.
+func TestStateFileReadsWriteNothing(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "state.jsonl")
+	p := oauthtest.NewTestProvider(t, stateOptions(oauthtest.WithStateFile(path))...)
+	tok := issuedTokens(t, p)
+	before, _ := os.ReadFile(path)
+	userinfo(t, p, tok.AccessToken)
+	for _, u := range []string{p.DiscoveryURL(), p.JWKSURL()} {
+		visit(t, p, http.MethodGet, u, nil)
+	}
+	postForm(t, p, p.IntrospectionURL(), url.Values{"token": {tok.AccessToken}}, p.ClientID(), p.ClientSecret())
+	if after, _ := os.ReadFile(path); string(after) != string(before) {
+		t.Errorf("reads wrote %d bytes:\n%s", len(after)-len(before), after[len(before):])
+	}
+}
+
+// errorTB is a test that records the errors NewTestProvider reports.
+type errorTB struct {
+	testing.TB
+	mu     sync.Mutex
+	errors []string
+}
+
+func (e *errorTB) Errorf(format string, args ...any) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.errors = append(e.errors, fmt.Sprintf(format, args...))
+}
+
+// TestStateFileWriteFailure: a state file that cannot be written fails
+// the test through NewTestProvider's t, and the request whose change
+// could not be kept is answered with server_error, not as if it had been.
+func TestStateFileWriteFailure(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "state.jsonl")
+	tb := &errorTB{TB: t}
+	p := oauthtest.NewTestProvider(tb, stateOptions(oauthtest.WithStateFile(path))...)
+	issuedTokens(t, p)
+	noErr(t, os.Remove(path))
+	noErr(t, os.MkdirAll(filepath.Join(path, "in-the-way"), 0o700)) // no file can be renamed over it
+	p.Reset()                                                         // the next write rewrites the file
+	resp, body := postForm(t, p, p.TokenURL(), url.Values{"grant_type": {"client_credentials"}}, p.ClientID(), p.ClientSecret())
+	wantJSONError(t, resp, body, "server_error", http.StatusInternalServerError)
+	if d, _ := body["error_description"].(string); !strings.Contains(d, "could not be written") {
+		t.Errorf("error_description %q", d)
+	}
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	if len(tb.errors) != 1 || !strings.Contains(tb.errors[0], "state file "+path+" could not be written") {
+		t.Errorf("errors reported to the test: %q", tb.errors)
+	}
+}
+
+// TestStateFileStaleTemporaryFiles: temporary files a crash left behind
+// are removed at start.
+func TestStateFileStaleTemporaryFiles(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "state.jsonl")
+	stale := path + ".12345.tmp"
+	noErr(t, os.WriteFile(stale, []byte("half a snapshot"), 0o600))
+	oauthtest.NewTestProvider(t, stateOptions(oauthtest.WithStateFile(path))...)
+	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the stale temporary file is still there: %v", err)
+	}
+}
+
+// TestStateFileBeyondYear9999: a clock past what RFC 3339 writes does not
+// stop the file from being written: tokens issued then survive a restart.
+func TestStateFileBeyondYear9999(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "state.jsonl")
+	p := oauthtest.NewTestProvider(t, stateOptions(oauthtest.WithStateFile(path))...)
+	far := time.Date(12000, 1, 1, 0, 0, 0, 0, time.UTC)
+	p.SetTime(far)
+	tok := issuedTokens(t, p, "openid", "offline_access")
+	again := oauthtest.NewTestProvider(t, stateOptions(oauthtest.WithStateFile(path))...)
+	if !again.Now().Equal(far) {
+		t.Errorf("clock after the restart: %s, want %s", again.Now(), far)
+	}
+	if _, err := refreshOnce(clientContext(again), oauthConfig(again), tok.RefreshToken); err != nil {
+		t.Errorf("a refresh token of year 12000 after the restart: %v", err)
+	}
+}
