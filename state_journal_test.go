@@ -173,7 +173,7 @@ func TestStateFileWriteFailure(t *testing.T) {
 	issuedTokens(t, p)
 	noErr(t, os.Remove(path))
 	noErr(t, os.MkdirAll(filepath.Join(path, "in-the-way"), 0o700)) // no file can be renamed over it
-	p.Reset()                                                         // the next write rewrites the file
+	p.Reset()                                                       // the next write rewrites the file
 	resp, body := postForm(t, p, p.TokenURL(), url.Values{"grant_type": {"client_credentials"}}, p.ClientID(), p.ClientSecret())
 	wantJSONError(t, resp, body, "server_error", http.StatusInternalServerError)
 	if d, _ := body["error_description"].(string); !strings.Contains(d, "could not be written") {
