@@ -23,17 +23,17 @@ trap cleanup EXIT
 go build -o "$out/oauthtest" ./cmd/oauthtest
 go build -o "$out/stateload" ./scripts/stateload
 
-port=$(( 20000 + RANDOM % 20000 ))
-
 # flows ARGS...: starts the command with ARGS, runs the load, stops it.
 flows() {
-  "$out/oauthtest" -addr "127.0.0.1:$port" -alg EdDSA "$@" >"$out/stdout" 2>/dev/null &
+  rm -f "$out/stdout"
+  "$out/oauthtest" -addr 127.0.0.1:0 -alg EdDSA "$@" >"$out/stdout" 2>/dev/null &
   pid=$!
   until grep -q started "$out/stdout" 2>/dev/null; do
     kill -0 "$pid" || { echo "oauthtest did not start" >&2; exit 1; }
     sleep 0.05
   done
-  "$out/stateload" -issuer "http://127.0.0.1:$port" -workers "$WORKERS" -duration "${SECONDS_EACH}s" | awk '{ print $1 }'
+  issuer=$(awk '$1 == "issuer:" { print $2; exit }' "$out/stdout")
+  "$out/stateload" -issuer "$issuer" -workers "$WORKERS" -duration "${SECONDS_EACH}s" | awk '{ print $1 }'
   kill "$pid"; wait "$pid" 2>/dev/null || true
   pid=
 }
