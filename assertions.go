@@ -21,7 +21,16 @@ const assertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 // assertionAlgs are the algorithms of the JWT assertions the provider
 // verifies: client assertions and JWT bearer grants (RFC 7523).
-var assertionAlgs = []string{RS256, ES256, EdDSA, HS256}
+var assertionAlgs = []string{RS256, PS256, ES256, EdDSA, HS256}
+
+// keyAlg is the algorithm whose keys verify alg: RS256's for PS256, which
+// signs with the same RSA keys.
+func keyAlg(alg string) string {
+	if alg == PS256 {
+		return RS256
+	}
+	return alg
+}
 
 // assertionAlg is the JWS algorithm a public key verifies.
 func assertionAlg(k crypto.PublicKey) (string, error) {
@@ -51,6 +60,7 @@ type assertion struct {
 	subject string   // "" for any subject
 	aud     []string // any of them
 	jti     bool     // a jti is required (OIDC Core §9); RFC 7523 §3 makes it optional
+	algs    []string // the algorithms allowed; nil for assertionAlgs
 }
 
 // verifyAssertion checks raw against a (RFC 7523 §3): signature, exp, nbf,
@@ -58,6 +68,10 @@ type assertion struct {
 // failed. It returns the claims.
 func (p *Provider) verifyAssertion(raw string, a assertion) (jwt.MapClaims, error) {
 	claims := jwt.MapClaims{}
+	algs := a.algs
+	if algs == nil {
+		algs = assertionAlgs
+	}
 	var tried []string
 	_, err := jwt.ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) {
 		keys := a.keys(t.Method.Alg())
@@ -66,7 +80,7 @@ func (p *Provider) verifyAssertion(raw string, a assertion) (jwt.MapClaims, erro
 		}
 		tried = append(tried, t.Method.Alg())
 		return jwt.VerificationKeySet{Keys: keys}, nil
-	}, jwt.WithValidMethods(assertionAlgs), jwt.WithExpirationRequired(), jwt.WithTimeFunc(p.Now))
+	}, p.jwtTimeOptions(jwt.WithValidMethods(algs), jwt.WithExpirationRequired())...)
 	if err != nil {
 		return nil, fmt.Errorf("the %s is not valid: %v", a.what, err)
 	}
@@ -197,7 +211,7 @@ func clientAssertionKeys(c Client) func(alg string) []jwt.VerificationKey {
 			keys = append(keys, []byte(c.Secret))
 		case alg != HS256 && slices.Contains(c.AuthMethods, AuthMethodPrivateKeyJWT):
 			for _, k := range c.PublicKeys {
-				if a, _ := assertionAlg(k); a == alg {
+				if a, _ := assertionAlg(k); a == keyAlg(alg) {
 					keys = append(keys, k)
 				}
 			}
@@ -232,7 +246,7 @@ func (p *Provider) trustedKeys(iss string) func(alg string) []jwt.VerificationKe
 	return func(alg string) []jwt.VerificationKey {
 		var keys []jwt.VerificationKey
 		for _, k := range p.cfg.trusted[iss] {
-			if a, _ := assertionAlg(k); a == alg {
+			if a, _ := assertionAlg(k); a == keyAlg(alg) {
 				keys = append(keys, k)
 			}
 		}

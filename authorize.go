@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -24,26 +25,40 @@ type authorizeRequest struct {
 	responseType  string // responseCode or responseCodeIDToken
 	responseMode  string // query, fragment or form_post
 	scopes        []string
+	resources     []string // resource indicators (RFC 8707 §2.1)
 	state, nonce  string
 	challenge     string
 	method        string
 	loginHint     string
+	picked        bool // loginHint is the subject picked on the login page
 	promptNone    bool
 	maxAge        int64 // seconds; -1 without max_age
 	denied        bool  // on the login page
+	dpopJKT       string
+	fapi          bool        // WithFAPI2: fapi.go
+	auth          authContext // acr_values and the claims parameter
+	answer        pageAnswer  // what was typed or chosen on the login page
 }
 
 // handleAuthorize serves the authorization endpoint (RFC 6749 §3.1, §4.1.1;
 // OIDC Core §3.1.2, §3.3.2). It approves at once. Errors go back to the
 // client's redirect URI, except when the client or the redirect URI is not
-// valid: then a 400 page, and no redirect at all (RFC 6749 §4.1.2.1).
+// valid: then a 400 page, and no redirect at all (RFC 6749 §4.1.2.1). A
+// request object or pushed request_uri stands for the parameters (RFC 9101,
+// RFC 9126).
 func (p *Provider) handleAuthorize(x *exchange) {
-	params, status, msg := readAuthorizeParams(x)
+	sent, status, msg := readAuthorizeParams(x)
 	if msg != "" {
 		x.errorPage(status, msg)
 		return
 	}
-	req := &authorizeRequest{state: params.Get("state"), responseMode: "query"}
+	params, commit, perr := p.unpackAuthorizeRequest(sent) // request_object.go
+	if perr != nil {
+		x.requestErrorPage(perr)
+		return
+	}
+	noteAuthorizeParams(x, params)
+	req := &authorizeRequest{state: params.Get("state"), responseMode: "query", fapi: p.cfg.fapi}
 	if msg := p.resolveRedirect(params, req); msg != "" {
 		x.errorPage(http.StatusBadRequest, msg, req.client.RedirectURIs...)
 		return
@@ -56,7 +71,11 @@ func (p *Provider) handleAuthorize(x *exchange) {
 	if p.fault(x, deliverError) {
 		return
 	}
-	if p.pickUser(x.w, req, params) {
+	if p.pickUser(x, req, sent) { // the login page posts back what was sent
+		return
+	}
+	if err := commit(); err != nil {
+		x.requestErrorPage(err)
 		return
 	}
 	resp, err := p.approve(x, req)
@@ -78,11 +97,17 @@ func readAuthorizeParams(x *exchange) (url.Values, int, string) {
 		return nil, err.StatusCode(), err.ErrorDescription
 	}
 	params := r.Form
-	x.rec.Params, x.rec.ClientID, x.rec.ResponseType = params, params.Get("client_id"), params.Get("response_type")
+	x.rec.Params, x.rec.ClientID = params, params.Get("client_id")
+	return params, 0, ""
+}
+
+// noteAuthorizeParams records the response type and PKCE method that the
+// parameters of an authorization request ask for.
+func noteAuthorizeParams(x *exchange, params url.Values) {
+	x.rec.ResponseType = params.Get("response_type")
 	if x.rec.PKCEMethod = params.Get("code_challenge_method"); x.rec.PKCEMethod == "" && params.Has("code_challenge") {
 		x.rec.PKCEMethod = PKCEPlain
 	}
-	return params, 0, ""
 }
 
 // resolveRedirect finds the client and the redirect URI to answer at. It
@@ -95,10 +120,12 @@ func (p *Provider) resolveRedirect(params url.Values, req *authorizeRequest) str
 		}
 	}
 	id := params.Get("client_id")
-	c, ok := p.clients.get(id)
+	c, ok, refused := p.lookupClient(id)
 	switch {
 	case id == "":
 		return "client_id is missing; registered clients: " + quoteList(p.clients.ids())
+	case refused != "":
+		return refused
 	case !ok:
 		return fmt.Sprintf("client_id %q is not registered; registered clients: %s", id, quoteList(p.clients.ids()))
 	}
@@ -121,8 +148,9 @@ func (p *Provider) resolveRedirect(params url.Values, req *authorizeRequest) str
 // that lets each error be delivered the way the client asked.
 func (req *authorizeRequest) validate(params url.Values) *Error {
 	for _, check := range []func(url.Values) *Error{
-		req.parseResponseType, req.checkGrant, checkDuplicates, checkRequestObjects,
-		req.parseScope, req.parseNonce, req.parsePKCE, req.parsePrompt,
+		req.parseResponseType, req.checkFAPIResponseType, req.checkGrant, checkDuplicates,
+		req.parseScope, req.parseResources, req.parseNonce, req.parsePKCE, req.checkFAPIPKCE, req.parsePrompt, req.parseDPoPJKT,
+		req.parseAuthContext,
 	} {
 		if err := check(params); err != nil {
 			return err
@@ -162,7 +190,7 @@ func (req *authorizeRequest) parseResponseType(params url.Values) *Error {
 // (RFC 6749 §4.1.2.1).
 func (req *authorizeRequest) checkGrant(url.Values) *Error {
 	if !slices.Contains(req.client.GrantTypes, GrantAuthorizationCode) {
-		return ErrUnauthorizedClient.WithDescription("client %q may not use the authorization code grant; its grant types: %s (Client.GrantTypes)", req.client.ID, strings.Join(req.client.GrantTypes, ", "))
+		return ErrUnauthorizedClient.WithDescription("client %q may not use the authorization code grant; its grant_types: %s", req.client.ID, strings.Join(req.client.GrantTypes, ", "))
 	}
 	return nil
 }
@@ -173,18 +201,6 @@ func normalizeResponseType(rt string) string {
 	parts := strings.Fields(rt)
 	slices.Sort(parts)
 	return strings.Join(parts, " ")
-}
-
-// checkRequestObjects refuses request objects, which this provider does not
-// support and says so in its discovery document (OIDC Core §6).
-func checkRequestObjects(params url.Values) *Error {
-	switch {
-	case params.Has("request"):
-		return ErrRequestNotSupported.WithDescription("request objects are not supported; send the parameters in the query")
-	case params.Has("request_uri"):
-		return ErrRequestURINotSupported.WithDescription("request_uri is not supported; send the parameters in the query")
-	}
-	return nil
 }
 
 // parseScope reads the space-delimited scope (RFC 6749 §3.3); every value
@@ -202,6 +218,14 @@ func (req *authorizeRequest) parseScope(params url.Values) *Error {
 	}
 	req.scopes = scopes
 	return nil
+}
+
+// parseResources reads the resource parameters, which may be repeated:
+// the resources the code grants access tokens for (RFC 8707 §2.1).
+func (req *authorizeRequest) parseResources(params url.Values) *Error {
+	var err *Error
+	req.resources, err = requestedResources(req.client, params)
+	return err
 }
 
 // splitScope splits a scope string on spaces, dropping empty and repeated values.
@@ -263,8 +287,9 @@ func (p *Provider) approve(x *exchange, req *authorizeRequest) (url.Values, *Err
 	code := &authCode{
 		code: p.ids.secret(), clientID: req.client.ID,
 		redirectURI: req.redirectURI, redirectGiven: req.redirectGiven,
-		scopes: req.scopes, nonce: req.nonce, challenge: req.challenge, method: req.method,
+		scopes: req.scopes, resources: req.resources, nonce: req.nonce, challenge: req.challenge, method: req.method,
 		user: user, authTime: authTime, issuedAt: now, sid: sid, expiresAt: now.Add(req.client.Lifetimes.or(p.cfg.lifetimes).Code),
+		dpopJKT: req.dpopJKT, claims: req.auth.claims,
 	}
 	p.codes.add(code, now)
 	params := url.Values{"code": {code.code}, "iss": {p.issuer}}
@@ -272,13 +297,14 @@ func (p *Provider) approve(x *exchange, req *authorizeRequest) (url.Values, *Err
 		params.Set("state", req.state)
 	}
 	if req.responseType == responseCodeIDToken {
-		g := grant{clientID: code.clientID, user: code.user, scopes: code.scopes, authTime: authTime, sid: sid}
+		g := grant{family: p.ids.uuid(), clientID: code.clientID, user: code.user, scopes: code.scopes, authTime: authTime, sid: sid, claims: code.claims}
 		tc := TokenContext{ClientID: g.clientID, User: g.user, Scopes: g.scopes}
-		s := p.signerFor(req.client)
-		idToken, err := p.signIDToken(req.client, s, tc, g, code.nonce, now, req.client.Lifetimes.or(p.cfg.lifetimes).IDToken, jwt.MapClaims{"c_hash": s.halfHash(code.code)})
+		s, life := p.signerFor(req.client), req.client.Lifetimes.or(p.cfg.lifetimes).IDToken
+		idToken, err := p.signIDToken(req.client, s, tc, g, code.nonce, now, life, jwt.MapClaims{"c_hash": s.halfHash(code.code)})
 		if err != nil {
 			return nil, ErrServerError.WithDescription("signing the ID token failed: %v", err)
 		}
+		p.tokens.record(g, issued{idToken: idToken, scopes: g.scopes, idExpires: now.Truncate(time.Second).Add(life)}, now)
 		params.Set("id_token", idToken)
 	}
 	return params, nil

@@ -86,6 +86,11 @@ func TestAuthorizeErrorPage(t *testing.T) {
 			v.Set("redirect_uri", "http://127.0.0.1/cb#frag")
 		}), status: 400, want: "is not registered"},
 		{name: "wrong method", method: http.MethodPut, query: q(nil), status: 405, want: "accepts GET and POST"},
+		// A request object or request_uri that fails cannot vouch for the
+		// redirect URI in it, and the one outside is ignored (RFC 9101 §6.3).
+		{name: "request object that is no JWT", query: q(func(v url.Values) { v.Set("request", "eyJ...") }), status: 400, want: "invalid_request_object: the request object is not a JWT"},
+		{name: "request_uri to fetch", query: q(func(v url.Values) { v.Set("request_uri", "https://app.example/req.jwt") }), status: 400, want: "request_uri_not_supported: request_uri &#34;https://app.example/req.jwt&#34; was not issued by this provider"},
+		{name: "request_uri never pushed", query: q(func(v url.Values) { v.Set("request_uri", "urn:ietf:params:oauth:request_uri:nope") }), status: 400, want: "invalid_request_uri: request_uri &#34;urn:ietf:params:oauth:request_uri:nope&#34; was not issued"},
 	} {
 		t.Run(tc.name, tc.run)
 	}
@@ -135,8 +140,6 @@ func TestAuthorizeErrorRedirect(t *testing.T) {
 		{name: "hybrid in query mode", change: func(v url.Values) { v.Set("response_type", "code id_token"); v.Set("response_mode", "query") }, code: "invalid_request", fragment: true},
 		{name: "hybrid without nonce", change: func(v url.Values) { v.Set("response_type", "code id_token"); v.Del("nonce") }, code: "invalid_request", fragment: true},
 		{name: "hybrid without openid", change: func(v url.Values) { v.Set("response_type", "id_token code"); v.Set("scope", "email") }, code: "invalid_request", fragment: true},
-		{name: "request object", change: func(v url.Values) { v.Set("request", "eyJ...") }, code: "request_not_supported"},
-		{name: "request_uri", change: func(v url.Values) { v.Set("request_uri", "urn:x") }, code: "request_uri_not_supported"},
 		{name: "method without challenge", change: func(v url.Values) { v.Set("code_challenge_method", "S256") }, code: "invalid_request"},
 		{name: "unsupported challenge method", change: func(v url.Values) {
 			v.Set("code_challenge", strings.Repeat("a", 43))
@@ -207,7 +210,7 @@ func TestAuthorizeSuccess(t *testing.T) {
 	})
 }
 
-// TestHybridFlow runs the seed's response_type "code id_token": an ID token
+// TestHybridFlow runs the OpenID Connect hybrid response_type "code id_token": an ID token
 // with c_hash and nonce arrives in the fragment with the code.
 func TestHybridFlow(t *testing.T) {
 	t.Parallel()

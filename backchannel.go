@@ -23,14 +23,14 @@ const backchannelEvent = "http://schemas.openid.net/event/backchannel-logout"
 // BackchannelLogoutURI (OpenID Connect Back-Channel Logout 1.0), and what
 // came of it: a copy, for assertions.
 type LogoutDelivery struct {
-	ClientID  string    // the client told
-	URI       string    // its BackchannelLogoutURI
-	Subject   string    // the sub of the logout token
-	SessionID string    // its sid
-	Token     string    // the logout token
-	Time      time.Time // by the provider's clock
-	Status    int       // the HTTP status the client answered; 0 if none
-	Error     string    // why the delivery failed; "" when the client answered 2xx
+	ClientID  string    `json:"client_id"`  // the client told
+	URI       string    `json:"uri"`        // its BackchannelLogoutURI
+	Subject   string    `json:"subject"`    // the sub of the logout token
+	SessionID string    `json:"session_id"` // its sid
+	Token     string    `json:"token"`      // the logout token
+	Time      time.Time `json:"time"`       // by the provider's clock
+	Status    int       `json:"status"`     // the HTTP status the client answered; 0 if none
+	Error     string    `json:"error"`      // why the delivery failed; "" when the client answered 2xx
 }
 
 // backchannelLog keeps every delivery; there is one per client per ended

@@ -2,7 +2,7 @@ package oauthtest_test
 
 // Benchmarks, each beside its floor: what the same work costs without the
 // provider. scripts/bench.sh runs them interleaved and compares each pair
-// with its target (README.md, Performance).
+// with its target (docs/performance.md).
 
 import (
 	"context"
@@ -136,6 +136,42 @@ func BenchmarkFlowFloor(b *testing.B) {
 	for b.Loop() {
 		c.flow(b)
 	}
+}
+
+// BenchmarkDPoPFlow is BenchmarkFlow with a DPoP proof (ES256) on the
+// token request, which the provider verifies and binds the token to: its
+// floor is BenchmarkFlow, so the difference is what DPoP costs both sides.
+func BenchmarkDPoPFlow(b *testing.B) {
+	p := oauthtest.NewTestProvider(b)
+	hc := *p.HTTPClient()
+	hc.Transport = &dpopTransport{base: hc.Transport, p: p, c: newDPoPClient(b)}
+	c := newFlowClient(b, p.Issuer(), p.AuthURL(), p.TokenURL(), &hc)
+	b.ReportAllocs()
+	for b.Loop() {
+		if tok := c.flow(b); tok.TokenType != "DPoP" {
+			b.Fatalf("token_type %q", tok.TokenType)
+		}
+	}
+}
+
+// dpopTransport adds a fresh DPoP proof to each POST, as a DPoP client's
+// HTTP client does.
+type dpopTransport struct {
+	base http.RoundTripper
+	p    *oauthtest.Provider
+	c    *dpopClient
+}
+
+func (t *dpopTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method == http.MethodPost {
+		r = r.Clone(r.Context())
+		r.Header.Set("DPoP", t.c.proof(t.p, r.Method, r.URL.String(), nil))
+	}
+	base := t.base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	return base.RoundTrip(r)
 }
 
 func BenchmarkRefresh(b *testing.B) {

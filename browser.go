@@ -1,9 +1,11 @@
 package oauthtest
 
 import (
+	"encoding/json"
 	"fmt"
 	"html"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -21,6 +23,7 @@ type Browser struct {
 	p      *Provider
 	client *http.Client
 	pick   string // the subject to pick on the login page; "" for the current user
+	typed  *User  // the user to type on the login page; nil to pick one
 	deny   bool   // decline on the login page
 }
 
@@ -49,7 +52,17 @@ func (j loopbackSecure) Cookies(u *url.URL) []*http.Cookie {
 // PickUser makes the browser choose the user with this subject on the
 // login page, instead of the provider's current user. It returns b.
 func (b *Browser) PickUser(subject string) *Browser {
-	b.pick, b.deny = subject, false
+	b.pick, b.typed, b.deny = subject, nil, false
+	return b
+}
+
+// LogInAs makes the browser type u on the login page, as a person signs in
+// as any user there: its subject, and its claims as a JSON object, with
+// its ACR and AMR as the claims acr and amr. The provider then remembers u
+// as a recent user (Users().Recent). It returns b.
+func (b *Browser) LogInAs(u User) *Browser {
+	u = u.clone()
+	b.pick, b.typed, b.deny = "", &u, false
 	return b
 }
 
@@ -141,6 +154,10 @@ func (b *Browser) answerLogin(params url.Values) (*http.Request, error) {
 	switch {
 	case b.deny:
 		params.Set(denyParam, "1")
+	case b.typed != nil:
+		params.Set(anyParam, "1")
+		params.Set(subjectParam, b.typed.Subject)
+		params.Set(claimsParam, b.typed.claimsJSON())
 	case b.pick != "":
 		params.Set(loginParam, b.pick)
 	default:
@@ -154,6 +171,26 @@ func (b *Browser) answerLogin(params url.Values) (*http.Request, error) {
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	return req, nil
+}
+
+// claimsJSON is u's claims as typed on the login page: a JSON object, with
+// ACR and AMR as acr and amr.
+func (u User) claimsJSON() string {
+	claims := maps.Clone(u.Claims)
+	if claims == nil {
+		claims = map[string]any{}
+	}
+	if u.ACR != "" {
+		claims["acr"] = u.ACR
+	}
+	if u.AMR != nil {
+		claims["amr"] = u.AMR
+	}
+	b, err := json.Marshal(claims)
+	if err != nil {
+		return fmt.Sprintf("claims that do not encode as JSON: %v", err) // the page says what is wrong
+	}
+	return string(b)
 }
 
 // redirectCallback reads a response redirected in the query or fragment.

@@ -30,10 +30,14 @@ func (p *Provider) authenticateClient(x *exchange, form url.Values) (Client, *Er
 		return Client{}, err
 	}
 	x.rec.ClientID, x.rec.AuthMethod = cred.id, cred.method
-	c, ok := p.clients.get(cred.id)
+	c, ok, refused := p.lookupClient(cred.id)
 	switch {
+	case refused != "":
+		return Client{}, ErrInvalidClient.WithDescription("%s", refused)
 	case !ok:
 		return Client{}, ErrInvalidClient.WithDescription("client %q is not registered; registered clients: %s", cred.id, quoteList(p.clients.ids()))
+	case p.cfg.fapi && cred.method != AuthMethodPrivateKeyJWT:
+		return Client{}, p.fapiClientAuth(c, cred.method) // fapi.go
 	case !slices.Contains(c.AuthMethods, cred.method):
 		return Client{}, ErrInvalidClient.WithDescription("client %q authenticates with %s; this request used %s", cred.id, strings.Join(c.AuthMethods, " or "), cred.method)
 	case cred.assertion != "":
@@ -48,10 +52,17 @@ func (p *Provider) authenticateClient(x *exchange, form url.Values) (Client, *Er
 // assertion: iss and sub the client, aud the token endpoint, the issuer or
 // the endpoint called (RFC 7523 §3, OIDC Core §9).
 func (p *Provider) checkClientAssertion(x *exchange, c Client, raw string) *Error {
-	_, err := p.verifyAssertion(raw, assertion{
+	a := assertion{
 		what: "client assertion", keys: clientAssertionKeys(c), issuer: c.ID, subject: c.ID,
 		aud: []string{p.TokenURL(), p.issuer, p.issuer + x.r.URL.Path}, jti: true,
-	})
+	}
+	if p.cfg.fapi {
+		if err := p.fapiAssertion(raw); err != nil {
+			return err
+		}
+		a.aud, a.algs = []string{p.issuer}, fapiAlgs
+	}
+	_, err := p.verifyAssertion(raw, a)
 	if err != nil {
 		return ErrInvalidClient.WithDescription("%v", err)
 	}

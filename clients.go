@@ -83,6 +83,20 @@ type Client struct {
 	// client logged in to ends (Back-Channel Logout 1.0); its ID tokens
 	// then carry sid.
 	BackchannelLogoutURI string
+	// ExchangeFrom lists the clients whose tokens this client may exchange
+	// (GrantTokenExchange) though it is not their audience, as a real
+	// deployment permits a gateway to exchange its front end's tokens
+	// (Keycloak's token-exchange permission). A client may always exchange
+	// a token issued to it or naming it in its aud; any other is refused
+	// with invalid_request (RFC 8693 §2.2.2).
+	ExchangeFrom []string
+	// Resources are the resource indicators (RFC 8707) the client may ask
+	// tokens for with the resource parameter, at the authorization and
+	// token endpoints: absolute URIs without a fragment. Any other is
+	// refused with invalid_target. When empty, any absolute URI is
+	// accepted. The audience parameter of token exchange and client
+	// credentials is a name, not a resource, and is not restricted.
+	Resources []string
 	// GrantTypes are the grant types the client may use at the token
 	// endpoint (GrantAuthorizationCode, GrantClientCredentials...); others
 	// get unauthorized_client. When empty: GrantAuthorizationCode and
@@ -100,6 +114,24 @@ type Client struct {
 	// and refuses HS256: verify such tokens with golang-jwt and the secret
 	// (see the Client example).
 	SigningAlg string
+	// DPoPBoundAccessTokens requires a DPoP proof with each of the client's
+	// token requests, as the client metadata dpop_bound_access_tokens
+	// does (RFC 9449 §5.2): a request without one gets invalid_dpop_proof.
+	// WithDPoPRequired requires it of every client.
+	DPoPBoundAccessTokens bool
+	// RequirePushedAuthorizationRequests makes the client push its
+	// authorization requests (RFC 9126 §5): the authorization endpoint
+	// refuses its requests without a request_uri of PushedAuthorizationURL.
+	RequirePushedAuthorizationRequests bool
+	// RequestObjectSigningAlg is the only algorithm the client's request
+	// objects (RFC 9101) may be signed with: RS256, PS256, ES256 or EdDSA
+	// with a key of PublicKeys, HS256 with Secret, or "none" for unsigned
+	// ones, refused otherwise. When empty, any of them but "none".
+	RequestObjectSigningAlg string
+	// RequireSignedRequestObject makes the client send its authorization
+	// parameters in a signed request object, by value or pushed
+	// (require_signed_request_object, RFC 9101 §10.5).
+	RequireSignedRequestObject bool
 }
 
 // validate fills the defaults of c and reports what is wrong with it.
@@ -132,8 +164,17 @@ func (c *Client) validate() error {
 	if err := c.Lifetimes.validate(); err != nil {
 		return fmt.Errorf("client %q: %v", c.ID, err)
 	}
+	if err := c.validateRequestObjects(); err != nil { // request_object.go
+		return err
+	}
+	for _, r := range c.Resources {
+		if err := checkResourceURI(r); err != nil {
+			return fmt.Errorf("client %q: %s", c.ID, err.ErrorDescription)
+		}
+	}
 	c.Scopes = cloneOr(c.Scopes, DefaultScopes())
 	c.RedirectURIs, c.PostLogoutRedirectURIs = slices.Clone(c.RedirectURIs), slices.Clone(c.PostLogoutRedirectURIs)
+	c.ExchangeFrom, c.Resources = slices.Clone(c.ExchangeFrom), slices.Clone(c.Resources)
 	if err := c.validateGrantTypes(); err != nil {
 		return err
 	}
@@ -290,8 +331,10 @@ func (c *Client) checkSecret(secret string) bool {
 
 // clientStore holds the registered clients.
 type clientStore struct {
-	mu      sync.RWMutex // guards clients
-	clients map[string]Client
+	mu            sync.RWMutex // guards clients and registrations
+	clients       map[string]Client
+	registrations map[string]registration // the clients registered dynamically (registration.go)
+	changed       changeLog               // of registrations; the write lock guards it
 }
 
 func (s *clientStore) add(c Client) {
@@ -331,7 +374,7 @@ func (p *Provider) Clients() []Client {
 		c, _ := p.clients.get(id)
 		c.RedirectURIs, c.Scopes, c.AuthMethods = slices.Clone(c.RedirectURIs), slices.Clone(c.Scopes), slices.Clone(c.AuthMethods)
 		c.GrantTypes, c.PublicKeys = slices.Clone(c.GrantTypes), slices.Clone(c.PublicKeys)
-		c.PostLogoutRedirectURIs = slices.Clone(c.PostLogoutRedirectURIs)
+		c.PostLogoutRedirectURIs, c.ExchangeFrom, c.Resources = slices.Clone(c.PostLogoutRedirectURIs), slices.Clone(c.ExchangeFrom), slices.Clone(c.Resources)
 		out = append(out, c)
 	}
 	return out
@@ -365,6 +408,28 @@ func (s *clientStore) scopes() []string {
 	}
 	slices.Sort(extra)
 	return append(defaults, extra...)
+}
+
+// resources returns the resources the clients list in their Resources,
+// sorted: the protected_resources of discovery (RFC 9728 §4). It is nil
+// when some client lists none, and so may ask for any: then the set is
+// not enumerable.
+func (s *clientStore) resources() []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var all []string
+	for _, c := range s.clients {
+		if len(c.Resources) == 0 {
+			return nil
+		}
+		for _, r := range c.Resources {
+			if !slices.Contains(all, r) {
+				all = append(all, r)
+			}
+		}
+	}
+	slices.Sort(all)
+	return all
 }
 
 func cloneOr(s, def []string) []string {

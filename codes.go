@@ -15,13 +15,16 @@ type authCode struct {
 	redirectURI   string
 	redirectGiven bool // the authorization request carried redirect_uri
 	scopes        []string
+	resources     []string // resource indicators of the authorization request (RFC 8707 §2.1)
 	nonce         string
 	challenge     string // PKCE code_challenge, empty without PKCE
 	method        string // PKCE code_challenge_method
 	user          User
 	authTime      time.Time // when the user logged in
 	issuedAt      time.Time
-	sid           string // the browser session it was issued in; "" without one
+	sid           string          // the browser session it was issued in; "" without one
+	dpopJKT       string          // the dpop_jkt of the authorization request (RFC 9449 §10); "" without
+	claims        requestedClaims // what the claims parameter asked for (OIDC Core §5.5)
 	expiresAt     time.Time
 	family        string // the token family it produced once redeemed; "" before
 	invalidated   bool   // by InvalidateCode
@@ -90,7 +93,7 @@ func (s *codeStore) redeem(code, family string, now time.Time, check func(*authC
 		return authCode{}, false, ErrInvalidGrant.WithDescription("code was invalidated by the test (InvalidateCode)")
 	case !now.Before(rec.expiresAt):
 		return authCode{}, false, ErrInvalidGrant.WithDescription("code expired at %s; it is now %s (codes live %s)",
-			rec.expiresAt.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), rec.expiresAt.Sub(rec.issuedAt))
+			rec.expiresAt.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), humanDuration(rec.expiresAt.Sub(rec.issuedAt)))
 	}
 	if err := check(rec); err != nil {
 		return authCode{}, false, err
@@ -114,10 +117,12 @@ type CodeInfo struct {
 	ClientID            string    `json:"client_id"`             // the client it was issued to
 	RedirectURI         string    `json:"redirect_uri"`          // the redirect URI it was sent to
 	Scopes              []string  `json:"scopes"`                // the scopes granted
+	Resources           []string  `json:"resources,omitempty"`   // the resource indicators granted (RFC 8707)
 	Nonce               string    `json:"nonce"`                 // the nonce of the authorization request
 	CodeChallenge       string    `json:"code_challenge"`        // the PKCE challenge, "" without PKCE
 	CodeChallengeMethod string    `json:"code_challenge_method"` // S256 or plain, "" without PKCE
 	Subject             string    `json:"subject"`               // the user it was issued for
+	ACR                 string    `json:"acr,omitempty"`         // the acr of the login (User.ACR, acr_values, the login page); "" for none
 	IssuedAt            time.Time `json:"issued_at"`             // by the provider's clock
 	ExpiresAt           time.Time `json:"expires_at"`            // by the provider's clock
 	Redeemed            bool      `json:"redeemed"`              // exchanged for tokens
@@ -126,8 +131,8 @@ type CodeInfo struct {
 
 func (c *authCode) info() CodeInfo {
 	return CodeInfo{
-		Code: c.code, ClientID: c.clientID, RedirectURI: c.redirectURI, Scopes: slices.Clone(c.scopes),
-		Nonce: c.nonce, CodeChallenge: c.challenge, CodeChallengeMethod: c.method, Subject: c.user.Subject,
+		Code: c.code, ClientID: c.clientID, RedirectURI: c.redirectURI, Scopes: slices.Clone(c.scopes), Resources: slices.Clone(c.resources),
+		Nonce: c.nonce, CodeChallenge: c.challenge, CodeChallengeMethod: c.method, Subject: c.user.Subject, ACR: c.user.ACR,
 		IssuedAt: c.issuedAt, ExpiresAt: c.expiresAt, Redeemed: c.family != "", Invalidated: c.invalidated,
 	}
 }
@@ -221,6 +226,9 @@ type codeState struct {
 	SID, Family                 string
 	Invalidated                 bool
 	Seq                         uint64
+	Resources                   []string    `json:",omitempty"`
+	DPoPJKT                     string      `json:",omitempty"`
+	Claims                      claimsState `json:",omitzero"`
 }
 
 // codesMetaState is the codes store's own record.
@@ -270,7 +278,8 @@ func (s *codeStore) current(key string) record {
 	}
 	return newRecord(key, codeState{Code: c.code, ClientID: c.clientID, RedirectURI: c.redirectURI, RedirectGiven: c.redirectGiven,
 		Scopes: c.scopes, Nonce: c.nonce, Challenge: c.challenge, Method: c.method, User: c.user, AuthTime: stime(c.authTime),
-		IssuedAt: stime(c.issuedAt), Expires: stime(c.expiresAt), SID: c.sid, Family: c.family, Invalidated: c.invalidated, Seq: c.seq})
+		IssuedAt: stime(c.issuedAt), Expires: stime(c.expiresAt), SID: c.sid, Family: c.family, Invalidated: c.invalidated, Seq: c.seq,
+		Resources: c.resources, DPoPJKT: c.dpopJKT, Claims: c.claims.state()})
 }
 
 func (s *codeStore) restore(recs []record) error {
@@ -308,6 +317,7 @@ func (s *codeStore) apply(r record) error {
 	}
 	s.codes[r.Key] = &authCode{code: c.Code, clientID: c.ClientID, redirectURI: c.RedirectURI, redirectGiven: c.RedirectGiven,
 		scopes: c.Scopes, nonce: c.Nonce, challenge: c.Challenge, method: c.Method, user: c.User, authTime: c.AuthTime.time(),
-		issuedAt: c.IssuedAt.time(), expiresAt: c.Expires.time(), sid: c.SID, family: c.Family, invalidated: c.Invalidated, seq: c.Seq}
+		issuedAt: c.IssuedAt.time(), expiresAt: c.Expires.time(), sid: c.SID, family: c.Family, invalidated: c.Invalidated, seq: c.Seq,
+		resources: c.Resources, dpopJKT: c.DPoPJKT, claims: c.Claims.claims()}
 	return nil
 }

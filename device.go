@@ -1,7 +1,6 @@
 package oauthtest
 
 import (
-	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -79,30 +78,38 @@ func (s *deviceStore) sweep(now time.Time) {
 	}
 }
 
-// decide approves (for u) or denies the pending authorization of userCode.
-func (s *deviceStore) decide(userCode string, now time.Time, approve func() (User, *Error)) *Error {
+// String names the state as DeviceInfo.State does.
+func (st deviceState) String() string {
+	return [...]string{"pending", "approved", "denied", "redeemed"}[st]
+}
+
+// decide approves (for u) or denies the pending authorization of userCode
+// and returns the state it ends in: denied, with the reason, when approve
+// fails with access_denied or consent_required. Without an authorization
+// to decide, the error says why (unknown, expired, decided before).
+func (s *deviceStore) decide(userCode string, now time.Time, approve func() (User, *Error)) (deviceState, *Error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	d := s.byUser[normalizeUserCode(userCode)]
 	switch {
 	case d == nil:
-		return ErrInvalidRequest.WithDescription("user code %q was not issued by this provider, or has been forgotten", userCode)
+		return devicePending, ErrInvalidRequest.WithDescription("user code %q was not issued by this provider, or has been forgotten", userCode)
 	case !now.Before(d.expiresAt):
-		return ErrExpiredToken.WithDescription("user code %q expired at %s", userCode, d.expiresAt.UTC().Format(time.RFC3339))
+		return devicePending, ErrExpiredToken.WithDescription("user code %q expired at %s", userCode, d.expiresAt.UTC().Format(time.RFC3339))
 	case d.state != devicePending:
-		return ErrInvalidRequest.WithDescription("user code %q was already approved or denied", userCode)
+		return d.state, ErrInvalidRequest.WithDescription("user code %q was already %s", userCode, d.state)
 	}
 	u, err := approve()
 	s.changed.note(d.deviceCode)
 	switch {
 	case err != nil && (err.Is(ErrAccessDenied) || err.Is(ErrConsentRequired)):
 		d.state = deviceDenied
+		return deviceDenied, err
 	case err != nil:
-		return err
-	default:
-		d.state, d.user, d.authTime = deviceApproved, u, now
+		return devicePending, err
 	}
-	return nil
+	d.state, d.user, d.authTime = deviceApproved, u, now
+	return deviceApproved, nil
 }
 
 // poll is one poll of the device's token request (RFC 8628 §3.4, §3.5): it
@@ -127,7 +134,7 @@ func (s *deviceStore) poll(deviceCode, clientID string, now time.Time) (deviceAu
 	switch {
 	case !last.IsZero() && now.Sub(last) < d.interval:
 		d.interval += deviceInterval
-		return deviceAuth{}, ErrSlowDown.WithDescription("polled %s after the last poll; wait %s between polls from now on (RFC 8628 §3.5)", now.Sub(last), d.interval)
+		return deviceAuth{}, ErrSlowDown.WithDescription("polled %s after the last poll; wait %s between polls from now on (RFC 8628 §3.5)", humanDuration(now.Sub(last)), humanDuration(d.interval))
 	case d.state == devicePending:
 		return deviceAuth{}, ErrAuthorizationPending.WithDescription("the user has not yet approved user code %s", d.userCode)
 	case d.state == deviceDenied:
@@ -168,7 +175,7 @@ func (p *Provider) handleDeviceAuthorization(x *exchange) {
 	}
 	p.devices.add(d, now)
 	if !p.cfg.loginPage {
-		_ = p.devices.decide(d.userCode, now, func() (User, *Error) { return p.users.approve(approveOpts{clientID: c.ID}) })
+		_, _ = p.devices.decide(d.userCode, now, func() (User, *Error) { return p.users.approve(approveOpts{clientID: c.ID}) })
 	}
 	verify := p.issuer + DeviceVerificationPath
 	writeJSON(x.w, http.StatusOK, deviceResponse{
@@ -189,7 +196,7 @@ func (p *Provider) readDeviceRequest(x *exchange) (Client, []string, *Error) {
 	case err != nil:
 		return Client{}, nil, err
 	case !slices.Contains(c.GrantTypes, GrantDeviceCode):
-		return Client{}, nil, ErrUnauthorizedClient.WithDescription("client %q may not use the device flow: its grant types are %s (Client.GrantTypes needs %s)", c.ID, strings.Join(c.GrantTypes, ", "), GrantDeviceCode)
+		return Client{}, nil, ErrUnauthorizedClient.WithDescription("client %q may not use the device flow: its grant_types are %s and need %s", c.ID, strings.Join(c.GrantTypes, ", "), GrantDeviceCode)
 	}
 	scopes := splitScope(form.Get("scope"))
 	if err := c.checkScopes(scopes); err != nil {
@@ -232,47 +239,59 @@ func normalizeUserCode(s string) string {
 
 // redeemDeviceCode serves the device's polls (RFC 8628 §3.4): tokens once
 // the user approved, else authorization_pending, slow_down, access_denied
-// or expired_token, all by the provider's clock.
-func (p *Provider) redeemDeviceCode(c Client, form url.Values, gt *grantType) (*tokenResponse, *Error) {
+// or expired_token, all by the provider's clock. The resources asked for,
+// checked before the poll uses the code up, are those of the grant
+// (RFC 8707 §2.2).
+func (p *Provider) redeemDeviceCode(c Client, form url.Values, gt *grantType, jkt string) (*tokenResponse, *Error) {
+	resources, err := requestedResources(c, form)
+	if err != nil {
+		return nil, err
+	}
 	d, err := p.devices.poll(form.Get("device_code"), c.ID, p.Now())
 	if err != nil {
 		return nil, err
 	}
-	g := grant{family: p.ids.uuid(), clientID: c.ID, user: d.user, scopes: d.scopes, authTime: d.authTime}
+	g := grant{family: p.ids.uuid(), clientID: c.ID, user: d.user, scopes: d.scopes, authTime: d.authTime, audience: resources, jkt: jkt}
 	return p.issue(g, d.scopes, "", gt)
 }
 
 // ApproveDevice approves the device authorization with this user code, as
 // the user would at the verification URI, for the user the next login
 // would get (QueueUser, else the current user). It is needed only with
-// WithLoginPage; without, devices are approved at once.
+// WithLoginPage; without, devices are approved at once. When a queued
+// denial (QueueDenial) turns the approval into a denial, the device gets
+// access_denied and the error wraps ErrAccessDenied.
 func (p *Provider) ApproveDevice(userCode string) error {
-	return p.decideDevice(userCode, "")
+	_, err := p.decideDevice(userCode, "")
+	return err
 }
 
 // DenyDevice denies the device authorization with this user code: the
 // device's next poll gets access_denied.
 func (p *Provider) DenyDevice(userCode string) error {
-	return p.decideDevice(userCode, denyParam)
+	_, err := p.decideDevice(userCode, denyParam)
+	return err
 }
 
 // decideDevice denies (how is denyParam), approves for a chosen user (how is
-// "sub:SUBJECT") or approves for the next login's user.
-func (p *Provider) decideDevice(userCode, how string) error {
+// "sub:SUBJECT") or approves for the next login's user, and returns the
+// state the authorization ends in. An approval that ends denied is an
+// error; a denial that does is not.
+func (p *Provider) decideDevice(userCode, how string) (deviceState, error) {
 	clientID := p.devices.client(userCode)
-	err := p.devices.decide(userCode, p.Now(), func() (User, *Error) {
+	state, err := p.devices.decide(userCode, p.Now(), func() (User, *Error) {
 		switch {
 		case how == denyParam:
 			return User{}, ErrAccessDenied
 		case strings.HasPrefix(how, "sub:"):
-			return p.users.approve(approveOpts{clientID: clientID, loginHint: strings.TrimPrefix(how, "sub:")})
+			return p.users.approve(approveOpts{clientID: clientID, loginHint: strings.TrimPrefix(how, "sub:"), picked: true})
 		}
 		return p.users.approve(approveOpts{clientID: clientID})
 	})
-	if err != nil {
-		return fmt.Errorf("oauthtest: %w", err)
+	if err != nil && !(how == denyParam && err == ErrAccessDenied) { // but the denial asked for
+		return state, err // an *Error, whose text starts with "oauthtest: " already
 	}
-	return nil
+	return state, nil
 }
 
 // client is the client of the authorization with this user code.
@@ -307,7 +326,7 @@ func (p *Provider) Devices() []DeviceInfo {
 func (d *deviceAuth) info() DeviceInfo {
 	return DeviceInfo{
 		UserCode: d.userCode, ClientID: d.clientID, Scopes: slices.Clone(d.scopes),
-		State: [...]string{"pending", "approved", "denied", "redeemed"}[d.state], Subject: d.user.Subject,
+		State: d.state.String(), Subject: d.user.Subject,
 		IssuedAt: d.issuedAt, ExpiresAt: d.expiresAt,
 	}
 }

@@ -170,9 +170,12 @@ func TestDeviceFlowPolling(t *testing.T) {
 // scopes they may not ask for.
 func TestDeviceAuthorizationErrors(t *testing.T) {
 	t.Parallel()
-	p := oauthtest.NewTestProvider(t, oauthtest.WithClient(tvClient))
-	resp, body := postForm(t, p, p.Issuer()+oauthtest.DeviceAuthorizationPath, url.Values{}, p.ClientID(), p.ClientSecret())
+	p := oauthtest.NewTestProvider(t, oauthtest.WithClient(tvClient), oauthtest.WithClient(exactClient))
+	resp, body := postForm(t, p, p.Issuer()+oauthtest.DeviceAuthorizationPath, url.Values{}, exactClient.ID, exactClient.Secret) // a configured client without the device grant
 	wantJSONError(t, resp, body, "unauthorized_client", 400)
+	if d, _ := body["error_description"].(string); !strings.Contains(d, "grant_types") || strings.Contains(d, "Client.") {
+		t.Errorf("the refusal should name the config field grant_types, not a Go field: %q", d)
+	}
 	resp, body = postForm(t, p, p.Issuer()+oauthtest.DeviceAuthorizationPath, url.Values{"client_id": {"tv"}, "scope": {"admin"}}, "", "")
 	wantJSONError(t, resp, body, "invalid_scope", 400)
 	resp, body = postForm(t, p, p.Issuer()+oauthtest.DeviceAuthorizationPath, url.Values{"client_id": {"nobody"}}, "", "")
@@ -189,15 +192,19 @@ func TestDeviceVerificationPage(t *testing.T) {
 		return string(b)
 	}
 	resp := visit(t, p, http.MethodGet, body["verification_uri_complete"].(string), nil)
-	if got := page(resp); resp.StatusCode != 200 || !strings.Contains(got, `value="`+body["user_code"].(string)+`"`) || !strings.Contains(got, `value="alice"`) {
+	got := page(resp)
+	if resp.StatusCode != 200 || !strings.Contains(got, `value="`+body["user_code"].(string)+`"`) || !strings.Contains(got, `value="alice"`) {
 		t.Fatalf("HTTP %d\n%s", resp.StatusCode, got)
 	}
-	resp = visit(t, p, http.MethodPost, p.Issuer()+"/oauth/device", url.Values{"user_code": {"nope"}, "oauthtest_login": {"alice"}})
-	if got := page(resp); resp.StatusCode != 400 || !strings.Contains(got, "was not issued") {
+	form, cookies := pageForm(t, resp, got)
+	post := func(code string) (*http.Response, string) {
+		f := url.Values{"user_code": {code}, "oauthtest_login": {"alice"}, "oauthtest_form": form["oauthtest_form"]}
+		return send(t, p, http.MethodPost, p.Issuer()+"/oauth/device", f, cookies, sameOrigin(p))
+	}
+	if resp, got := post("nope"); resp.StatusCode != 400 || !strings.Contains(got, "was not issued") {
 		t.Errorf("an unknown code: HTTP %d\n%s", resp.StatusCode, got)
 	}
-	resp = visit(t, p, http.MethodPost, p.Issuer()+"/oauth/device", url.Values{"user_code": {body["user_code"].(string)}, "oauthtest_login": {"alice"}})
-	if got := page(resp); resp.StatusCode != 200 || !strings.Contains(got, "Device approved") {
+	if resp, got := post(body["user_code"].(string)); resp.StatusCode != 200 || !strings.Contains(got, "Device approved") {
 		t.Errorf("HTTP %d\n%s", resp.StatusCode, got)
 	}
 	if ds := p.Devices(); ds[0].State != "approved" || ds[0].Subject != "alice" {

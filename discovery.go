@@ -24,18 +24,24 @@ func (p *Provider) discoveryJSON() []byte {
 		"introspection_endpoint_auth_methods_supported":    confidentialAuthMethods(), // RFC 7662 §2.1
 		"claims_supported":                                 supportedClaims(),
 		"code_challenge_methods_supported":                 []string{PKCES256, PKCEPlain},
-		"claims_parameter_supported":                       false,
-		"request_parameter_supported":                      false,
-		"request_uri_parameter_supported":                  false,
+		"claims_parameter_supported":                       true, // OIDC Core §5.5
+		"acr_values_supported":                             p.acrValues(),
 		"authorization_response_iss_parameter_supported":   true,
 		"backchannel_logout_supported":                     true,
 		"backchannel_logout_session_supported":             true,
+		"dpop_signing_alg_values_supported":                dpopAlgs, // RFC 9449 §5.1
+	}
+	p.requestMetadata(m) // PAR and request objects: par.go
+	if rs := p.clients.resources(); rs != nil {
+		m["protected_resources"] = rs // RFC 9728 §4
 	}
 	for _, e := range endpointTable {
-		if e.discovery != "" {
+		if e.discovery != "" && p.serves(e.endpoint) {
 			m[e.discovery] = p.issuer + e.paths[0]
 		}
 	}
+	p.discoverRegistration(m)
+	p.fapiMetadata(m)                       // fapi.go
 	b, _ := json.MarshalIndent(m, "", "  ") // strings, bools and string slices: cannot fail
 	return b
 }
@@ -56,7 +62,7 @@ func (p *Provider) signingAlgs() []string {
 
 // supportedClaims lists the claims an ID token or userinfo may carry.
 func supportedClaims() []string {
-	claims := []string{"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "c_hash"}
+	claims := []string{"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "c_hash", "acr", "amr"}
 	for _, scope := range []string{"profile", "email", "address", "phone"} {
 		claims = append(claims, scopeClaims[scope]...)
 	}

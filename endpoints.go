@@ -48,6 +48,8 @@ var endpointTable = []endpointSpec{
 	{EndpointDeviceVerification, []string{DeviceVerificationPath}, getOrPost, true, false, "", (*Provider).handleDeviceVerification},
 	{EndpointLogout, []string{LogoutPath}, getOrPost, true, false, "end_session_endpoint", (*Provider).handleLogout},
 	{EndpointTokeninfo, []string{TokeninfoPath}, getOrPost, false, true, "", (*Provider).handleTokeninfo},
+	{EndpointRegistration, []string{RegistrationPath}, registrationMethods, false, true, "registration_endpoint", (*Provider).handleRegistration},
+	{EndpointPushedAuthorization, []string{PushedAuthorizationPath}, postOnly, false, true, "pushed_authorization_request_endpoint", (*Provider).handlePAR}, // par.go
 }
 
 // The methods of the endpoints.
@@ -55,6 +57,8 @@ var (
 	readOnly  = []string{http.MethodGet, http.MethodHead}
 	getOrPost = []string{http.MethodGet, http.MethodPost}
 	postOnly  = []string{http.MethodPost}
+	// registrationMethods register (POST) and manage a registration (RFC 7592 §2).
+	registrationMethods = []string{http.MethodPost, http.MethodGet, http.MethodPut, http.MethodDelete}
 )
 
 // refuseMethod answers a request whose method e does not accept: 405 with
@@ -89,9 +93,11 @@ type EndpointURL struct {
 // Endpoints lists every endpoint the provider serves with its URL,
 // discovery first: what cmd/oauthtest prints at start.
 func (p *Provider) Endpoints() []EndpointURL {
-	out := make([]EndpointURL, len(endpointTable))
-	for i, e := range endpointTable {
-		out[i] = EndpointURL{e.endpoint, p.issuer + e.paths[0]}
+	var out []EndpointURL
+	for _, e := range endpointTable {
+		if p.serves(e.endpoint) {
+			out = append(out, EndpointURL{e.endpoint, p.issuer + e.paths[0]})
+		}
 	}
 	return out
 }

@@ -26,7 +26,8 @@ type Error struct {
 }
 
 // Error codes of RFC 6749 §4.1.2.1 and §5.2, RFC 6750 §3.1, OpenID Connect
-// Core §3.1.2.6, RFC 8628 §3.5 and RFC 8707 §2. Compare with errors.Is.
+// Core §3.1.2.6, RFC 8628 §3.5, RFC 8707 §2, RFC 9449 and RFC 7591 §3.2.2.
+// Compare with errors.Is.
 var (
 	ErrInvalidRequest          = newError("invalid_request", http.StatusBadRequest)
 	ErrInvalidClient           = newError("invalid_client", http.StatusUnauthorized)
@@ -48,10 +49,55 @@ var (
 	ErrAuthorizationPending    = newError("authorization_pending", http.StatusBadRequest) // RFC 8628 §3.5
 	ErrSlowDown                = newError("slow_down", http.StatusBadRequest)             // RFC 8628 §3.5
 	ErrExpiredToken            = newError("expired_token", http.StatusBadRequest)         // RFC 8628 §3.5
+	ErrInvalidDPoPProof        = newError("invalid_dpop_proof", http.StatusBadRequest)    // RFC 9449 §5, §7.1: 401 at a resource
+	ErrUseDPoPNonce            = newError("use_dpop_nonce", http.StatusBadRequest)        // RFC 9449 §8, §9: 401 at a resource
+	// ErrUnmetAuthenticationRequirements: the login cannot meet the
+	// essential acr the claims parameter asks for (OpenID Connect Core
+	// Unmet Authentication Requirements 1.0 §2, OIDC Core §5.5.1.1).
+	ErrUnmetAuthenticationRequirements = newError("unmet_authentication_requirements", http.StatusBadRequest)
+
+	// Dynamic client registration errors (RFC 7591 §3.2.2).
+	ErrInvalidRedirectURI          = newError("invalid_redirect_uri", http.StatusBadRequest)
+	ErrInvalidClientMetadata       = newError("invalid_client_metadata", http.StatusBadRequest)
+	ErrInvalidSoftwareStatement    = newError("invalid_software_statement", http.StatusBadRequest)
+	ErrUnapprovedSoftwareStatement = newError("unapproved_software_statement", http.StatusBadRequest)
 )
 
+// Error codes of request objects and pushed authorization requests
+// (RFC 9101 §7, RFC 9126 §2.3). Compare with errors.Is.
+var (
+	ErrInvalidRequestURI    = newError("invalid_request_uri", http.StatusBadRequest)
+	ErrInvalidRequestObject = newError("invalid_request_object", http.StatusBadRequest)
+)
+
+// errorPrototypes are every Err value, in the order they are declared
+// (newError appends each): the error codes a staged fault (FaultError, the
+// control API's /faults) may answer.
+var errorPrototypes []*Error
+
+// errorByCode is the prototype Error with this code, or nil.
+func errorByCode(code string) *Error {
+	for _, e := range errorPrototypes {
+		if e.ErrorCode == code {
+			return e
+		}
+	}
+	return nil
+}
+
+// errorCodes lists the prototypes' codes, in their order.
+func errorCodes() []string {
+	codes := make([]string, len(errorPrototypes))
+	for i, e := range errorPrototypes {
+		codes[i] = e.ErrorCode
+	}
+	return codes
+}
+
 func newError(code string, status int) *Error {
-	return &Error{ErrorCode: code, status: status}
+	e := &Error{ErrorCode: code, status: status}
+	errorPrototypes = append(errorPrototypes, e)
+	return e
 }
 
 // Error returns "oauthtest: CODE: DESCRIPTION".

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/c95d6557/oauthtest"
@@ -128,7 +129,7 @@ func ExampleProvider_FastForward() {
 	}
 	// Output:
 	// 400 invalid_grant
-	// code expired at 2030-01-01T09:10:00Z; it is now 2030-01-01T09:11:00Z (codes live 10m0s)
+	// code expired at 2030-01-01T09:10:00Z; it is now 2030-01-01T09:11:00Z (codes live 10m)
 }
 
 // The provider's handler can be mounted in an application's own server,
@@ -254,8 +255,8 @@ func ExampleProvider_RotateKey() {
 	// after retiring: 1
 }
 
-// A client whose tokens are signed with its secret (HS256), as the first
-// seed provider's sample verifies them. go-oidc verifies ID tokens with the
+// A client whose tokens are signed with its secret (HS256), for apps that
+// verify tokens with their client secret. go-oidc verifies ID tokens with the
 // provider's published keys only and refuses HS256 ones: verify them with
 // golang-jwt and the secret.
 func ExampleClient_hs256() {
@@ -339,4 +340,58 @@ func ExampleBrowser() {
 	// form_post http://127.0.0.1:8080/callback st true
 	// logged in: bob
 	// access_denied
+}
+
+// A refresh that fails once, as when the provider has a bad moment:
+// EndpointRefresh is the token endpoint serving grant_type=refresh_token,
+// so the code exchange goes through and the first refresh gets the fault.
+func ExampleProvider_FailNext() {
+	p, err := oauthtest.NewProvider()
+	if err != nil {
+		panic(err)
+	}
+	defer p.Close()
+	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, p.HTTPClient())
+	cfg := oauth2.Config{
+		ClientID: p.ClientID(), ClientSecret: p.ClientSecret(), RedirectURL: "http://127.0.0.1:8080/callback", Scopes: []string{"openid"},
+		Endpoint: oauth2.Endpoint{AuthURL: p.AuthURL(), TokenURL: p.TokenURL(), AuthStyle: oauth2.AuthStyleInHeader},
+	}
+	p.FailNext(oauthtest.EndpointRefresh, 1, oauthtest.FaultError(oauthtest.ErrTemporarilyUnavailable))
+	tok, err := cfg.Exchange(ctx, browse(p, cfg.AuthCodeURL("st")).Code)
+	if err != nil {
+		panic(err)
+	}
+	refresh := func() error {
+		_, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
+		return err
+	}
+	var re *oauth2.RetrieveError
+	if err := refresh(); errors.As(err, &re) {
+		fmt.Println("first refresh:", re.Response.StatusCode, re.ErrorCode)
+	}
+	fmt.Println("second refresh fails:", refresh() != nil)
+	fmt.Println("refresh requests:", len(p.RequestsTo(oauthtest.EndpointRefresh)))
+	// Output:
+	// first refresh: 503 temporarily_unavailable
+	// second refresh fails: false
+	// refresh requests: 2
+}
+
+// The control API stages over HTTP what Go tests do with the provider's
+// methods, for tests written in other languages or run against
+// cmd/oauthtest -control-api: here, moving the provider's clock.
+func ExampleWithControlAPI() {
+	p, err := oauthtest.NewProvider(oauthtest.WithControlAPI(), oauthtest.WithTime(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)))
+	if err != nil {
+		panic(err)
+	}
+	defer p.Close()
+	resp, err := p.HTTPClient().Post(p.Issuer()+oauthtest.ControlPath+"/clock", "application/json", strings.NewReader(`{"advance": "61m"}`))
+	if err != nil {
+		panic(err)
+	}
+	resp.Body.Close()
+	fmt.Println(resp.StatusCode, p.Now().Format(time.RFC3339))
+	// Output:
+	// 200 2030-01-01T01:01:00Z
 }

@@ -15,6 +15,9 @@ type exchange struct {
 	sent *statusWriter       // what reached the connection
 	r    *http.Request
 	rec  Request
+	// challenge is the scheme of a resource's error challenges: "" for
+	// Bearer, "DPoP" once the request used it or its token is DPoP-bound.
+	challenge string
 }
 
 // newExchange starts the record of a request to ep.
@@ -48,6 +51,10 @@ func usedBasic(r *http.Request) bool {
 // bearerError answers e as a protected resource does (RFC 6750 §3).
 func (x *exchange) bearerError(e *Error, extra string) {
 	x.noteError(e)
+	if x.challenge == tokenTypeDPoP {
+		writeDPoPError(x.w, e, extra)
+		return
+	}
 	writeBearerError(x.w, e, extra)
 }
 

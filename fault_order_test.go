@@ -134,7 +134,7 @@ func TestFaultsHitOnlyRequestsTheEndpointWouldServe(t *testing.T) {
 		{"revocation: another client's token", oauthtest.EndpointRevocation, post(revoke, "other", "other-secret", withToken), 400, "unauthorized_client", post(revoke, def, secret, withToken)},
 		{"jwks: POST", oauthtest.EndpointJWKS, postTo(jwks), 405, "invalid_request", get(jwks, "")},
 		{"discovery: POST", oauthtest.EndpointDiscovery, postTo(discovery), 405, "invalid_request", get(discovery, "")},
-		{"device authorization: client not allowed", oauthtest.EndpointDeviceAuthorization, post(deviceAuthz, def, secret, noToken), 400, "unauthorized_client", post(deviceAuthz, "", "", tvForm)},
+		{"device authorization: client not allowed", oauthtest.EndpointDeviceAuthorization, post(deviceAuthz, "other", "other-secret", noToken), 400, "unauthorized_client", post(deviceAuthz, "", "", tvForm)},
 		{"tokeninfo: no token", oauthtest.EndpointTokeninfo, get(tokeninfo, ""), 400, "invalid_request", func(t *testing.T, p *oauthtest.Provider) *http.Response {
 			return get(func(p *oauthtest.Provider) string {
 				return tokeninfo(p) + "?access_token=" + issuedTokens(t, p).AccessToken

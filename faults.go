@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -13,11 +14,17 @@ import (
 // Endpoint names an endpoint, to aim faults at.
 type Endpoint string
 
-// Endpoints faults can be aimed at.
+// Endpoints faults can be aimed at, and requests filtered by (RequestsTo,
+// CheckRequests).
 const (
-	EndpointAuthorize     Endpoint = "authorize"
-	EndpointToken         Endpoint = "token"   // every token request, whatever its grant
-	EndpointRefresh       Endpoint = "refresh" // token requests with grant_type=refresh_token; Request.Endpoint says EndpointToken
+	EndpointAuthorize Endpoint = "authorize"
+	EndpointToken     Endpoint = "token" // every token request, whatever its grant
+	// EndpointRefresh is not an endpoint of its own: it is the token
+	// endpoint (/oauth/token) serving grant_type=refresh_token. Aim a fault
+	// at it to fail refreshes alone while code exchanges go through, or
+	// count refreshes with CheckRequests(t, EndpointRefresh, n). A refresh's
+	// Request.Endpoint is EndpointToken, with GrantType "refresh_token".
+	EndpointRefresh       Endpoint = "refresh"
 	EndpointUserinfo      Endpoint = "userinfo"
 	EndpointJWKS          Endpoint = "jwks"
 	EndpointDiscovery     Endpoint = "discovery" // both well-known metadata documents
@@ -30,8 +37,9 @@ const (
 	EndpointDeviceVerification Endpoint = "device_verification"
 	// EndpointLogout ends a browser's session (RP-Initiated Logout 1.0).
 	EndpointLogout Endpoint = "logout"
-	// EndpointTokeninfo describes a token, as the second seed provider's
-	// client library expects.
+	// EndpointTokeninfo describes a token (GET or POST /oauth/tokeninfo),
+	// for client libraries that ask the provider about a token rather than
+	// verify it themselves.
 	EndpointTokeninfo Endpoint = "tokeninfo"
 )
 
@@ -45,6 +53,16 @@ const (
 	faultLatency
 	faultDrop
 )
+
+// faultKindNames name the kinds of fault, as the control API's "kind" does.
+var faultKindNames = [...]string{
+	faultError: "error", faultStatus: "status", faultMalformedJSON: "malformed_json",
+	faultContentType: "content_type", faultLatency: "latency", faultDrop: "drop",
+}
+
+// MaxFaultDelay bounds the real time a fault waits (FaultLatency, After),
+// so that a staged fault cannot hold a connection for ever.
+const MaxFaultDelay = 5 * time.Minute
 
 // A Fault is what an endpoint does instead of, or besides, its work. Build
 // one with FaultError, FaultStatus, FaultMalformedJSON, FaultContentType,
@@ -61,8 +79,12 @@ type Fault struct {
 // errors: at the authorize endpoint a redirect to the client carrying the
 // error and state, elsewhere JSON with the error's status (503 for
 // ErrTemporarilyUnavailable, 500 for ErrServerError, 400 for most). An
-// error without a description gets one that says it was staged.
+// error without a description gets one that says it was staged. It panics
+// if e is nil.
 func FaultError(e *Error) Fault {
+	if e == nil {
+		panic("oauthtest: FaultError(nil): pass an error such as oauthtest.ErrTemporarilyUnavailable")
+	}
 	if e.ErrorDescription == "" {
 		e = e.WithDescription("%s staged by the test (oauthtest fault)", e.ErrorCode)
 	}
@@ -70,8 +92,30 @@ func FaultError(e *Error) Fault {
 }
 
 // FaultStatus answers with an HTTP status and an HTML body, as a proxy or
-// load balancer in front of a provider does (502, 503, 504...).
-func FaultStatus(status int) Fault { return Fault{kind: faultStatus, status: status} }
+// load balancer in front of a provider does (502, 503, 504...). It panics
+// unless status is from 200 to 599: a 1xx status cannot end an answer.
+func FaultStatus(status int) Fault {
+	if err := checkFaultStatus(status); err != nil {
+		panic("oauthtest: FaultStatus: " + err.Error())
+	}
+	return Fault{kind: faultStatus, status: status}
+}
+
+// checkFaultStatus accepts the statuses that can end an answer.
+func checkFaultStatus(status int) error {
+	if status < 200 || status > 599 {
+		return fmt.Errorf("status %d is not an HTTP status from 200 to 599", status)
+	}
+	return nil
+}
+
+// checkFaultDelay accepts delays from 0 to MaxFaultDelay.
+func checkFaultDelay(d time.Duration) error {
+	if d < 0 || d > MaxFaultDelay {
+		return fmt.Errorf("delay %v is not from 0 to %v (MaxFaultDelay)", d, MaxFaultDelay)
+	}
+	return nil
+}
 
 // FaultMalformedJSON lets the endpoint answer as usual, with its own
 // status and headers, but cuts its body in half: a discovery document, JWKS,
@@ -88,15 +132,26 @@ func FaultContentType(contentType string) Fault {
 }
 
 // FaultLatency delays the answer by d of real time, then answers as usual.
-// The wait ends early if the client gives up.
-func FaultLatency(d time.Duration) Fault { return Fault{kind: faultLatency, delay: d} }
+// The wait ends early if the client gives up. It panics unless d is from 0
+// to MaxFaultDelay.
+func FaultLatency(d time.Duration) Fault {
+	if err := checkFaultDelay(d); err != nil {
+		panic("oauthtest: FaultLatency: " + err.Error())
+	}
+	return Fault{kind: faultLatency, delay: d}
+}
 
 // FaultDrop closes the connection without an answer: the client sees a
 // transport error.
 func FaultDrop() Fault { return Fault{kind: faultDrop} }
 
 // After delays f by d of real time first: FaultStatus(504).After(time.Second).
+// It panics unless d, and the delay it adds up to, are from 0 to
+// MaxFaultDelay.
 func (f Fault) After(d time.Duration) Fault {
+	if err := cmp.Or(checkFaultDelay(d), checkFaultDelay(f.delay+d)); err != nil {
+		panic("oauthtest: After: " + err.Error())
+	}
 	f.delay += d
 	return f
 }
@@ -160,17 +215,55 @@ func (s *faultStore) setDown(down bool) {
 }
 
 // FailNext makes the next n requests to endpoint fail with f; later ones
-// are served as usual. Faults staged earlier are used up first.
+// are served as usual. Faults staged earlier are used up first. It panics
+// if n is less than 1 (Fail stages a fault until cleared), if endpoint is
+// not one of the Endpoint constants or if f is the zero Fault.
 func (p *Provider) FailNext(endpoint Endpoint, n int, f Fault) {
-	if n > 0 {
-		p.faults.add(&faultRule{endpoint: endpoint, fault: f, left: n})
-	}
+	p.faults.add(stagedFault("FailNext", endpoint, "", n, f))
 }
 
-// Fail makes every request to endpoint fail with f until ClearFaults.
+// Fail makes every request to endpoint fail with f until ClearFaults. It
+// panics if endpoint is not one of the Endpoint constants or if f is the
+// zero Fault.
 func (p *Provider) Fail(endpoint Endpoint, f Fault) {
-	p.faults.add(&faultRule{endpoint: endpoint, fault: f, left: -1})
+	p.faults.add(untilCleared(stagedFault("Fail", endpoint, "", 1, f)))
 }
+
+// stagedFault is the rule for a fault staged by the Go method caller for
+// n requests. It panics on what only a programmer can get wrong; the
+// control API checks first.
+func stagedFault(caller string, endpoint Endpoint, clientID string, n int, f Fault) *faultRule {
+	switch {
+	case n < 1:
+		panic(fmt.Sprintf("oauthtest: %s: n is %d; it must be at least 1 (Fail stages a fault until cleared)", caller, n))
+	case !knownEndpoint(endpoint):
+		panic(fmt.Sprintf("oauthtest: %s: endpoint %q is not one of %s", caller, endpoint, strings.Join(endpointNames(), ", ")))
+	case f.kind == faultError && f.err == nil:
+		panic(fmt.Sprintf("oauthtest: %s: the zero Fault: build one with FaultError, FaultStatus, FaultDrop...", caller))
+	}
+	return &faultRule{endpoint: endpoint, clientID: clientID, fault: f, left: n}
+}
+
+// untilCleared makes r hit every request until cleared.
+func untilCleared(r *faultRule) *faultRule {
+	r.left = -1
+	return r
+}
+
+// knownEndpoint reports whether ep names an endpoint, or refreshes.
+func knownEndpoint(ep Endpoint) bool {
+	return slices.Contains(endpointNames(), string(ep))
+}
+
+// endpointNames lists what faults and the request log can name, sorted.
+var endpointNames = sync.OnceValue(func() []string {
+	names := []string{string(EndpointRefresh)}
+	for _, e := range endpointTable {
+		names = append(names, string(e.endpoint))
+	}
+	slices.Sort(names)
+	return names
+})
 
 // ClearFaults removes every staged fault and brings the provider back up.
 func (p *Provider) ClearFaults() {

@@ -2,6 +2,7 @@ package oauthtest
 
 import (
 	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -9,8 +10,21 @@ import (
 )
 
 // A MintOption changes a token that MintIDToken or MintAccessToken makes,
-// usually to spoil it for a negative test.
-type MintOption func(*minting)
+// usually to spoil it for a negative test. The options are the functions
+// of this package that return one: AsUser chooses whom the token is about;
+// SetClaims and Without choose its claims; Expired, NotYetValid,
+// WrongIssuer, WrongAudience, UnknownKeyID, ForeignKey, AlgNone and
+// BadSignature spoil it. Options combine:
+//
+//	p.MintIDToken(oauthtest.AsUser(ada), oauthtest.Expired())
+type MintOption interface {
+	mint(*minting) // unexported: only this package's options exist
+}
+
+// mintFunc is a MintOption.
+type mintFunc func(*minting)
+
+func (f mintFunc) mint(m *minting) { f(m) }
 
 // minting is a token being made: its claims, header and signer. Options
 // are applied twice: in the setup pass (setup set) those that choose what
@@ -19,7 +33,8 @@ type minting struct {
 	setup       bool
 	user        *User // AsUser; nil for the current user
 	claims      jwt.MapClaims
-	kid         string // "" keeps the signer's
+	header      map[string]any // SetHeader, and a DPoP proof's jwk; nil values remove
+	kid         string         // "" keeps the signer's
 	signer      tokenSigner
 	algNone     bool
 	badSig      bool
@@ -39,6 +54,18 @@ func SetClaims(claims map[string]any) MintOption {
 				m.claims[k] = v
 			}
 		}
+	})
+}
+
+// SetHeader sets JOSE header parameters, replacing the provider's; a nil
+// value removes one. Use it to spoil a DPoP proof's typ or jwk, or a
+// token's typ.
+func SetHeader(header map[string]any) MintOption {
+	return spoiling(func(m *minting) {
+		if m.header == nil {
+			m.header = map[string]any{}
+		}
+		maps.Copy(m.header, header)
 	})
 }
 
@@ -106,21 +133,21 @@ func ForeignKey() MintOption {
 // its sub and the claims its scopes allow. u need not be known to the
 // provider.
 func AsUser(u User) MintOption {
-	return func(m *minting) {
+	return mintFunc(func(m *minting) {
 		if m.setup {
 			m.user = &u
 		}
-	}
+	})
 }
 
 // spoiling makes f an option of the second pass, which changes the claims
 // once they are set.
 func spoiling(f func(*minting)) MintOption {
-	return func(m *minting) {
+	return mintFunc(func(m *minting) {
 		if !m.setup {
 			f(m)
 		}
-	}
+	})
 }
 
 // MintIDToken returns an ID token, as the token endpoint issues one for
@@ -128,15 +155,25 @@ func spoiling(f func(*minting)) MintOption {
 // and email (WithIDTokenClaims included), changed by opts. It needs no
 // HTTP request. ForClient(id).MintIDToken mints one for another client;
 // AsUser for another user.
+//
+// The token is recorded as issued, with the claims opts gave it, so the
+// endpoints that take ID tokens (tokeninfo, token exchange, logout's
+// id_token_hint) accept it, and RevokeToken, RevokeUser and the rest
+// revoke it. A spoiled token is refused for what spoiled it (signature,
+// kid, alg none, expiry, issuer...), as a real provider refuses it; a token
+// signed anywhere else, even with an HS256 client's own secret, never is
+// one the provider issued.
 func (p *Provider) MintIDToken(opts ...MintOption) string {
 	return p.mintIDToken(DefaultClientID, opts)
 }
 
 // MintAccessToken returns an access token for the default client and the
 // current user with the scopes openid, profile and email, changed by opts.
-// It is recorded as issued, so userinfo accepts it unless opts spoiled it;
-// its scope claim decides what userinfo returns. ForClient(id).MintAccessToken
-// mints one for another client; AsUser for another user.
+// It is recorded as issued, as MintIDToken's are, so userinfo,
+// introspection, tokeninfo and token exchange accept it unless opts spoiled
+// it; its scope claim decides what userinfo returns, its sub, client_id and
+// aud whom and what it stands for. ForClient(id).MintAccessToken mints one
+// for another client; AsUser for another user.
 func (p *Provider) MintAccessToken(opts ...MintOption) string {
 	return p.mintAccessToken(DefaultClientID, opts)
 }
@@ -155,12 +192,15 @@ func (p *Provider) mintIDToken(clientID string, opts []MintOption) string {
 	c := p.mintClient(clientID)
 	g := p.mintGrant(c, opts)
 	m := p.newMinting(c, g, c.Lifetimes.or(p.cfg.lifetimes).IDToken)
-	g.user.claimsFor(g.scopes, m.claims)
+	g.user.claimsFor(g.scopes, nil, false, m.claims)
 	m.claims["aud"] = c.ID
 	if p.cfg.idClaims != nil {
 		p.cfg.idClaims(TokenContext{ClientID: c.ID, User: g.user, Scopes: g.scopes}, m.claims)
 	}
-	return m.finish(typIDToken, opts)
+	tok := m.finish(typIDToken, opts)
+	g = p.mintedGrant(g, m.claims)
+	p.tokens.record(g, issued{idToken: tok, scopes: g.scopes, idExpires: unixClaim(m.claims["exp"], m.now)}, m.now)
+	return tok
 }
 
 func (p *Provider) mintAccessToken(clientID string, opts []MintOption) string {
@@ -174,8 +214,24 @@ func (p *Provider) mintAccessToken(clientID string, opts []MintOption) string {
 	}
 	tok := m.finish(typAccessToken, opts)
 	scope, _ := m.claims["scope"].(string)
-	p.tokens.record(g, issued{jti: jti, scopes: splitScope(scope), accessExpires: unixClaim(m.claims["exp"], m.now)}, m.now)
+	g = p.mintedGrant(g, m.claims)
+	g.clientID, _ = m.claims["client_id"].(string)
+	jti, _ = m.claims["jti"].(string)
+	p.tokens.record(g, issued{jti: jti, access: tok, scopes: splitScope(scope), accessExpires: unixClaim(m.claims["exp"], m.now)}, m.now)
 	return tok
+}
+
+// mintedGrant is g as the claims of a minted token tell it, after SetClaims
+// and Without: the provider records the token it signed, so that it is
+// judged by its claims, signature and expiry like any it issued.
+func (p *Provider) mintedGrant(g grant, claims jwt.MapClaims) grant {
+	if sub, _ := claims["sub"].(string); sub != g.user.Subject {
+		g.user = p.users.bySubject(sub)
+	}
+	if aud, err := claims.GetAudience(); err == nil && !slices.Equal(aud, []string{g.clientID}) {
+		g.audience = aud
+	}
+	return g
 }
 
 // mintClient is the registered client with this ID, or one with only the
@@ -192,7 +248,7 @@ func (p *Provider) mintClient(id string) Client {
 func (p *Provider) mintGrant(c Client, opts []MintOption) grant {
 	setup := &minting{setup: true}
 	for _, o := range opts {
-		o(setup)
+		o.mint(setup)
 	}
 	var user User
 	if setup.user != nil {
@@ -206,7 +262,7 @@ func (p *Provider) mintGrant(c Client, opts []MintOption) grant {
 
 func (p *Provider) newMinting(c Client, g grant, lifetime time.Duration) *minting {
 	now := g.authTime
-	return &minting{
+	m := &minting{
 		claims: jwt.MapClaims{
 			"iss": p.issuer, "sub": g.user.Subject, "iat": now.Unix(),
 			"exp": now.Add(lifetime).Unix(), "auth_time": now.Unix(),
@@ -214,24 +270,36 @@ func (p *Provider) newMinting(c Client, g grant, lifetime time.Duration) *mintin
 		signer: p.signerFor(c), now: now, lifetime: lifetime,
 		foreignSeed: p.keys.seed + insecureRSAKeys/2, // far from this provider's rotations
 	}
+	g.user.authClaims(m.claims) // the user's ACR and AMR, as a login would set them
+	return m
 }
 
 // finish applies opts and signs. It panics only if signing fails, which
 // the provider's own keys never do.
 func (m *minting) finish(typ string, opts []MintOption) string {
 	for _, o := range opts {
-		o(m)
-	}
-	if m.algNone {
-		t := jwt.NewWithClaims(jwt.SigningMethodNone, m.claims)
-		t.Header["typ"] = typ
-		tok, _ := t.SignedString(jwt.UnsafeAllowNoneSignatureType)
-		return tok
+		o.mint(m)
 	}
 	if m.kid != "" {
 		m.signer.kid = m.kid
 	}
-	tok, err := m.signer.sign(m.claims, typ)
+	method, key := m.signer.method, m.signer.key
+	if m.algNone {
+		method, key = jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType
+	}
+	t := jwt.NewWithClaims(method, m.claims)
+	t.Header["typ"] = typ
+	if m.signer.kid != "" && !m.algNone {
+		t.Header["kid"] = m.signer.kid
+	}
+	for k, v := range m.header {
+		if v == nil {
+			delete(t.Header, k)
+		} else {
+			t.Header[k] = v
+		}
+	}
+	tok, err := t.SignedString(key)
 	if err != nil {
 		panic("oauthtest: minting a token: " + err.Error())
 	}
@@ -266,3 +334,13 @@ func unixClaim(v any, def time.Time) time.Time {
 	}
 	return def
 }
+
+// spoilers are the options that spoil a minted token, by the name the
+// control API's "spoil" gives them.
+var spoilers = map[string]func() MintOption{
+	"expired": Expired, "not_yet_valid": NotYetValid, "wrong_issuer": WrongIssuer, "wrong_audience": WrongAudience,
+	"unknown_key_id": UnknownKeyID, "foreign_key": ForeignKey, "alg_none": AlgNone, "bad_signature": BadSignature,
+}
+
+// spoilNames lists the spoilers' names, sorted.
+func spoilNames() []string { return slices.Sorted(maps.Keys(spoilers)) }

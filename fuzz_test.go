@@ -45,7 +45,7 @@ func rawRequest(method, path, rawQuery, body string) *http.Request {
 var knownErrors = []string{"invalid_request", "invalid_client", "invalid_grant", "unauthorized_client",
 	"unsupported_grant_type", "unsupported_response_type", "invalid_scope", "access_denied", "invalid_token",
 	"insufficient_scope", "login_required", "consent_required", "request_not_supported", "request_uri_not_supported",
-	"invalid_target", "authorization_pending", "slow_down", "expired_token"}
+	"invalid_target", "authorization_pending", "slow_down", "expired_token", "invalid_request_uri", "invalid_request_object"}
 
 // allGrantsClient may use every grant a confidential client may.
 var allGrantsClient = oauthtest.Client{ID: "all", Secret: "all-secret", GrantTypes: []string{
@@ -122,6 +122,10 @@ func FuzzAuthorizeQuery(f *testing.F) {
 		"client_id=native&redirect_uri=com.example.app%3A%2Foauth2redirect&response_type=code&scope=openid&code_challenge=" + strings.Repeat("a", 43),
 		"client_id=native&redirect_uri=com.example.app%3A%2Foauth2redirect%2F&response_type=code&scope=openid",
 		"client_id=%zz", "client_id=web;redirect_uri=x", "", "=&=&", "client_id=web&response_mode=fragment&response_type=token",
+		"client_id=web&redirect_uri=https%3A%2F%2Fapp.example%2Fcb&request=eyJhbGciOiJub25lIn0.eyJpc3MiOiJ3ZWIifQ.",
+		"client_id=web&redirect_uri=https%3A%2F%2Fapp.example%2Fcb&request=a.b.c.d.e",
+		"client_id=web&redirect_uri=https%3A%2F%2Fapp.example%2Fcb&request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3Ax",
+		"client_id=web&request_uri=https%3A%2F%2Fevil.example%2Fr&request=x",
 	} {
 		f.Add(seed)
 	}
@@ -257,5 +261,35 @@ func FuzzBearerToken(f *testing.F) {
 		if w.Code == http.StatusOK && (json.Unmarshal(w.Body.Bytes(), &verdict) != nil || verdict["active"] == nil) {
 			t.Fatalf("introspection %s", w.Body)
 		}
+	})
+}
+
+// FuzzPARForm: whatever the form pushed by the default client, a 201
+// with a request_uri or a JSON error with a known code, never a panic or
+// a 500.
+func FuzzPARForm(f *testing.F) {
+	for _, seed := range []string{
+		"response_type=code&redirect_uri=http%3A%2F%2F127.0.0.1%3A9999%2Fcallback&scope=openid",
+		"response_type=code&scope=openid&request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3Ax",
+		"request=eyJhbGciOiJub25lIn0.eyJpc3MiOiJvYXV0aHRlc3QtY2xpZW50In0.&scope=openid",
+		"request=a.b.c.d.e", "client_id=other", "scope=a&scope=b", "", "&&&===", "%zz",
+	} {
+		f.Add(seed)
+	}
+	p := fuzzProvider(f)
+	f.Fuzz(func(t *testing.T, body string) {
+		r := rawRequest(http.MethodPost, "/oauth/par", "", body)
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		r.SetBasicAuth(oauthtest.DefaultClientID, oauthtest.DefaultClientSecret)
+		w := httptest.NewRecorder()
+		p.Handler().ServeHTTP(w, r)
+		wantStatus(t, w, http.StatusCreated, http.StatusBadRequest, http.StatusUnauthorized, http.StatusRequestEntityTooLarge)
+		if w.Code == http.StatusCreated {
+			if !strings.Contains(w.Body.String(), `"request_uri":"urn:ietf:params:oauth:request_uri:`) {
+				t.Fatalf("HTTP 201 without a request_uri: %s", w.Body)
+			}
+			return
+		}
+		wantJSONErrorBody(t, w)
 	})
 }

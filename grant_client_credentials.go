@@ -3,7 +3,6 @@ package oauthtest
 import (
 	"net/url"
 	"slices"
-	"strings"
 )
 
 // userScopes concern a user, and mean nothing in a token a client gets
@@ -14,16 +13,16 @@ var userScopes = []string{"openid", "profile", "email", "address", "phone", "off
 // (RFC 6749 §4.4): its sub is the client, with no refresh or ID token. The
 // scopes are those requested, or without scope every non-OpenID scope the
 // client may request; audience and resource set aud (RFC 8707).
-func (p *Provider) grantClientCredentials(c Client, form url.Values, gt *grantType) (*tokenResponse, *Error) {
+func (p *Provider) grantClientCredentials(c Client, form url.Values, gt *grantType, jkt string) (*tokenResponse, *Error) {
 	scopes, err := clientScopes(c, splitScope(form.Get("scope")))
 	if err != nil {
 		return nil, err
 	}
-	aud, err := audiences(form)
+	aud, err := audiences(c, form)
 	if err != nil {
 		return nil, err
 	}
-	g := grant{family: p.ids.uuid(), clientID: c.ID, user: User{Subject: c.ID}, scopes: scopes, audience: aud}
+	g := grant{family: p.ids.uuid(), clientID: c.ID, user: User{Subject: c.ID}, scopes: scopes, audience: aud, jkt: jkt}
 	return p.issue(g, scopes, "", gt)
 }
 
@@ -42,16 +41,16 @@ func clientScopes(c Client, requested []string) ([]string, *Error) {
 
 // audiences reads the audience and resource parameters (RFC 8693 §2.1,
 // RFC 8707 §2), each of which may be repeated: the aud of the token. A
-// resource must be an absolute URI without a fragment.
-func audiences(form url.Values) ([]string, *Error) {
-	for _, r := range form["resource"] {
-		u, err := url.Parse(r)
-		if err != nil || !u.IsAbs() || u.Fragment != "" || strings.Contains(r, "#") {
-			return nil, ErrInvalidTarget.WithDescription("resource %q is not an absolute URI without a fragment (RFC 8707 §2)", r)
-		}
+// resource must be an absolute URI without a fragment, and one of the
+// client's Resources when it lists them; an audience is a name, as free
+// as today.
+func audiences(c Client, form url.Values) ([]string, *Error) {
+	resources, err := requestedResources(c, form)
+	if err != nil {
+		return nil, err
 	}
 	var aud []string
-	for _, a := range append(slices.Clone(form["audience"]), form["resource"]...) {
+	for _, a := range append(slices.Clone(form["audience"]), resources...) {
 		if a != "" && !slices.Contains(aud, a) {
 			aud = append(aud, a)
 		}

@@ -68,7 +68,7 @@ func TestClientCredentials(t *testing.T) {
 // TestClientCredentialsErrors: each refusal with its RFC code.
 func TestClientCredentialsErrors(t *testing.T) {
 	t.Parallel()
-	p := oauthtest.NewTestProvider(t, oauthtest.WithClient(serviceClient))
+	p := oauthtest.NewTestProvider(t, oauthtest.WithClient(serviceClient), oauthtest.WithClient(exactClient))
 	for _, tc := range []struct {
 		name       string
 		user, pass string
@@ -77,7 +77,7 @@ func TestClientCredentialsErrors(t *testing.T) {
 		status     int
 		want       string
 	}{
-		{"not allowed the grant", oauthtest.DefaultClientID, oauthtest.DefaultClientSecret, url.Values{}, "unauthorized_client", 400, "may not use grant_type"},
+		{"not allowed the grant", exactClient.ID, exactClient.Secret, url.Values{}, "unauthorized_client", 400, `may not use grant_type "client_credentials"; its grant_types: authorization_code, refresh_token`},
 		{"wrong secret", "svc", "wrong", url.Values{}, "invalid_client", 401, "client_secret does not match"},
 		{"openid", "svc", "svc-secret", url.Values{"scope": {"openid"}}, "invalid_scope", 400, "concerns a user"},
 		{"scope not allowed", "svc", "svc-secret", url.Values{"scope": {"admin"}}, "invalid_scope", 400, `scope "admin" is not allowed`},

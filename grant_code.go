@@ -1,14 +1,25 @@
 package oauthtest
 
-import "net/url"
+import (
+	"cmp"
+	"net/url"
+)
 
 // exchangeCode redeems an authorization code (RFC 6749 §4.1.3). A code
 // redeemed twice fails, and the tokens of its first redemption are revoked.
-func (p *Provider) exchangeCode(c Client, form url.Values, gt *grantType) (*tokenResponse, *Error) {
+// The access token is for the resources asked for, a subset of those of
+// the authorization request, or else for all of them (RFC 8707 §2.2).
+func (p *Provider) exchangeCode(c Client, form url.Values, gt *grantType, jkt string) (*tokenResponse, *Error) {
 	code := form.Get("code")
 	now := p.Now()
+	var aud []string
 	ac, replay, err := p.codes.redeem(code, p.ids.uuid(), now, func(ac *authCode) *Error {
-		return checkCodeBinding(ac, c, form)
+		if err := cmp.Or(checkCodeBinding(ac, c, form), checkCodeDPoP(ac, jkt)); err != nil {
+			return err
+		}
+		var err *Error
+		aud, err = tokenResources(c, ac.resources, form)
+		return err
 	})
 	if replay {
 		p.tokens.revokeFamily(ac.family, now)
@@ -16,8 +27,18 @@ func (p *Provider) exchangeCode(c Client, form url.Values, gt *grantType) (*toke
 	if err != nil {
 		return nil, err
 	}
-	g := grant{family: ac.family, clientID: c.ID, user: ac.user, scopes: ac.scopes, authTime: ac.authTime, sid: ac.sid}
-	return p.issue(g, ac.scopes, ac.nonce, gt)
+	g := grant{family: ac.family, clientID: c.ID, user: ac.user, scopes: ac.scopes, audience: ac.resources, authTime: ac.authTime, sid: ac.sid, jkt: jkt, claims: ac.claims}
+	return p.issueFor(g, issuance{scopes: ac.scopes, audience: aud, nonce: ac.nonce}, gt)
+}
+
+// tokenResources checks the resources a token request asks for against
+// those granted (RFC 8707 §2.2).
+func tokenResources(c Client, granted []string, form url.Values) ([]string, *Error) {
+	requested, err := requestedResources(c, form)
+	if err != nil {
+		return nil, err
+	}
+	return narrowResources(granted, requested)
 }
 
 // checkCodeBinding checks that the code is redeemed by the client, with the

@@ -12,9 +12,13 @@ import (
 // exchanged for an access token for that user. Its aud must be the token
 // endpoint or the issuer, and a jti, if it has one, is used once. The
 // scope is the request's, else the assertion's scope claim, else all the
-// client may request. The client authenticates as at any grant. A bad
-// assertion is invalid_grant (§3.1).
-func (p *Provider) jwtBearer(c Client, form url.Values, gt *grantType) (*tokenResponse, *Error) {
+// client may request; resource sets the aud (RFC 8707 §2.2). The client
+// authenticates as at any grant. A bad assertion is invalid_grant (§3.1).
+func (p *Provider) jwtBearer(c Client, form url.Values, gt *grantType, jkt string) (*tokenResponse, *Error) {
+	resources, rerr := requestedResources(c, form) // before the assertion's jti is used up
+	if rerr != nil {
+		return nil, rerr
+	}
 	raw := form.Get("assertion")
 	var unverified jwt.RegisteredClaims
 	if _, _, err := jwt.NewParser().ParseUnverified(raw, &unverified); err != nil {
@@ -38,7 +42,7 @@ func (p *Provider) jwtBearer(c Client, form url.Values, gt *grantType) (*tokenRe
 		return nil, serr
 	}
 	sub, _ := claims.GetSubject()
-	g := grant{family: p.ids.uuid(), clientID: c.ID, user: p.users.bySubject(sub), scopes: scopes}
+	g := grant{family: p.ids.uuid(), clientID: c.ID, user: p.users.bySubject(sub), scopes: scopes, audience: resources, jkt: jkt}
 	return p.issue(g, scopes, "", gt)
 }
 

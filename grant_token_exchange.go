@@ -4,9 +4,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"time"
-
-	"github.com/golang-jwt/jwt/v5"
 )
 
 // Token type identifiers (RFC 8693 §3).
@@ -16,16 +13,22 @@ const (
 	TokenTypeJWT         = "urn:ietf:params:oauth:token-type:jwt"
 )
 
-// exchangeToken serves token exchange (RFC 8693): a confidential client
-// trades an access or ID token of this provider (the subject token), and
-// optionally an actor's, for an access token about the same user, for the
-// audience or resource asked, with the same or fewer scopes. The actor
-// becomes the act claim (§4.1). Invalid tokens are invalid_request (§2.2.2).
-func (p *Provider) exchangeToken(c Client, form url.Values, gt *grantType) (*tokenResponse, *Error) {
+// exchangeToken serves token exchange (RFC 8693) with the policy of a real
+// authorization server (Keycloak's standard token exchange): a confidential
+// client trades a live access or ID token this provider issued (the subject
+// token), issued to it, naming it in its audience, or issued to a client
+// it may exchange for (Client.ExchangeFrom), and optionally an actor's, for
+// an access token about the same user, for the audience or resource asked,
+// with at most the subject token's scopes. The actor becomes the act claim
+// (§4.1). Unacceptable tokens are invalid_request (§2.2.2).
+func (p *Provider) exchangeToken(c Client, form url.Values, gt *grantType, jkt string) (*tokenResponse, *Error) {
 	if rt := form.Get("requested_token_type"); rt != "" && rt != TokenTypeAccessToken {
 		return nil, ErrInvalidRequest.WithDescription("requested_token_type %q is not supported; supported: %s", rt, TokenTypeAccessToken)
 	}
 	subject, err := p.exchangedToken("subject_token", form.Get("subject_token"), form.Get("subject_token_type"))
+	if err == nil {
+		err = subject.mayExchange(c)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -37,11 +40,12 @@ func (p *Provider) exchangeToken(c Client, form url.Values, gt *grantType) (*tok
 	if err != nil {
 		return nil, err
 	}
-	aud, err := audiences(form)
+	aud, err := audiences(c, form)
 	if err != nil {
 		return nil, err
 	}
-	g := grant{family: p.ids.uuid(), clientID: c.ID, user: subject.user, scopes: scopes, authTime: subject.authTime, audience: aud, actor: actor}
+	s := subject.grant
+	g := grant{family: p.ids.uuid(), clientID: c.ID, user: s.user, scopes: scopes, authTime: s.authTime, audience: aud, actor: actor, jkt: jkt}
 	resp, err := p.issue(g, scopes, "", gt)
 	if resp != nil {
 		resp.IssuedTokenType = TokenTypeAccessToken
@@ -49,37 +53,56 @@ func (p *Provider) exchangeToken(c Client, form url.Values, gt *grantType) (*tok
 	return resp, err
 }
 
-// exchanged is what a subject or actor token says.
+// exchanged is a subject or actor token, as the provider recorded it.
 type exchanged struct {
-	user     User
-	scopes   []string // nil for an ID token, which carries none
-	authTime time.Time
-	actor    map[string]any // its own act claim
+	param    string   // subject_token or actor_token
+	grant    grant    // what it was issued for
+	scopes   []string // its scopes; an ID token's are those of the response that issued it
+	audience []string // its aud
 }
 
-// exchangedToken verifies a subject or actor token: a live access token or
-// an unexpired ID token that this provider signed.
+// mayExchange checks that client c may exchange the token: one issued to
+// it or naming it as audience, or one of a client it may exchange for.
+func (t exchanged) mayExchange(c Client) *Error {
+	owner := t.grant.clientID
+	if owner == c.ID || slices.Contains(t.audience, c.ID) || slices.Contains(c.ExchangeFrom, owner) {
+		return nil
+	}
+	return ErrInvalidRequest.WithDescription("%s was issued to client %q for audience %s: client %q is not its audience and may not exchange the tokens of %q (Client.ExchangeFrom) (RFC 8693 §2.2.2)",
+		t.param, owner, quoteList(t.audience), c.ID, owner)
+}
+
+// exchangedToken verifies a subject or actor token: a live access or ID
+// token that this provider issued.
 func (p *Provider) exchangedToken(param, raw, typ string) (exchanged, *Error) {
 	switch typ {
 	case TokenTypeAccessToken, TokenTypeJWT:
 		_, g, scopes, err := p.verifyAccessToken(raw)
 		if err == nil {
-			return exchanged{user: g.user, scopes: scopes, authTime: g.authTime, actor: g.actor}, nil
+			return exchanged{param: param, grant: g, scopes: scopes, audience: audienceList(g)}, nil
 		}
 		if typ == TokenTypeAccessToken {
 			return exchanged{}, ErrInvalidRequest.WithDescription("%s is not a valid access token of this provider: %s (RFC 8693 §2.2.2)", param, err.ErrorDescription)
 		}
 		fallthrough
 	case TokenTypeIDToken:
-		claims, err := p.verifyIDToken(raw)
+		claims, g, scopes, err := p.verifyIDToken(raw, true)
 		if err != nil {
-			return exchanged{}, ErrInvalidRequest.WithDescription("%s is not a valid %s of this provider: %v (RFC 8693 §2.2.2)", param, typeName(typ), err)
+			return exchanged{}, ErrInvalidRequest.WithDescription("%s is not a valid %s of this provider: %s (RFC 8693 §2.2.2)", param, typeName(typ), err.ErrorDescription)
 		}
-		return exchanged{user: p.users.bySubject(claims.Subject), authTime: unixClaim(claims.AuthTime, time.Time{})}, nil
+		return exchanged{param: param, grant: g, scopes: scopes, audience: claims.Audience}, nil
 	case "":
 		return exchanged{}, ErrInvalidRequest.WithDescription("%s_type is missing (RFC 8693 §2.1)", param)
 	}
 	return exchanged{}, ErrInvalidRequest.WithDescription("%s_type %q is not supported; supported: %s, %s, %s", param, typ, TokenTypeAccessToken, TokenTypeIDToken, TokenTypeJWT)
+}
+
+// audienceList is the aud of g's access tokens, as a list.
+func audienceList(g grant) []string {
+	if len(g.audience) == 0 {
+		return []string{g.clientID}
+	}
+	return g.audience
 }
 
 func typeName(typ string) string {
@@ -89,8 +112,9 @@ func typeName(typ string) string {
 	return "ID token"
 }
 
-// actorClaim verifies the actor token, if any, and returns the act claim of
-// the new token: the actor's subject, over any act its own token carried.
+// actorClaim verifies the actor token, if any, as the subject token is
+// (issued by this provider, live), and returns the act claim of the new
+// token: the actor's subject, over any act its own token carried.
 func (p *Provider) actorClaim(form url.Values) (map[string]any, *Error) {
 	raw, typ := form.Get("actor_token"), form.Get("actor_token_type")
 	switch {
@@ -103,48 +127,24 @@ func (p *Provider) actorClaim(form url.Values) (map[string]any, *Error) {
 	if err != nil {
 		return nil, err
 	}
-	act := map[string]any{"sub": actor.user.Subject}
-	if actor.actor != nil {
-		act["act"] = actor.actor
+	act := map[string]any{"sub": actor.grant.user.Subject}
+	if actor.grant.actor != nil {
+		act["act"] = actor.grant.actor
 	}
 	return act, nil
 }
 
 // exchangeScopes are the scopes of the exchanged token: those requested,
-// which an access token must have granted; else the subject's.
+// which the subject token must hold and the client may request; else the
+// subject token's that the client may request.
 func exchangeScopes(c Client, subject exchanged, requested []string) ([]string, *Error) {
 	if len(requested) == 0 {
-		if subject.scopes == nil {
-			return []string{"openid"}, nil
-		}
-		return subject.scopes, nil
+		return slices.DeleteFunc(slices.Clone(subject.scopes), func(s string) bool { return !c.allowsScope(s) }), nil
 	}
 	for _, s := range requested {
-		if subject.scopes != nil && !slices.Contains(subject.scopes, s) {
-			return nil, ErrInvalidScope.WithDescription("scope %q was not granted to the subject token; an exchange may narrow the scope, never widen it; granted: %s", s, strings.Join(subject.scopes, " "))
+		if !slices.Contains(subject.scopes, s) {
+			return nil, ErrInvalidScope.WithDescription("scope %q was not granted to the subject token; an exchange may narrow the scope, never widen it; granted: %s (RFC 6749 §5.2)", s, strings.Join(subject.scopes, " "))
 		}
 	}
 	return requested, c.checkScopes(requested)
-}
-
-// idClaims are the claims of an ID token that verification reads.
-type idClaims struct {
-	jwt.RegisteredClaims
-	AuthTime any `json:"auth_time"`
-}
-
-// verifyIDToken checks that raw is an unexpired ID token this provider
-// signed, and returns its claims.
-func (p *Provider) verifyIDToken(raw string) (*idClaims, error) {
-	claims := &idClaims{}
-	tok, err := jwt.ParseWithClaims(raw, claims, p.verificationKey,
-		jwt.WithValidMethods([]string{RS256, ES256, EdDSA, HS256}),
-		jwt.WithIssuer(p.issuer), jwt.WithExpirationRequired(), jwt.WithTimeFunc(p.Now))
-	if err != nil {
-		return nil, err
-	}
-	if typ := tok.Header["typ"]; typ != typIDToken {
-		return nil, errNotIDToken
-	}
-	return claims, nil
 }

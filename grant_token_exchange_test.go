@@ -9,8 +9,10 @@ import (
 	"github.com/c95d6557/oauthtest"
 )
 
-// gatewayClient exchanges the tokens it receives for tokens to call APIs.
-var gatewayClient = oauthtest.Client{ID: "gateway", Secret: "gw-secret", GrantTypes: []string{oauthtest.GrantTokenExchange}}
+// gatewayClient exchanges the tokens the default client's users send it
+// for tokens to call APIs.
+var gatewayClient = oauthtest.Client{ID: "gateway", Secret: "gw-secret", GrantTypes: []string{oauthtest.GrantTokenExchange},
+	ExchangeFrom: []string{oauthtest.DefaultClientID}}
 
 func exchange(t *testing.T, p *oauthtest.Provider, form url.Values) (int, map[string]any) {
 	t.Helper()
@@ -65,7 +67,7 @@ func TestTokenExchange(t *testing.T) {
 // invalid_request (RFC 8693 §2.2.2); widening the scope is invalid_scope.
 func TestTokenExchangeErrors(t *testing.T) {
 	t.Parallel()
-	p := oauthtest.NewTestProvider(t, oauthtest.WithClient(gatewayClient))
+	p := oauthtest.NewTestProvider(t, oauthtest.WithClient(gatewayClient), oauthtest.WithClient(exactClient))
 	user := issuedTokens(t, p, "openid", "email")
 	revoked := issuedTokens(t, p)
 	p.RevokeToken(revoked.AccessToken)
@@ -93,9 +95,9 @@ func TestTokenExchangeErrors(t *testing.T) {
 			t.Errorf("%s: HTTP %d %v, want %s with %q", tc.name, status, body, tc.code, tc.want)
 		}
 	}
-	// The default client may not exchange tokens.
+	// A client configured without the grant may not exchange tokens.
 	form := url.Values{"grant_type": {oauthtest.GrantTokenExchange}, "subject_token": {user.AccessToken}, "subject_token_type": {at}}
-	resp, body := postForm(t, p, p.TokenURL(), form, p.ClientID(), p.ClientSecret())
+	resp, body := postForm(t, p, p.TokenURL(), form, exactClient.ID, exactClient.Secret)
 	wantJSONError(t, resp, body, "unauthorized_client", 400)
 	p.FastForward(2 * time.Hour)
 	if status, body := exchange(t, p, url.Values{"subject_token": {user.AccessToken}, "subject_token_type": {at}}); status != 400 || body["error"] != "invalid_request" {

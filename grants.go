@@ -27,7 +27,9 @@ type grantType struct {
 	refresh bool     // it issues refresh tokens
 	idToken bool     // it issues ID tokens when openid is granted
 	public  bool     // public clients may use it
-	issue   func(p *Provider, c Client, form url.Values, gt *grantType) (*tokenResponse, *Error)
+	// issue answers a request of client c; jkt is the thumbprint of the
+	// DPoP key the request proved, "" without a proof (RFC 9449 §5).
+	issue func(p *Provider, c Client, form url.Values, gt *grantType, jkt string) (*tokenResponse, *Error)
 }
 
 // grantTypes are the grants of the token endpoint, in the order discovery
@@ -58,6 +60,10 @@ func grantNames() []string {
 // only a request that passed every check short of redeeming what it sent.
 func (p *Provider) handleToken(x *exchange) {
 	c, form, g, err := p.readTokenRequest(x)
+	var jkt string
+	if err == nil {
+		jkt, err = p.tokenDPoP(x, c)
+	}
 	if err != nil {
 		x.jsonError(err)
 		return
@@ -65,7 +71,7 @@ func (p *Provider) handleToken(x *exchange) {
 	if p.fault(x, x.jsonError) {
 		return
 	}
-	resp, err := g.issue(p, c, form, g)
+	resp, err := g.issue(p, c, form, g, jkt)
 	if err != nil {
 		x.jsonError(err)
 		return
@@ -97,7 +103,7 @@ func (p *Provider) readTokenRequest(x *exchange) (Client, url.Values, *grantType
 		return Client{}, nil, nil, ErrUnauthorizedClient.WithDescription("client %q is public, and grant_type %q needs a confidential client", c.ID, g.name)
 	}
 	if !slices.Contains(c.GrantTypes, g.name) {
-		return Client{}, nil, nil, ErrUnauthorizedClient.WithDescription("client %q may not use grant_type %q; its grant types: %s (Client.GrantTypes)", c.ID, g.name, strings.Join(c.GrantTypes, ", "))
+		return Client{}, nil, nil, ErrUnauthorizedClient.WithDescription("client %q may not use grant_type %q; its grant_types: %s", c.ID, g.name, strings.Join(c.GrantTypes, ", "))
 	}
 	for _, name := range g.params {
 		if form.Get(name) == "" {
@@ -118,9 +124,15 @@ func findGrant(name string) *grantType {
 }
 
 // issue mints the tokens of a response to a request of grant type gt,
-// turning a signing failure into a server_error.
+// with scopes (a subset of g.scopes) and, in an ID token, nonce.
 func (p *Provider) issue(g grant, scopes []string, nonce string, gt *grantType) (*tokenResponse, *Error) {
-	resp, err := p.issueTokens(g, scopes, nonce, gt)
+	return p.issueFor(g, issuance{scopes: scopes, nonce: nonce}, gt)
+}
+
+// issueFor mints the tokens of a response, turning a signing failure into
+// a server_error.
+func (p *Provider) issueFor(g grant, is issuance, gt *grantType) (*tokenResponse, *Error) {
+	resp, err := p.issueTokens(g, is, gt)
 	if err != nil {
 		return nil, ErrServerError.WithDescription("signing tokens failed: %v", err)
 	}

@@ -1,7 +1,10 @@
 package oauthtest
 
-// TB is the part of testing.TB that NewTestProvider uses. *testing.T and
-// *testing.B satisfy it, and so can other frameworks' test values.
+// TB is the part of testing.TB that NewTestProvider uses: pass your *testing.T
+// (or *testing.B, *testing.F). It is an interface of three methods rather
+// than testing.TB itself because testing.TB cannot be implemented outside
+// the testing package: the test values of other frameworks (Ginkgo's
+// GinkgoT(), a testify suite's T()) and your own wrappers satisfy TB.
 type TB interface {
 	Helper()
 	Fatalf(format string, args ...any)

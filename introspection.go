@@ -18,9 +18,11 @@ type introspection struct {
 	Exp       int64  `json:"exp,omitempty"`
 	Iat       int64  `json:"iat,omitempty"`
 	Sub       string `json:"sub,omitempty"`
-	Aud       string `json:"aud,omitempty"`
+	Aud       any    `json:"aud,omitempty"` // the token's audience: a string, or a list
 	Iss       string `json:"iss,omitempty"`
 	Jti       string `json:"jti,omitempty"`
+
+	Cnf *confirmation `json:"cnf,omitempty"` // of a DPoP-bound token (RFC 9449 §6.2)
 }
 
 // handleIntrospect serves token introspection (RFC 7662) to confidential
@@ -52,25 +54,29 @@ func (p *Provider) introspect(tok string) introspection {
 	if err != nil {
 		return introspection{} // inactive, whatever the reason (RFC 7662 §2.2)
 	}
-	return p.activeToken(g, scopes, "Bearer", claims.IssuedAt.Time, claims.ExpiresAt.Time, claims.ID)
+	info := p.activeToken(g, scopes, "Bearer", claims.IssuedAt.Time, claims.ExpiresAt.Time, claims.ID)
+	return info.boundTo(claims.Cnf)
 }
 
 func (p *Provider) activeToken(g grant, scopes []string, typ string, iat, exp time.Time, jti string) introspection {
 	username, _ := g.user.Claims["preferred_username"].(string)
 	return introspection{
 		Active: true, Scope: strings.Join(scopes, " "), ClientID: g.clientID, Username: username,
-		TokenType: typ, Exp: exp.Unix(), Iat: iat.Unix(), Sub: g.user.Subject, Aud: g.clientID, Iss: p.issuer, Jti: jti,
+		TokenType: typ, Exp: exp.Unix(), Iat: iat.Unix(), Sub: g.user.Subject, Aud: audienceClaim(g), Iss: p.issuer, Jti: jti,
 	}
 }
 
 // handleRevoke serves token revocation (RFC 7009): a client revokes its
-// own access token, or its refresh token and with it the whole grant.
-// Unknown tokens are answered 200 too (§2.2).
+// own access or ID token, or its refresh token and with it the whole grant.
+// Tokens this provider did not issue are answered 200 too (§2.2), and
+// revoke nothing: a forged token that copies an issued one's jti does not
+// revoke it.
 func (p *Provider) handleRevoke(x *exchange) {
 	form, c, err := p.readClientRequest(x, "RFC 7009 §2.1")
 	tok := form.Get("token")
+	owner, known := "", false
 	if err == nil {
-		if owner, known := p.tokens.owner(tok); known && owner != c.ID {
+		if owner, known = p.tokenOwner(tok); known && owner != c.ID {
 			err = ErrUnauthorizedClient.WithDescription("the token was issued to client %q, not %q (RFC 7009 §2.1)", owner, c.ID)
 		}
 	}
@@ -81,7 +87,7 @@ func (p *Provider) handleRevoke(x *exchange) {
 	if p.fault(x, x.jsonError) {
 		return
 	}
-	if !p.tokens.revokeRefreshFamily(tok) {
+	if known && !p.tokens.revokeRefreshFamily(tok) {
 		p.RevokeToken(tok)
 	}
 	x.w.Header().Set("Cache-Control", "no-store")

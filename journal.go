@@ -23,9 +23,14 @@ const minJournal = 4 << 20
 
 // WithStateFile keeps the provider's state in path across restarts, for
 // local development: an app's refresh token still works after the
-// provider restarted. It keeps codes, tokens, browser sessions, device
-// authorizations, used assertions, users, the clock and the key rotations;
-// not staged faults, the request log or back-channel deliveries.
+// provider restarted. It keeps codes, access, refresh and ID tokens,
+// browser sessions, device authorizations, pushed requests, used client
+// assertions and DPoP proofs (and the DPoP nonce), clients registered
+// dynamically, users (recent ones of the login page too), the clock, the
+// keys (rotated ones as private keys, PKCS #8; WithSigningKey's by kid,
+// which must be the option's again) and the login page's anti-forgery key.
+// It does not keep staged faults, the request log, back-channel
+// deliveries or cached client ID metadata documents.
 //
 // The file is a journal: a header line, then one JSON line per changed
 // record. The changes of concurrent requests are written and synced

@@ -2,14 +2,26 @@ package oauthtest
 
 import (
 	"cmp"
+	"crypto"
+	"crypto/x509"
 	"fmt"
 	"slices"
 	"sync"
 )
 
+// Bounds on the keys a provider keeps, however often it rotates.
+const (
+	// maxPublishedKeys bounds the JWKS: the signing key, one announced by
+	// PublishNextKey, and the most recent earlier ones.
+	maxPublishedKeys = 4
+	// maxKnownKeys bounds the keys whose tokens the provider itself still
+	// accepts (userinfo, introspection, id_token_hint).
+	maxKnownKeys = 16
+)
+
 // keyring holds a provider's keys: the one it signs with, the ones its
-// JWKS publishes, and every one it ever used, so that its own tokens stay
-// verifiable at userinfo after a key is retired from the JWKS.
+// JWKS publishes, and the last maxKnownKeys it used, so that its own tokens
+// stay verifiable at userinfo after a key is retired from the JWKS.
 type keyring struct {
 	mu        sync.Mutex // guards every field below
 	alg       string
@@ -19,8 +31,9 @@ type keyring struct {
 	published []*signingKey
 	companion *signingKey            // RS256, when alg is another: OIDC requires it (Discovery §3)
 	known     map[string]*signingKey // by kid
-	index     map[string]int         // by kid: the key's place in the sequence, 0 for the first
+	order     []string               // kids of known but the companion, oldest first
 	jwks      []byte                 // the published set, built on demand
+	encoded   []byte                 // the state file's record of the ring, built on demand; nil after a change
 }
 
 // init starts the ring with key, or with the first key of the sequence when
@@ -29,10 +42,9 @@ func (k *keyring) init(key *signingKey) {
 	if key == nil {
 		key = seededKey(k.alg, k.seed, 0)
 	}
-	k.next = 1
+	k.next, k.encoded = 1, nil
 	k.signing, k.published = key, []*signingKey{key}
-	k.known = map[string]*signingKey{key.kid: key}
-	k.index = map[string]int{key.kid: 0}
+	k.known, k.order = map[string]*signingKey{key.kid: key}, []string{key.kid}
 	if key.method.Alg() != RS256 {
 		k.companion = seededKey(RS256, k.seed, 0)
 		k.known[k.companion.kid] = k.companion
@@ -96,21 +108,42 @@ func (k *keyring) publishNext() *signingKey {
 	key := seededKey(k.alg, k.seed, k.next)
 	k.next++
 	k.published = append(k.published, key)
-	k.known[key.kid] = key
-	k.index[key.kid] = k.next - 1
+	if n := len(k.published) - maxPublishedKeys; n > 0 {
+		k.published = slices.Delete(k.published, 0, n) // the oldest, never the signing key
+	}
+	k.remember(key)
 	k.jwks = nil
 	return key
 }
 
+// remember adds key to the known ones, forgetting the oldest beyond
+// maxKnownKeys; k.mu must be held.
+func (k *keyring) remember(key *signingKey) {
+	k.known[key.kid] = key
+	k.order = append(k.order, key.kid)
+	if len(k.order) > maxKnownKeys {
+		delete(k.known, k.order[0])
+		k.order = slices.Delete(k.order, 0, 1)
+	}
+}
+
+// do runs f on the ring, which it may change.
 func (k *keyring) do(f func(k *keyring)) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	k.encoded = nil
 	f(k)
 }
 
-// PublishNextKey adds the next key of the provider's deterministic sequence
-// to its JWKS without signing with it yet, as a provider announces a key
-// ahead of a rotation. It returns the new key's kid.
+// PublishNextKey adds the next key of the provider's sequence to its JWKS
+// without signing with it yet, as a provider announces a key ahead of a
+// rotation. It returns the new key's kid. A key is never used twice, and
+// no two seeds share one (see WithKeySeed). The JWKS holds at most 4 keys
+// (the signing key, the announced one and the most recent earlier ones),
+// plus the RS256 key OIDC requires of an ES256 or EdDSA provider:
+// publishing a fifth drops the oldest, and tokens it signed no longer
+// verify for clients. The provider itself accepts tokens of its last 16
+// keys.
 func (p *Provider) PublishNextKey() (kid string) {
 	p.keys.do(func(k *keyring) { kid = k.publishNext().kid })
 	return kid
@@ -118,8 +151,11 @@ func (p *Provider) PublishNextKey() (kid string) {
 
 // RotateKey switches signing to the next key, publishing it first if
 // PublishNextKey did not. Earlier keys stay in the JWKS until
-// RetireOldKeys, so tokens signed before still verify. It returns the kid
-// now signing.
+// RetireOldKeys, so tokens signed before still verify, but at most 4 keys
+// are published: after the fourth rotation without RetireOldKeys the
+// oldest drops out of the JWKS. The new key was never used before, by
+// this provider or by one of another seed, and a retired key never comes
+// back. It returns the kid now signing.
 func (p *Provider) RotateKey() (kid string) {
 	p.keys.do(func(k *keyring) {
 		k.signing = k.publishNext()
@@ -154,19 +190,29 @@ func (p *Provider) KeyIDs() []string {
 // SigningKeyID returns the kid of the key signing now.
 func (p *Provider) SigningKeyID() string { return p.keys.current().kid }
 
-// keyState is the keyring as the state file keeps it: places in the
-// sequence of keys, 0 for the first (WithSigningKey's, or the seeded one).
-// Next is 0 while no key was derived yet.
+// keyState is the keyring as the state file keeps it. Keys are kept as
+// their private key (PKCS #8): rotated RS256 keys are generated at random,
+// so no seed gives them back. The key of WithSigningKey is kept by kid
+// alone, and must be the option's again. Next is 0 while no key was
+// derived yet: the ring then stays lazy.
 type keyState struct {
-	Next      int   `json:"next"`
-	Signing   int   `json:"signing"`
-	Published []int `json:"published"`
+	Next      int        `json:"next"`
+	Known     []keyEntry `json:"known,omitempty"` // oldest first
+	Companion *keyEntry  `json:"companion,omitempty"`
+	Signing   string     `json:"signing,omitempty"`   // kid
+	Published []string   `json:"published,omitempty"` // kids
+}
+
+// keyEntry is one key of the ring.
+type keyEntry struct {
+	Kid string `json:"kid"`
+	Key []byte `json:"key,omitempty"` // PKCS #8; nil for the key of WithSigningKey
 }
 
 func (k *keyring) reset(c *config) {
 	k.do(func(k *keyring) {
 		k.alg, k.seed = c.alg, c.keySeed
-		k.signing, k.published, k.companion, k.known, k.index, k.jwks, k.next = nil, nil, nil, nil, nil, nil, 0
+		k.signing, k.published, k.companion, k.known, k.order, k.jwks, k.next = nil, nil, nil, nil, nil, nil, 0
 		if c.key != nil {
 			k.init(c.key)
 		}
@@ -176,21 +222,61 @@ func (k *keyring) reset(c *config) {
 func (k *keyring) snapshot(dst []record) []record {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	st := keyState{Next: k.next}
-	if k.signing != nil {
-		st.Signing = k.index[k.signing.kid]
-		for _, key := range k.published {
-			st.Published = append(st.Published, k.index[key.kid])
+	if k.encoded == nil {
+		r := k.record()
+		if r.err != nil {
+			return append(dst, r)
 		}
+		k.encoded = r.Value
 	}
-	return append(dst, newRecord("", st))
+	return append(dst, record{Value: k.encoded})
 }
 
-// restore derives the keys of the sequence up to the one recorded; a ring
-// that had derived none stays lazy.
+// record encodes the ring; k.mu must be held.
+func (k *keyring) record() record {
+	st := keyState{Next: k.next}
+	if k.signing != nil {
+		st.Signing = k.signing.kid
+		for _, key := range k.published {
+			st.Published = append(st.Published, key.kid)
+		}
+		for _, kid := range k.order {
+			e, err := keyEntryOf(k.known[kid])
+			if err != nil {
+				return record{err: err}
+			}
+			st.Known = append(st.Known, e)
+		}
+		if k.companion != nil {
+			e, err := keyEntryOf(k.companion)
+			if err != nil {
+				return record{err: err}
+			}
+			st.Companion = &e
+		}
+	}
+	return newRecord("", st)
+}
+
+// keyEntryOf encodes key; WithSigningKey's is kept by kid alone.
+func keyEntryOf(key *signingKey) (keyEntry, error) {
+	if key.configured {
+		return keyEntry{Kid: key.kid}, nil
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key.private)
+	if err != nil {
+		return keyEntry{}, fmt.Errorf("key %s: %w", key.kid, err)
+	}
+	return keyEntry{Kid: key.kid, Key: der}, nil
+}
+
+// restore puts back the keys recorded. It runs right after reset, so the
+// ring holds WithSigningKey's key, if any, to compare the file's with.
 func (k *keyring) restore(recs []record) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	k.encoded = nil
+	configured := k.signing
 	for _, r := range recs {
 		var st keyState
 		if err := r.decode(&st); err != nil {
@@ -199,43 +285,63 @@ func (k *keyring) restore(recs []record) error {
 		if st.Next == 0 {
 			continue
 		}
-		k.init(k.first()) // the first key: WithSigningKey's, or else derived
-		keys := []*signingKey{k.signing}
-		for i := 1; i < st.Next; i++ {
-			key := seededKey(k.alg, k.seed, i)
-			k.known[key.kid], k.index[key.kid] = key, i
-			keys = append(keys, key)
+		keys := map[string]*signingKey{}
+		var order []string
+		for _, e := range st.Known {
+			key, err := restoredKey(e, configured)
+			if err != nil {
+				return err
+			}
+			keys[e.Kid] = key
+			order = append(order, e.Kid)
 		}
-		k.next = st.Next
-		if err := k.place(st, keys); err != nil {
-			return err
+		var companion *signingKey
+		if st.Companion != nil {
+			key, err := restoredKey(*st.Companion, nil)
+			if err != nil {
+				return err
+			}
+			companion = key
+		}
+		signing := keys[st.Signing]
+		if signing == nil {
+			return fmt.Errorf("signing key %s is not among the keys kept", st.Signing)
+		}
+		var published []*signingKey
+		for _, kid := range st.Published {
+			if keys[kid] == nil {
+				return fmt.Errorf("published key %s is not among the keys kept", kid)
+			}
+			published = append(published, keys[kid])
+		}
+		k.next, k.signing, k.published, k.companion, k.order, k.jwks = st.Next, signing, published, companion, order, nil
+		k.known = keys
+		if companion != nil {
+			k.known[companion.kid] = companion
 		}
 	}
 	return nil
 }
 
-// first returns the first key of the ring, or nil before any; k.mu must
-// be held.
-func (k *keyring) first() *signingKey {
-	for kid, i := range k.index {
-		if i == 0 {
-			return k.known[kid]
+// restoredKey decodes e: its private key, or the key configured.
+func restoredKey(e keyEntry, configured *signingKey) (*signingKey, error) {
+	if e.Key == nil {
+		if configured == nil || configured.kid != e.Kid {
+			return nil, fmt.Errorf("key %s was the signing key option's (WithSigningKey, -key), and that option now gives another key or none", e.Kid)
 		}
+		return configured, nil
 	}
-	return nil
-}
-
-// place makes keys[st.Signing] sign and keys[st.Published...] published.
-func (k *keyring) place(st keyState, keys []*signingKey) error {
-	if st.Signing >= len(keys) || st.Signing < 0 {
-		return fmt.Errorf("signing key %d of %d", st.Signing, len(keys))
+	priv, err := x509.ParsePKCS8PrivateKey(e.Key)
+	if err != nil {
+		return nil, fmt.Errorf("key %s: %w", e.Kid, err)
 	}
-	k.signing, k.published, k.jwks = keys[st.Signing], nil, nil
-	for _, i := range st.Published {
-		if i >= len(keys) || i < 0 {
-			return fmt.Errorf("published key %d of %d", i, len(keys))
-		}
-		k.published = append(k.published, keys[i])
+	signer, ok := priv.(crypto.Signer)
+	if !ok {
+		return nil, fmt.Errorf("key %s: a %T does not sign", e.Kid, priv)
 	}
-	return nil
+	key, err := newSigningKey(signer)
+	if err == nil && key.kid != e.Kid {
+		err = fmt.Errorf("key %s: its private key has kid %s", e.Kid, key.kid)
+	}
+	return key, err
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/sha512"
@@ -83,19 +84,37 @@ const (
 	HS256 = "HS256" // per client, with its secret: see Client.SigningAlg
 )
 
-// seededKey returns key number i of the deterministic sequence of alg for
-// seed: the same on every run and machine. RS256 keys are the shipped ones,
-// starting at seed, so its sequences repeat after eight keys; ES256 and
+// seededKey returns key number i of the sequence of alg for seed. Sequences
+// of different seeds share no key, and no key comes twice in one. RS256
+// key 0 of seeds 0 to 7 is shipped key seed, the same on every run and
+// machine; every other RS256 key is generated from crypto/rand, as eight
+// shipped keys cannot give every seed a sequence of its own. ES256 and
 // EdDSA keys are derived from seed and i, once per process for the first
 // keys of seed 0 (every provider without WithKeySeed).
 func seededKey(alg string, seed uint64, i int) *signingKey {
 	if alg == RS256 {
-		return insecureRSA(int(seed%insecureRSAKeys) + i)
+		if i == 0 && seed < insecureRSAKeys {
+			return insecureRSA(int(seed))
+		}
+		return generatedRSA()
 	}
 	if keys := defaultDerivedKeys[alg]; seed == 0 && i < len(keys) {
 		return keys[i]()
 	}
 	return deriveKey(alg, seed, i)
+}
+
+// generatedRSA returns a new RSA-2048 key from crypto/rand: some 100 ms.
+func generatedRSA() *signingKey {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic("oauthtest: generating an RSA key: " + err.Error())
+	}
+	sk, err := newSigningKey(k)
+	if err != nil {
+		panic("oauthtest: " + err.Error())
+	}
+	return sk
 }
 
 // defaultDerivedKeys are the first ES256 and EdDSA keys of seed 0, each
@@ -141,6 +160,9 @@ type signingKey struct {
 	kid     string
 	jwk     jsonWebKey
 	hash    func() hash.Hash // for at_hash and c_hash (OIDC Core §3.3.2.11)
+	// configured marks WithSigningKey's key, which the state file keeps by
+	// kid alone: the option gives it again.
+	configured bool
 }
 
 // jsonWebKey is a public key as RFC 7517 writes it.

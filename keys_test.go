@@ -2,6 +2,9 @@ package oauthtest_test
 
 import (
 	"context"
+	"encoding/json"
+	"io"
+	"net/http"
 	"slices"
 	"testing"
 
@@ -105,15 +108,117 @@ func TestKeySeeds(t *testing.T) {
 			if _, err := v.Verify(ctx, idToken(t, b)); err == nil {
 				t.Error("a token of another provider's key verified")
 			}
-			if a1.RotateKey() != a2.RotateKey() {
-				t.Error("rotation is not deterministic")
+			// Derived keys rotate the same on every run; rotated RS256 keys
+			// are generated, as eight shipped keys cannot give every seed
+			// a sequence of its own.
+			if r1, r2 := a1.RotateKey(), a2.RotateKey(); (r1 == r2) != (alg != oauthtest.RS256) {
+				t.Errorf("rotated kids %s, %s", r1, r2)
 			}
 		})
 	}
 }
 
-// TestHS256Client: the first seed's sample verifies the access token with
-// the client secret.
+// publishedKids fetches p's JWKS over HTTP and returns its kids and size.
+func publishedKids(t *testing.T, p *oauthtest.Provider) ([]string, int) {
+	t.Helper()
+	resp := visit(t, p, http.MethodGet, p.Issuer()+oauthtest.JWKSPath, nil)
+	b, _ := io.ReadAll(resp.Body)
+	var set struct{ Keys []struct{ Kid string } }
+	if err := json.Unmarshal(b, &set); err != nil {
+		t.Fatal(err)
+	}
+	var kids []string
+	for _, k := range set.Keys {
+		kids = append(kids, k.Kid)
+	}
+	return kids, len(b)
+}
+
+// TestManyRotations: however often a provider rotates, its JWKS holds at
+// most four keys, and no kid ever comes back, retired or not; its own
+// tokens of recent keys still pass userinfo. Before, every rotation stayed
+// in the JWKS (4.5 MB after 10,000) and RS256 came back to retired keys
+// after eight.
+func TestManyRotations(t *testing.T) {
+	t.Parallel()
+	for alg, rotations := range map[string]int{oauthtest.ES256: 2000, oauthtest.RS256: 10} {
+		t.Run(alg, func(t *testing.T) {
+			t.Parallel()
+			p := oauthtest.NewTestProvider(t, oauthtest.WithAlgorithm(alg))
+			seen := map[string]bool{p.SigningKeyID(): true}
+			for i := range rotations {
+				var kid string
+				if i%2 == 0 {
+					kid = p.RotateKey()
+				} else {
+					kid = p.PublishNextKey()
+					p.RotateKey()
+				}
+				if i%3 == 0 {
+					p.RetireOldKeys()
+				}
+				if seen[kid] {
+					t.Fatalf("rotation %d came back to key %s", i, kid)
+				}
+				seen[kid] = true
+			}
+			kids, size := publishedKids(t, p)
+			if len(kids) > 4+1 || size > 4096 { // + ES256's RS256 companion
+				t.Errorf("after %d rotations the JWKS has %d keys, %d bytes", rotations, len(kids), size)
+			}
+			if !slices.Contains(kids, p.SigningKeyID()) {
+				t.Errorf("the signing key %s is not published: %v", p.SigningKeyID(), kids)
+			}
+			tok := p.MintAccessToken()
+			p.RotateKey()
+			if resp, _ := userinfo(t, p, tok); resp.StatusCode != 200 {
+				t.Errorf("a token of the previous key at userinfo: HTTP %d", resp.StatusCode)
+			}
+		})
+	}
+}
+
+// TestRotationKeepsFourKeys: rotating without retiring drops the oldest
+// key from the JWKS once four are published.
+func TestRotationKeepsFourKeys(t *testing.T) {
+	t.Parallel()
+	p := oauthtest.NewTestProvider(t, oauthtest.WithAlgorithm(oauthtest.EdDSA))
+	kids := []string{p.SigningKeyID()}
+	for range 4 {
+		kids = append(kids, p.RotateKey())
+	}
+	if got, _ := publishedKids(t, p); !slices.Equal(got[:4], kids[1:]) {
+		t.Errorf("published %v, want the last four of %v", got, kids)
+	}
+}
+
+// TestSeedsShareNoKey: providers of seeds 0 to 9 (a version 2 config gives
+// issuer i seed i) never publish a key another publishes, however they
+// rotate: before, seed s rotated to seed s+1's key, and seed 8 signed with
+// seed 0's.
+func TestSeedsShareNoKey(t *testing.T) {
+	t.Parallel()
+	owner := map[string]uint64{}
+	for seed := range uint64(10) {
+		for _, alg := range []string{oauthtest.RS256, oauthtest.ES256} {
+			p := oauthtest.NewTestProvider(t, oauthtest.WithAlgorithm(alg), oauthtest.WithKeySeed(seed))
+			p.PublishNextKey()
+			if alg == oauthtest.ES256 {
+				p.RotateKey()
+			}
+			kids, _ := publishedKids(t, p)
+			for _, kid := range kids {
+				if o, ok := owner[kid]; ok && o != seed {
+					t.Errorf("seed %d (%s) publishes %s, a key of seed %d", seed, alg, kid, o)
+				}
+				owner[kid] = seed
+			}
+		}
+	}
+}
+
+// TestHS256Client: an app verifies the access token with the client
+// secret.
 func TestHS256Client(t *testing.T) {
 	t.Parallel()
 	p := oauthtest.NewTestProvider(t, oauthtest.WithClient(oauthtest.Client{ID: "legacy", Secret: "shared-secret-of-the-legacy-app", SigningAlg: oauthtest.HS256}))

@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-
-	"github.com/golang-jwt/jwt/v5"
 )
 
 // LogoutPath is the end_session_endpoint (OpenID Connect RP-Initiated
@@ -22,10 +20,11 @@ type logoutRequest struct {
 }
 
 // handleLogout serves RP-Initiated Logout: it ends the browser's session
-// (the cookie's; without one, the hint's user's sessions, or every session),
-// delivers back-channel logout tokens to the clients that session had
-// logged in to, and sends the browser to a registered
-// post_logout_redirect_uri with state, or shows a "signed out" page. A
+// (the cookie's; without one, the session of the id_token_hint; with
+// neither, none), delivers back-channel logout tokens to the clients that
+// session had logged in to, and sends the browser to a registered
+// post_logout_redirect_uri with state, or shows a page saying whether a
+// session ended. A
 // foreign or tampered id_token_hint, or a redirect URI not registered, is
 // refused with an error page: it never redirects anywhere unregistered.
 func (p *Provider) handleLogout(x *exchange) {
@@ -37,7 +36,10 @@ func (p *Provider) handleLogout(x *exchange) {
 	if p.fault(x, func(e *Error) { x.errorPage(e.StatusCode(), e.ErrorDescription) }) {
 		return
 	}
-	p.endSessions(p.sessionsToEnd(x, req))
+	match, ended := p.sessionsToEnd(x, req)
+	if ended {
+		p.endSessions(match)
+	}
 	x.w.Header().Set("Cache-Control", "no-store")
 	if req.redirect != "" {
 		params := url.Values{}
@@ -51,9 +53,9 @@ func (p *Provider) handleLogout(x *exchange) {
 		redirect(x.w, target)
 		return
 	}
-	x.w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	setPageHeaders(x.w.Header())
 	x.w.WriteHeader(http.StatusOK)
-	_ = signedOutPage.Execute(x.w, nil)
+	_ = signedOutPage.Execute(x.w, ended)
 }
 
 // readLogout reads and checks the logout request's parameters.
@@ -70,7 +72,7 @@ func (p *Provider) readLogout(x *exchange) (*logoutRequest, *Error) {
 	if raw := params.Get("id_token_hint"); raw != "" {
 		hint, err := p.verifyHint(raw)
 		if err != nil {
-			return nil, ErrInvalidRequest.WithDescription("id_token_hint is not an ID token of this provider: %v", err)
+			return nil, ErrInvalidRequest.WithDescription("id_token_hint is not an ID token of this provider: %s (RP-Initiated Logout 1.0 §2)", err.ErrorDescription)
 		}
 		req.hint = hint
 	}
@@ -81,22 +83,13 @@ func (p *Provider) readLogout(x *exchange) (*logoutRequest, *Error) {
 	return req, p.logoutRedirect(params.Get("post_logout_redirect_uri"), req)
 }
 
-// verifyHint checks that raw is an ID token this provider signed; expired
-// ones are welcome (RP-Initiated Logout §2).
-func (p *Provider) verifyHint(raw string) (*idClaims, error) {
-	claims := &idClaims{}
-	tok, err := jwt.ParseWithClaims(raw, claims, p.verificationKey,
-		jwt.WithValidMethods([]string{RS256, ES256, EdDSA, HS256}), jwt.WithIssuer(p.issuer), jwt.WithoutClaimsValidation())
-	if err != nil {
-		return nil, err
-	}
-	if typ := tok.Header["typ"]; typ != typIDToken {
-		return nil, errNotIDToken
-	}
-	if iss, _ := claims.GetIssuer(); iss != p.issuer {
-		return nil, jwt.ErrTokenInvalidIssuer
-	}
-	return claims, nil
+// verifyHint checks that raw is an ID token this provider issued; expired
+// or revoked ones are welcome (RP-Initiated Logout §2), but one it never
+// issued, though signed with a key it trusts (an HS256 client's own
+// secret), names no one.
+func (p *Provider) verifyHint(raw string) (*idClaims, *Error) {
+	claims, _, _, err := p.verifyIDToken(raw, false)
+	return claims, err
 }
 
 // logoutClient finds the client: client_id, or the hint's audience; both
@@ -135,29 +128,45 @@ func (p *Provider) logoutRedirect(uri string, req *logoutRequest) *Error {
 		len(c.PostLogoutRedirectURIs) == 0 && len(c.RedirectURIs) == 0 && isLoopbackURI(uri):
 		req.redirect = uri
 		return nil
+	case len(c.PostLogoutRedirectURIs) == 0 && len(c.RedirectURIs) == 0:
+		return ErrInvalidRequest.WithDescription("post_logout_redirect_uri %q is not registered: client %q registers no post_logout_redirect_uris, so only a loopback URI (http://127.0.0.1:PORT/PATH, http://localhost:PORT/PATH) is accepted", uri, c.ID)
 	case len(c.PostLogoutRedirectURIs) == 0:
-		return ErrInvalidRequest.WithDescription("post_logout_redirect_uri %q is not registered: client %q registers no post-logout redirect URIs (Client.PostLogoutRedirectURIs)", uri, c.ID)
+		return ErrInvalidRequest.WithDescription("post_logout_redirect_uri %q is not registered: client %q registers no post_logout_redirect_uris", uri, c.ID)
 	}
 	return ErrInvalidRequest.WithDescription("post_logout_redirect_uri %q is not registered for client %q; registered: %s", uri, c.ID, quoteList(c.PostLogoutRedirectURIs))
 }
 
-// sessionsToEnd picks the sessions a logout ends: the browser's, else the
-// hint's session or user, else all; then prompt=none without a cookie
-// fails too.
-func (p *Provider) sessionsToEnd(x *exchange, req *logoutRequest) func(*session) bool {
+// sessionsToEnd picks the sessions a logout ends: the browser's (its
+// cookie's), else the one a verified id_token_hint belongs to, else none:
+// a request with neither proves no session, and ending every one would let
+// any page log every browser out. ok reports whether there was one to pick.
+func (p *Provider) sessionsToEnd(x *exchange, req *logoutRequest) (match func(*session) bool, ok bool) {
 	if ses, _, cookie := p.browserSession(x.r); cookie {
-		return func(s *session) bool { return s.id == ses.id }
+		return func(s *session) bool { return s.id == ses.id }, true
+	}
+	if req.hint == nil {
+		return nil, false
 	}
 	p.users.do(func(s *userStore) { s.signedOut = true })
-	if req.hint != nil {
-		sub, _ := req.hint.GetSubject()
-		return func(s *session) bool { return s.user.Subject == sub }
+	return hintSession(req.hint), true
+}
+
+// hintSession matches the session a verified ID token belongs to: its sid,
+// or without one (a client without back-channel logout gets none) the
+// sessions in which its subject signed in to its client.
+func hintSession(hint *idClaims) func(*session) bool {
+	sub, _ := hint.GetSubject()
+	if hint.SID != "" {
+		return func(s *session) bool { return s.id == hint.SID && s.user.Subject == sub }
 	}
-	return func(*session) bool { return true }
+	client := tokenClient(hint)
+	return func(s *session) bool { return s.user.Subject == sub && slices.Contains(s.clients, client) }
 }
 
 var signedOutPage = template.Must(template.New("signed-out").Parse(pageHead + `<title>oauthtest: signed out</title></head><body>
-<h1>Signed out</h1>
+{{if .}}<h1>Signed out</h1>
 <p>You are signed out of oauthtest. You may close this page.</p>
+{{else}}<h1>No session ended</h1>
+<p id="nothing-ended">This browser has no oauthtest session, and the request named none (no <code>id_token_hint</code>), so nobody was signed out.</p>{{end}}
 </body></html>
 `))

@@ -26,40 +26,58 @@ type tokenResponse struct {
 	IDToken         string `json:"id_token,omitempty"`
 }
 
+// issuance is what one token response is for besides its grant: the
+// scopes and audience of its access token, which may narrow the grant's,
+// the nonce of its ID token, and on refresh the refresh token to answer
+// with.
+type issuance struct {
+	scopes   []string // a subset of the grant's
+	audience []string // the access token's aud, a subset of the grant's; nil: the grant's (RFC 8707 §2.2)
+	nonce    string   // goes into the ID token; empty on refresh (OIDC Core §12.2)
+	refresh  string   // recorded already by rotate; "" draws a new one if the grant type issues them
+}
+
 // issueTokens mints and records the tokens of one response to a request of
-// grant type gt: an access token with scopes (a subset of g.scopes), a
-// refresh token if gt issues them, and an ID token if gt issues them and
-// scopes hold openid. nonce goes into the ID token; it is empty on refresh
-// (OIDC Core §12.2).
-func (p *Provider) issueTokens(g grant, scopes []string, nonce string, gt *grantType) (*tokenResponse, error) {
+// grant type gt: an access token, a refresh token if gt issues them, and
+// an ID token if gt issues them and the scopes hold openid.
+func (p *Provider) issueTokens(g grant, is issuance, gt *grantType) (*tokenResponse, error) {
 	now := p.Now().Truncate(time.Second) // JWT times are whole seconds
 
 	jti := p.ids.uuid()
-	tc := TokenContext{ClientID: g.clientID, User: g.user, Scopes: scopes, GrantType: gt.name}
+	tc := TokenContext{ClientID: g.clientID, User: g.user, Scopes: is.scopes, GrantType: gt.name}
 	c, _ := p.clients.get(g.clientID)
 	s, life := p.signerFor(c), c.Lifetimes.or(p.cfg.lifetimes)
-	access, accessExp, err := p.signAccessToken(s, tc, g, jti, now, life.AccessToken)
+	tg := g // the grant as this access token carries it
+	if is.audience != nil {
+		tg.audience = is.audience
+	}
+	access, accessExp, err := p.signAccessToken(s, tc, tg, jti, now, life.AccessToken)
 	if err != nil {
 		return nil, err
 	}
 	resp := &tokenResponse{
 		AccessToken: access,
-		TokenType:   "Bearer",
+		TokenType:   tokenType(g.jkt),
 		ExpiresIn:   int64(life.AccessToken / time.Second),
-		Scope:       strings.Join(scopes, " "),
+		Scope:       strings.Join(is.scopes, " "),
 	}
-	if gt.refresh {
-		resp.RefreshToken = p.ids.secret()
+	var refresh string // a new refresh token, to record
+	switch {
+	case gt.refresh && is.refresh != "":
+		resp.RefreshToken = is.refresh
+	case gt.refresh:
+		refresh = p.ids.secret()
+		resp.RefreshToken = refresh
 	}
-	if gt.idToken && slices.Contains(scopes, "openid") {
+	if gt.idToken && slices.Contains(is.scopes, "openid") {
 		extra := jwt.MapClaims{"at_hash": s.halfHash(access)}
-		if resp.IDToken, err = p.signIDToken(c, s, tc, g, nonce, now, life.IDToken, extra); err != nil {
+		if resp.IDToken, err = p.signIDToken(c, s, tc, g, is.nonce, now, life.IDToken, extra); err != nil {
 			return nil, err
 		}
 	}
 	p.tokens.record(g, issued{
-		grantType: gt.name, jti: jti, refresh: resp.RefreshToken, scopes: scopes,
-		accessExpires: accessExp, refreshExpires: now.Add(life.RefreshToken),
+		grantType: gt.name, jti: jti, access: access, refresh: refresh, rotated: is.refresh, idToken: resp.IDToken, scopes: is.scopes, audience: is.audience,
+		accessExpires: accessExp, refreshExpires: now.Add(life.RefreshToken), idExpires: now.Add(life.IDToken),
 	}, now)
 	return resp, nil
 }
@@ -90,11 +108,15 @@ func (p *Provider) signAccessToken(s tokenSigner, tc TokenContext, g grant, jti 
 		"jti":       jti,
 		"scope":     strings.Join(tc.Scopes, " "),
 	}
-	if !g.authTime.IsZero() { // a grant without a user has no authentication
+	if !g.authTime.IsZero() { // a grant without a user has no authentication: RFC 9068 §2.2.1
 		claims["auth_time"] = g.authTime.Unix()
+		g.user.authClaims(claims)
 	}
 	if g.actor != nil {
 		claims["act"] = g.actor
+	}
+	if g.jkt != "" {
+		claims["cnf"] = map[string]any{"jkt": g.jkt} // RFC 9449 §6.1
 	}
 	if p.cfg.accessClaims != nil {
 		p.cfg.accessClaims(tc, claims)
@@ -118,7 +140,7 @@ func audienceClaim(g grant) any {
 // the token's scopes allow, plus extra (at_hash, c_hash).
 func (p *Provider) signIDToken(c Client, s tokenSigner, tc TokenContext, g grant, nonce string, now time.Time, lifetime time.Duration, extra jwt.MapClaims) (string, error) {
 	claims := jwt.MapClaims{}
-	g.user.claimsFor(tc.Scopes, claims)
+	g.user.claimsFor(tc.Scopes, g.claims.idToken, true, claims)
 	for k, v := range extra {
 		claims[k] = v
 	}

@@ -113,7 +113,10 @@ func (p *Provider) record(x *exchange) {
 	}
 }
 
-// Reporter is the part of testing.TB the Check helpers use.
+// Reporter is the part of testing.TB the Check helpers use: pass your
+// *testing.T. Like TB, it is a small interface so that the test values of
+// other frameworks satisfy it too; Errorf, not Fatalf, so a failed check
+// lets the test go on and report more.
 type Reporter interface {
 	Helper()
 	Errorf(format string, args ...any)

@@ -14,8 +14,8 @@ const (
 	// DefaultCodeLifetime is how long an authorization code can be redeemed
 	// (RFC 6749 §4.1.2 recommends at most 10 minutes).
 	DefaultCodeLifetime = 10 * time.Minute
-	// DefaultAccessTokenLifetime is the access token's validity, one hour as
-	// the seed providers issue.
+	// DefaultAccessTokenLifetime is the access token's validity: one hour,
+	// as most providers issue them.
 	DefaultAccessTokenLifetime = time.Hour
 	// DefaultIDTokenLifetime is the ID token's validity.
 	DefaultIDTokenLifetime = time.Hour
@@ -56,12 +56,21 @@ type config struct {
 
 	observer  func(Request)
 	loginPage bool
+	acrValues []string // WithACRValues; nil: defaultACRValues
 
-	trusted   map[string][]crypto.PublicKey // WithTrustedIssuer: keys by issuer
-	origins   []string                      // WithAllowedOrigins, lower case
-	control   bool                          // WithControlAPI
-	stateFile string                        // WithStateFile
-	onError   func(error)                   // WithErrorHandler
+	trusted map[string][]crypto.PublicKey // WithTrustedIssuer: keys by issuer
+	origins []string                      // WithAllowedOrigins, lower case
+	control bool                          // WithControlAPI
+	// controlToken and controlHosts are of WithControlToken and WithControlHosts.
+	controlToken string
+	controlHosts []string
+	stateFile    string      // WithStateFile
+	onError      func(error) // WithErrorHandler
+
+	dpopRequired, dpopNonces bool               // WithDPoPRequired, WithDPoPNonces
+	registration             registrationConfig // WithDynamicRegistration, WithClientIDMetadataDocuments
+	par                      parConfig          // PAR and request objects: par.go
+	fapi                     bool               // WithFAPI2: fapi.go
 }
 
 func newConfig(opts []Option) (*config, error) {
@@ -69,7 +78,6 @@ func newConfig(opts []Option) (*config, error) {
 		clients: []Client{defaultClient()},
 		user:    defaultUser(),
 		serve:   true,
-		alg:     RS256,
 		lifetimes: Lifetimes{
 			Code:         DefaultCodeLifetime,
 			AccessToken:  DefaultAccessTokenLifetime,
@@ -85,6 +93,9 @@ func newConfig(opts []Option) (*config, error) {
 	if err := c.validate(); err != nil {
 		return nil, fmt.Errorf("oauthtest: %w", err)
 	}
+	if err := c.settleFAPI(); err != nil { // also the default algorithm
+		return nil, fmt.Errorf("oauthtest: %w", err)
+	}
 	switch {
 	case !c.serve && c.issuer == "":
 		return nil, fmt.Errorf("oauthtest: WithoutServer needs WithIssuer: the provider must know its URL")
@@ -92,6 +103,8 @@ func newConfig(opts []Option) (*config, error) {
 		return nil, fmt.Errorf("oauthtest: WithInMemoryTransport and WithoutServer: the first serves in memory, the second not at all")
 	case c.inMemory && c.addr != "":
 		return nil, fmt.Errorf("oauthtest: WithInMemoryTransport and WithAddr: a provider in memory listens on no address")
+	case !c.control && (c.controlToken != "" || len(c.controlHosts) > 0):
+		return nil, fmt.Errorf("oauthtest: WithControlToken and WithControlHosts guard the control API: give WithControlAPI too")
 	case c.inMemory && c.tls:
 		return nil, fmt.Errorf("oauthtest: WithInMemoryTransport and WithTLS: nothing is encrypted in memory; for https URLs, give WithIssuer an https issuer")
 	}
@@ -121,7 +134,8 @@ func (c *config) validate() error {
 // by every provider, which never modifies them.
 var (
 	defaultClient = sync.OnceValue(func() Client {
-		c := Client{ID: DefaultClientID, Secret: DefaultClientSecret}
+		c := Client{ID: DefaultClientID, Secret: DefaultClientSecret,
+			GrantTypes: grantNames(), AuthMethods: []string{AuthMethodBasic, AuthMethodPost, AuthMethodSecretJWT}}
 		if err := c.validate(); err != nil {
 			panic("oauthtest: the default client: " + err.Error())
 		}
@@ -241,13 +255,14 @@ func WithoutServer() Option {
 // *rsa.PrivateKey of at least 2048 bits (RS256), an *ecdsa.PrivateKey on
 // P-256 (ES256) or an ed25519.PrivateKey (EdDSA). Its kid is its RFC 7638
 // thumbprint. Parse the key once and share it: it is not copied. RotateKey
-// moves on to the deterministic keys of the same algorithm.
+// moves on to the keys of the provider's sequence (WithKeySeed).
 func WithSigningKey(key crypto.Signer) Option {
 	return optionFunc(func(c *config) error {
 		k, err := newSigningKey(key)
 		if err != nil {
 			return err
 		}
+		k.configured = true
 		c.key, c.alg = k, k.method.Alg()
 		return nil
 	})
@@ -256,7 +271,8 @@ func WithSigningKey(key crypto.Signer) Option {
 // WithAlgorithm signs with a deterministic key of alg: RS256 (the default,
 // RSA-2048), ES256 (ECDSA P-256) or EdDSA (Ed25519). ES256 and EdDSA sign
 // and verify far faster than RS256: the fastest configuration for large
-// suites. Keys are the same on every run; WithKeySeed picks other ones.
+// suites. Its first key is the same on every run; WithKeySeed picks other
+// ones.
 func WithAlgorithm(alg string) Option {
 	return optionFunc(func(c *config) error {
 		if alg != RS256 && alg != ES256 && alg != EdDSA {
@@ -267,13 +283,13 @@ func WithAlgorithm(alg string) Option {
 	})
 }
 
-// WithKeySeed picks the provider's deterministic key sequence: providers
-// with different seeds sign with different keys, the same on every run, so
-// a test can stage "a token signed by another issuer". RS256 draws on eight
-// shipped keys: seed s signs with key s (mod 8) and rotates to key s+1, the
-// first key of seed s+1, so pick seeds apart by more than the rotations a
-// test makes. ES256 and EdDSA keys are derived from the seed and never
-// repeat.
+// WithKeySeed picks the provider's key sequence: providers with different
+// seeds never share a key, so a test can stage "a token signed by another
+// issuer", and no key comes twice in a sequence. ES256 and EdDSA keys are
+// derived from the seed and the rotation, the same on every run. RS256
+// seeds 0 to 7 sign with shipped key s, the same on every run; rotated
+// RS256 keys, and the keys of seeds from 8 on, are generated from
+// crypto/rand (some 100 ms each), so their kids differ from run to run.
 func WithKeySeed(seed uint64) Option {
 	return optionFunc(func(c *config) error { c.keySeed = seed; return nil })
 }
@@ -285,9 +301,16 @@ func WithSeed(seed uint64) Option {
 	return optionFunc(func(c *config) error { c.seed = &seed; return nil })
 }
 
-// WithTime starts the provider's clock stopped at t (see SetTime).
+// WithTime starts the provider's clock stopped at t (see SetTime): from
+// 1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z.
 func WithTime(t time.Time) Option {
-	return optionFunc(func(c *config) error { c.start = t; return nil })
+	return optionFunc(func(c *config) error {
+		if err := checkTime(t); err != nil {
+			return fmt.Errorf("WithTime: %w", err)
+		}
+		c.start = t
+		return nil
+	})
 }
 
 // Lifetimes are how long codes and tokens are valid. As a Client's field,
@@ -297,6 +320,13 @@ type Lifetimes struct {
 	AccessToken  time.Duration // access tokens, also their expires_in; DefaultAccessTokenLifetime
 	IDToken      time.Duration // ID tokens; DefaultIDTokenLifetime
 	RefreshToken time.Duration // refresh tokens; DefaultRefreshTokenLifetime
+	// RefreshReuse is how long a refresh token, once rotated, may be
+	// presented again and get the same successor refresh token with a
+	// newly signed access token, instead of being a replay that revokes
+	// its family: for apps whose tabs refresh at once. Auth0's reuse
+	// interval, Keycloak's refresh token max reuse. Only the token rotated
+	// last may be reused. 0: strict rotation, the default.
+	RefreshReuse time.Duration
 }
 
 // or returns l with its zero durations taken from def.
@@ -307,18 +337,23 @@ func (l Lifetimes) or(def Lifetimes) Lifetimes {
 		}
 		return a
 	}
-	return Lifetimes{pick(l.Code, def.Code), pick(l.AccessToken, def.AccessToken), pick(l.IDToken, def.IDToken), pick(l.RefreshToken, def.RefreshToken)}
+	return Lifetimes{pick(l.Code, def.Code), pick(l.AccessToken, def.AccessToken), pick(l.IDToken, def.IDToken), pick(l.RefreshToken, def.RefreshToken),
+		pick(l.RefreshReuse, def.RefreshReuse)}
 }
 
 // validate refuses lifetimes under a second, the resolution of JWT times;
-// zero is allowed and means the default.
+// zero is allowed and means the default. RefreshReuse is no JWT time: any
+// duration but a negative one.
 func (l Lifetimes) validate() error {
+	if l.RefreshReuse < 0 {
+		return fmt.Errorf("refresh reuse interval %v is negative", l.RefreshReuse)
+	}
 	for _, f := range [...]struct {
 		what string
 		d    time.Duration
 	}{{"code", l.Code}, {"access token", l.AccessToken}, {"ID token", l.IDToken}, {"refresh token", l.RefreshToken}} {
 		if f.d != 0 && f.d < time.Second {
-			return fmt.Errorf("%s lifetime %v is shorter than one second, the resolution of JWT times", f.what, f.d)
+			return fmt.Errorf("%s lifetime %s is shorter than one second, the resolution of JWT times", f.what, humanDuration(f.d))
 		}
 	}
 	return nil
@@ -354,6 +389,20 @@ func WithIDTokenLifetime(d time.Duration) Option {
 // WithRefreshTokenLifetime sets how long refresh tokens can be used.
 func WithRefreshTokenLifetime(d time.Duration) Option {
 	return lifetime(d, func(l *Lifetimes) *time.Duration { return &l.RefreshToken })
+}
+
+// WithRefreshReuseInterval lets a rotated refresh token be presented again
+// for d after its rotation and get the same successor, instead of being a
+// replay that revokes its family (Lifetimes.RefreshReuse). 0, the default,
+// is strict rotation.
+func WithRefreshReuseInterval(d time.Duration) Option {
+	return optionFunc(func(c *config) error {
+		if err := (Lifetimes{RefreshReuse: d}).validate(); err != nil {
+			return err
+		}
+		c.lifetimes.RefreshReuse = d
+		return nil
+	})
 }
 
 func lifetime(d time.Duration, field func(*Lifetimes) *time.Duration) Option {

@@ -13,7 +13,7 @@ const (
 )
 
 // parsePKCE reads code_challenge and code_challenge_method (RFC 7636 §4.3).
-// The method defaults to plain, as the RFC and the seed provider say. A
+// The method defaults to plain, as the RFC says. A
 // public client must send a challenge (RFC 9700 §2.1.1).
 func (req *authorizeRequest) parsePKCE(params url.Values) *Error {
 	challenge, method := params.Get("code_challenge"), params.Get("code_challenge_method")

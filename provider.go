@@ -1,31 +1,3 @@
-// Package oauthtest is a real OAuth 2.0 and OpenID Connect provider that runs
-// in process, for tests and local development.
-//
-// NewTestProvider starts one on a loopback port and closes it when the test
-// ends. Its authorize endpoint approves a configured user at once; its token
-// endpoint issues JWT access tokens (RFC 9068), opaque rotating refresh tokens
-// and ID tokens, signed with keys shipped with the package (InsecureTestKey),
-// so its JWKS is the same on every run. It checks what a real provider checks
-// (registered redirect URIs, PKCE, single-use codes bound to their client,
-// client secrets) and answers errors with the RFC 6749 codes. It also serves
-// userinfo, token introspection (RFC 7662), revocation (RFC 7009) and
-// discovery (OpenID Connect Discovery, RFC 8414).
-//
-// Tests stage what real providers do, on command and without waiting:
-//
-//   - time: SetTime and FastForward move the provider's clock; Now fits
-//     oidc.Config{Now: p.Now};
-//   - users: QueueUser, QueueDenial, login_hint (WithUsers), SignOut;
-//   - codes and tokens: ExpireCodes, InvalidateCode, RevokeToken, RevokeUser...;
-//   - keys: PublishNextKey, RotateKey, RetireOldKeys, WithKeySeed;
-//   - faults: FailNext and Fail with FaultError, FaultStatus, FaultDrop...,
-//     TakeDown;
-//   - bad tokens: MintIDToken and MintAccessToken with Expired, WrongAudience,
-//     ForeignKey...;
-//   - and it tells what the app did: Requests, CheckRequests, Dump.
-//
-// ForClient keeps the staging of parallel subtests apart. The command
-// cmd/oauthtest serves the same provider for local development.
 package oauthtest
 
 import (
@@ -61,13 +33,18 @@ type Provider struct {
 	sessions    sessionStore
 	backchannel backchannelLog
 	assertions  assertionStore
-	storeList   []namedStore // the stores above that own a lifecycle
-	journal     *journal     // WithStateFile
+	dpop        dpopStore
+	documents   documentStore // client ID metadata documents (metadata_document.go)
+	pars        parStore      // pushed authorization requests: par.go
+	forms       formKeyStore  // the key of the forms' anti-forgery tokens (forms_guard.go)
+	storeList   []namedStore  // the stores above that own a lifecycle
+	journal     *journal      // WithStateFile
 
 	handler        http.Handler
 	client         *http.Client // reaches the provider; nil with WithoutServer
 	discovery      func() []byte
 	allowedOrigins func() corsOrigins
+	controlHosts   func() controlHostSet
 	closeOnce      sync.Once
 }
 
@@ -84,15 +61,9 @@ func NewProvider(opts ...Option) (*Provider, error) {
 	for _, s := range p.storeList {
 		s.store.reset(cfg)
 	}
-	clients := cfg.clients
-	if cfg.noDefault {
-		clients = clients[1:]
-	}
-	for _, c := range clients {
-		p.clients.add(c)
-	}
 	p.discovery = sync.OnceValue(p.discoveryJSON)
 	p.allowedOrigins = sync.OnceValue(p.corsOrigins)
+	p.controlHosts = sync.OnceValue(p.controlHostsOf) // once the issuer and listener are known
 	switch {
 	case cfg.inMemory:
 		p.serveInMemory()
@@ -137,12 +108,13 @@ func (p *Provider) start() error {
 	p.handler = p.routes()
 	s.Config.Handler = p.handler
 	s.Config.MaxHeaderBytes = maxHeaderBytes
+	p.server = s // before it serves: handlers read it (the control API's hosts)
 	if p.cfg.tls {
 		s.StartTLS()
 	} else {
 		s.Start()
 	}
-	p.server, p.client = s, s.Client()
+	p.client = s.Client() // StartTLS makes it trust the certificate
 	return nil
 }
 
@@ -175,7 +147,7 @@ func (p *Provider) routes() http.Handler {
 			path, ok = OAuthMetadataPath, true // RFC 8414 §3: inserted after the host
 		}
 		rt, known := routeTable[path]
-		if !ok || !known {
+		if !ok || !known || !p.serves(rt.endpoint) {
 			http.NotFound(w, r)
 			return
 		}

@@ -67,8 +67,7 @@ func writeFormPost(w http.ResponseWriter, action string, params url.Values) {
 // writeErrorPage answers an authorization request that cannot be redirected.
 // registered lists what would have matched, one a line.
 func writeErrorPage(w http.ResponseWriter, status int, msg, note string, registered []string) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
+	setPageHeaders(w.Header())
 	w.WriteHeader(status)
 	_ = errorPage.Execute(w, struct {
 		Description, Note string

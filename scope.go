@@ -29,17 +29,15 @@ func (s ClientScope) QueueDenial() {
 
 // FailNext makes the client's next n requests to endpoint fail with f. At
 // the JWKS and discovery endpoints no request names a client, so there it
-// never applies.
+// never applies. It panics as Provider.FailNext does.
 func (s ClientScope) FailNext(endpoint Endpoint, n int, f Fault) {
-	if n > 0 {
-		s.p.faults.add(&faultRule{endpoint: endpoint, clientID: s.clientID, fault: f, left: n})
-	}
+	s.p.faults.add(stagedFault("FailNext", endpoint, s.clientID, n, f))
 }
 
 // Fail makes every request of the client to endpoint fail with f until
-// ClearFaults.
+// ClearFaults. It panics as Provider.Fail does.
 func (s ClientScope) Fail(endpoint Endpoint, f Fault) {
-	s.p.faults.add(&faultRule{endpoint: endpoint, clientID: s.clientID, fault: f, left: -1})
+	s.p.faults.add(untilCleared(stagedFault("Fail", endpoint, s.clientID, 1, f)))
 }
 
 // ClearFaults removes the faults staged for this client.

@@ -2,6 +2,7 @@ package oauthtest
 
 import (
 	"cmp"
+	"crypto/rand"
 	"net/http"
 	"net/url"
 	"slices"
@@ -16,7 +17,8 @@ const sessionCookie = "oauthtest_session"
 // session is one browser's login: who, since when, and the clients it
 // signed in to (for back-channel logout).
 type session struct {
-	id       string // the sid claim
+	id       string // the sid claim, which every client sees
+	secret   string // the cookie's value, which no client sees
 	user     User
 	authTime time.Time
 	expires  time.Time
@@ -26,40 +28,59 @@ type session struct {
 // sessionStore holds the live sessions; ended ones are forgotten, and so
 // are those older than the refresh token lifetime, swept as codes are.
 type sessionStore struct {
-	mu       sync.Mutex // guards sessions, sweeper and changed
-	sessions map[string]*session
+	mu       sync.Mutex          // guards every field below
+	sessions map[string]*session // by sid
+	bySecret map[string]*session // by cookie value
 	sweeper  sweeper
 	changed  changeLog
 }
 
-// start records a new session, which lasts at most lifetime.
-func (s *sessionStore) start(id string, u User, now time.Time, lifetime time.Duration) {
+// start records a new session, which lasts at most lifetime, and returns
+// the secret its cookie carries: from crypto/rand, never from WithSeed, so
+// that neither its sid nor the provider's seed tells it.
+func (s *sessionStore) start(id string, u User, now time.Time, lifetime time.Duration) (secret string) {
+	secret = rand.Text()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.sessions == nil {
-		s.sessions = make(map[string]*session)
+		s.sessions, s.bySecret = make(map[string]*session), make(map[string]*session)
 	}
 	if s.sweeper.due(len(s.sessions), now) {
-		before := len(s.sessions)
-		for k, ses := range s.sessions {
-			if now.After(ses.expires) {
-				delete(s.sessions, k)
-				s.changed.note(k)
-			}
-		}
-		if s.sweeper.swept(before, len(s.sessions), now) {
-			s.sessions = rebuilt(s.sessions)
-		}
+		s.sweep(now)
 	}
-	s.sessions[id] = &session{id: id, user: u, authTime: now, expires: now.Add(lifetime)}
+	s.put(&session{id: id, secret: secret, user: u, authTime: now, expires: now.Add(lifetime)})
 	s.changed.note(id)
+	return secret
 }
 
-// get returns a copy of the live session with this id.
-func (s *sessionStore) get(id string) (session, bool) {
+// put records ses, found by its cookie if it has a secret; s.mu must be held.
+func (s *sessionStore) put(ses *session) {
+	s.sessions[ses.id] = ses
+	if ses.secret != "" {
+		s.bySecret[ses.secret] = ses
+	}
+}
+
+// sweep forgets expired sessions; s.mu must be held.
+func (s *sessionStore) sweep(now time.Time) {
+	before := len(s.sessions)
+	for k, ses := range s.sessions {
+		if now.After(ses.expires) {
+			delete(s.sessions, k)
+			delete(s.bySecret, ses.secret)
+			s.changed.note(k)
+		}
+	}
+	if s.sweeper.swept(before, len(s.sessions), now) {
+		s.sessions, s.bySecret = rebuilt(s.sessions), rebuilt(s.bySecret)
+	}
+}
+
+// get returns a copy of the live session whose cookie carries secret.
+func (s *sessionStore) get(secret string) (session, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ses, ok := s.sessions[id]
+	ses, ok := s.bySecret[secret]
 	if !ok {
 		return session{}, false
 	}
@@ -85,6 +106,7 @@ func (s *sessionStore) end(match func(*session) bool) []session {
 		if match(ses) {
 			ended = append(ended, *ses)
 			delete(s.sessions, id)
+			delete(s.bySecret, ses.secret)
 			s.changed.note(id)
 		}
 	}
@@ -102,14 +124,14 @@ func (p *Provider) browserSession(r *http.Request) (ses session, ok, cookie bool
 	return ses, ok, true
 }
 
-// setSessionCookie ties the browser to session id. After a logout the
-// cookie stays, naming a session that has ended.
+// setSessionCookie ties the browser to the session whose secret is value.
+// After a logout the cookie stays, naming a session that has ended.
 // Silent renew loads the provider in an iframe of the app's site, where
 // only SameSite=None cookies, which must be Secure, are sent; browsers
 // store Secure cookies from https and loopback origins.
-func (p *Provider) setSessionCookie(w http.ResponseWriter, id string) {
+func (p *Provider) setSessionCookie(w http.ResponseWriter, value string) {
 	u, _ := url.Parse(p.issuer)
-	c := &http.Cookie{Name: sessionCookie, Value: id, Path: cmp.Or(u.Path, "/"), HttpOnly: true, SameSite: http.SameSiteLaxMode}
+	c := &http.Cookie{Name: sessionCookie, Value: value, Path: cmp.Or(u.Path, "/"), HttpOnly: true, SameSite: http.SameSiteLaxMode}
 	if u.Scheme == "https" || isLoopbackURI(p.issuer+"/") {
 		c.SameSite, c.Secure = http.SameSiteNoneMode, true
 	}
@@ -136,7 +158,7 @@ func (p *Provider) silentLogin(ses session, live bool, maxAge int64, now time.Ti
 	case !live:
 		return User{}, time.Time{}, ErrLoginRequired.WithDescription("the browser's session has ended (logout) and prompt=none rules out a login page")
 	case maxAge >= 0 && now.Sub(ses.authTime) > time.Duration(maxAge)*time.Second:
-		return User{}, time.Time{}, ErrLoginRequired.WithDescription("the user logged in %s ago, longer than max_age=%d seconds, and prompt=none rules out a new login", now.Sub(ses.authTime).Truncate(time.Second), maxAge)
+		return User{}, time.Time{}, ErrLoginRequired.WithDescription("the user logged in %s ago, longer than max_age=%d seconds, and prompt=none rules out a new login", humanDuration(now.Sub(ses.authTime)), maxAge)
 	}
 	return ses.user, ses.authTime, nil
 }
@@ -144,43 +166,53 @@ func (p *Provider) silentLogin(ses session, live bool, maxAge int64, now time.Ti
 // authenticate decides who signs in at the authorization endpoint. A
 // silent request (prompt=none) from a browser with a session cookie gets
 // the session's user; any other request is a login, approved at once for
-// the next queued, hinted or current user, which starts a new session and
-// ties the browser to it.
+// the next queued, typed, hinted or current user, which starts a new
+// session and ties the browser to it. Either must meet the request's
+// authentication context (acr_values, the claims parameter).
 func (p *Provider) authenticate(x *exchange, req *authorizeRequest, now time.Time) (u User, authTime time.Time, sid string, err *Error) {
 	ses, live, cookie := p.browserSession(x.r)
 	if req.promptNone && cookie {
 		u, authTime, err = p.silentLogin(ses, live, req.maxAge, now)
+		if err == nil {
+			err = p.checkAuthContext(req.auth, u, "session")
+		}
 		return u, authTime, ses.id, err
 	}
-	u, err = p.users.approve(approveOpts{clientID: req.client.ID, loginHint: req.loginHint, promptNone: req.promptNone})
+	u, err = p.users.approve(approveOpts{clientID: req.client.ID, loginHint: req.loginHint, picked: req.picked, promptNone: req.promptNone,
+		typed: req.answer.typed, recent: req.answer.recent})
+	if err == nil {
+		u, err = p.settleAuthContext(u, req)
+	}
 	if err != nil || req.promptNone {
 		return u, now, "", err // no browser to remember it
 	}
 	if live && ses.user.Subject == u.Subject {
-		p.sessions.renew(ses.id, now) // the same user logged in again: one session, many clients
+		p.sessions.renew(ses.id, u, now) // the same user logged in again (perhaps stepping up): one session, many clients
 		return u, now, ses.id, nil
 	}
 	sid = p.ids.uuid()
-	p.sessions.start(sid, u, now, req.client.Lifetimes.or(p.cfg.lifetimes).RefreshToken)
+	secret := p.sessions.start(sid, u, now, req.client.Lifetimes.or(p.cfg.lifetimes).RefreshToken)
 	if live { // another user in this browser: the last one is logged out
 		p.endSessions(func(s *session) bool { return s.id == ses.id })
 	}
-	p.setSessionCookie(x.w, sid)
+	p.setSessionCookie(x.w, secret)
 	return u, now, sid, nil
 }
 
-// renew records a new login in session id.
-func (s *sessionStore) renew(id string, now time.Time) {
+// renew records a new login of u in session id: its time, and its
+// authentication context (ACR, AMR).
+func (s *sessionStore) renew(id string, u User, now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if ses := s.sessions[id]; ses != nil {
-		ses.authTime = now
+		ses.authTime, ses.user = now, u
 		s.changed.note(id)
 	}
 }
 
 // sessionState is a browser session as the state file keeps it.
 type sessionState struct {
+	Secret   string   `json:"secret"` // the cookie's value
 	User     User     `json:"user"`
 	AuthTime stime    `json:"auth_time"`
 	Expires  stime    `json:"expires"`
@@ -190,7 +222,7 @@ type sessionState struct {
 func (s *sessionStore) reset(*config) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.sessions, s.sweeper = nil, sweeper{}
+	s.sessions, s.bySecret, s.sweeper = nil, nil, sweeper{}
 	clear(s.changed.keys)
 }
 
@@ -221,17 +253,20 @@ func (s *sessionStore) current(id string) record {
 	if ses == nil {
 		return deleted(id)
 	}
-	return newRecord(id, sessionState{User: ses.user, AuthTime: stime(ses.authTime), Expires: stime(ses.expires), Clients: ses.clients})
+	return newRecord(id, sessionState{Secret: ses.secret, User: ses.user, AuthTime: stime(ses.authTime), Expires: stime(ses.expires), Clients: ses.clients})
 }
 
 func (s *sessionStore) restore(recs []record) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.sessions == nil {
-		s.sessions = make(map[string]*session)
+		s.sessions, s.bySecret = make(map[string]*session), make(map[string]*session)
 	}
 	for _, r := range recs {
 		if r.Value == nil {
+			if ses := s.sessions[r.Key]; ses != nil {
+				delete(s.bySecret, ses.secret)
+			}
 			delete(s.sessions, r.Key)
 			continue
 		}
@@ -239,7 +274,10 @@ func (s *sessionStore) restore(recs []record) error {
 		if err := r.decode(&st); err != nil {
 			return err
 		}
-		s.sessions[r.Key] = &session{id: r.Key, user: st.User, authTime: st.AuthTime.time(), expires: st.Expires.time(), clients: st.Clients}
+		if old := s.sessions[r.Key]; old != nil {
+			delete(s.bySecret, old.secret)
+		}
+		s.put(&session{id: r.Key, secret: st.Secret, user: st.User, authTime: st.AuthTime.time(), expires: st.Expires.time(), clients: st.Clients})
 	}
 	return nil
 }

@@ -71,23 +71,31 @@ type namedStore struct {
 	durable bool // kept in the state file
 }
 
-// newStoreList lists the provider's stores. Configuration (clients) and
-// the ID source are not stores: nothing changes them once the provider
-// runs. The request log, the back-channel deliveries and staged faults
-// are what a test observes or stages in one run, not kept across restarts.
+// newStoreList lists the provider's stores. The ID source is not a store:
+// nothing changes it once the provider runs, and the clients of the
+// options are configuration (the client store keeps only those registered
+// dynamically). The request log, the back-channel deliveries and staged
+// faults are what a test observes or stages in one run, and the cache of
+// client ID metadata documents is fetched again: none is kept across
+// restarts.
 func (p *Provider) newStoreList() []namedStore {
 	return []namedStore{
 		{"clock", &p.clock, true},
+		{"clients", &p.clients, true},
 		{"users", &p.users, true},
 		{"keys", &p.keys, true},
+		{"forms", &p.forms, true},
 		{"codes", &p.codes, true},
+		{"pars", &p.pars, true},
 		{"tokens", &p.tokens, true},
 		{"sessions", &p.sessions, true},
 		{"devices", &p.devices, true},
 		{"assertions", &p.assertions, true},
+		{"dpop", &p.dpop, true},
 		{"faults", &p.faults, false},
 		{"requests", &p.requests, false},
 		{"backchannel", &p.backchannel, false},
+		{"documents", &p.documents, false},
 	}
 }
 

@@ -16,16 +16,24 @@ import (
 	"github.com/c95d6557/oauthtest"
 )
 
-// busyRun uses the provider as a suite would: logins in a browser,
-// refreshes, a device flow, queued users, faults, clock moves and key
-// rotations.
+// busyRun uses the provider as a suite would: logins in a browser, one
+// of them typed on the login page, refreshes, a device flow, a DPoP-bound
+// token, a pushed request, a registered client, queued users, faults,
+// clock moves and key rotations. The provider has busyOptions.
 func busyRun(t *testing.T, p *oauthtest.Provider) {
 	t.Helper()
 	b := p.Browser()
 	if sub := browserLogin(t, p, b); sub != "test-user" {
 		t.Fatalf("login: %s", sub)
 	}
-	tok := issuedTokens(t, p, "openid", "offline_access")
+	if sub := browserLogin(t, p, p.Browser().LogInAs(oauthtest.User{Subject: "typed", ACR: "phr", AMR: []string{"hwk"}})); sub != "typed" {
+		t.Fatalf("typed login: %s", sub)
+	}
+	cfg := oauthConfig(p, "openid", "offline_access")
+	cb, err := b.Visit(cfg.AuthCodeURL("st"))
+	noErr(t, err)
+	tok, err := cfg.Exchange(clientContext(p), cb.Code)
+	noErr(t, err)
 	if _, err := refreshOnce(clientContext(p), oauthConfig(p), tok.RefreshToken); err != nil {
 		t.Fatal(err)
 	}
@@ -33,16 +41,36 @@ func busyRun(t *testing.T, p *oauthtest.Provider) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("device authorization: %d %v", resp.StatusCode, body)
 	}
+	noErr(t, p.ApproveDevice(body["user_code"].(string))) // the login page is on: the user approves
 	if resp, body := postForm(t, p, p.TokenURL(), url.Values{"client_id": {"tv"}, "grant_type": {oauthtest.GrantDeviceCode}, "device_code": {body["device_code"].(string)}}, "", ""); resp.StatusCode != http.StatusOK {
 		t.Fatalf("device token: %d %v", resp.StatusCode, body)
 	}
+	dc := newDPoPClient(t)
+	cb, err = b.Visit(cfg.AuthCodeURL("st"))
+	noErr(t, err)
+	resp, body = tokenRequest(t, p, url.Values{"grant_type": {"authorization_code"}, "code": {cb.Code}, "redirect_uri": {cfg.RedirectURL}},
+		dc.proof(p, http.MethodPost, p.TokenURL(), nil))
+	if resp.StatusCode != http.StatusOK || body["token_type"] != "DPoP" {
+		t.Fatalf("a DPoP-bound code: %d %v", resp.StatusCode, body)
+	}
+	if resp, body := push(t, p, pushedParams(nil), p.ClientID(), p.ClientSecret()); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("push: %d %v", resp.StatusCode, body)
+	}
+	register(t, p, webClient())
 	noErr(t, p.QueueUser(oauthtest.User{Subject: "queued"}))
 	noErr(t, p.AddUser(oauthtest.User{Subject: "added"}))
 	p.FailNext(oauthtest.EndpointUserinfo, 3, oauthtest.FaultStatus(502))
 	p.FastForward(time.Hour)
 	p.RotateKey()
 	p.PublishNextKey()
-	authorizeCode(t, p, oauthConfig(p))
+	if cb, err := p.Browser().Visit(cfg.AuthCodeURL("st")); err != nil || cb.Code == "" {
+		t.Fatalf("a code left unredeemed: %+v, %v", cb, err)
+	}
+}
+
+// busyOptions are the options of the providers busyRun uses.
+func busyOptions(extra ...oauthtest.Option) []oauthtest.Option {
+	return stateOptions(append([]oauthtest.Option{oauthtest.WithLoginPage(), oauthtest.WithDynamicRegistration("")}, extra...)...)
 }
 
 func noErr(t *testing.T, err error) {
@@ -63,15 +91,15 @@ func stateOptions(extra ...oauthtest.Option) []oauthtest.Option {
 func TestResetIsAFreshStart(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "state.jsonl")
-	p := oauthtest.NewTestProvider(t, stateOptions(oauthtest.WithStateFile(path))...)
+	p := oauthtest.NewTestProvider(t, busyOptions(oauthtest.WithStateFile(path))...)
 	busyRun(t, p)
 	p.Reset()
-	fresh := oauthtest.NewTestProvider(t, stateOptions()...)
+	fresh := oauthtest.NewTestProvider(t, busyOptions()...)
 	if got, want := p.Dump(), fresh.Dump(); got != want {
 		t.Errorf("after Reset:\n%s\nwant, as a new provider:\n%s", got, want)
 	}
 	p.Close()
-	again := oauthtest.NewTestProvider(t, stateOptions(oauthtest.WithStateFile(path))...)
+	again := oauthtest.NewTestProvider(t, busyOptions(oauthtest.WithStateFile(path))...)
 	if got, want := again.Dump(), fresh.Dump(); got != want {
 		t.Errorf("restarted after Reset:\n%s\nwant, as a new provider:\n%s", got, want)
 	}
@@ -83,10 +111,10 @@ func TestResetIsAFreshStart(t *testing.T) {
 func TestStateFileKeepsEveryDurableStore(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "state.jsonl")
-	p := oauthtest.NewTestProvider(t, stateOptions(oauthtest.WithStateFile(path))...)
+	p := oauthtest.NewTestProvider(t, busyOptions(oauthtest.WithStateFile(path))...)
 	busyRun(t, p)
-	issuedTokens(t, p) // a request after the Go calls, which writes them
-	again := oauthtest.NewTestProvider(t, stateOptions(oauthtest.WithStateFile(path))...)
+	visit(t, p, http.MethodGet, p.DiscoveryURL(), nil) // a request after the Go calls, which writes them
+	again := oauthtest.NewTestProvider(t, busyOptions(oauthtest.WithStateFile(path))...)
 	for what, v := range map[string][2]any{
 		"users":   {p.Users(), again.Users()},
 		"clock":   {p.Now(), again.Now()},
@@ -95,6 +123,7 @@ func TestStateFileKeepsEveryDurableStore(t *testing.T) {
 		"codes":   {p.Codes(), again.Codes()},
 		"tokens":  {inUTC(p.Tokens()), inUTC(again.Tokens())},
 		"devices": {p.Devices(), again.Devices()},
+		"clients": {p.Clients(), again.Clients()},
 	} {
 		if !reflect.DeepEqual(v[0], v[1]) {
 			t.Errorf("%s after the restart:\n %v\nwant\n %v", what, v[1], v[0])
@@ -200,13 +229,14 @@ func TestStateFileStaleTemporaryFiles(t *testing.T) {
 	}
 }
 
-// TestStateFileBeyondYear9999: a clock past what RFC 3339 writes does not
-// stop the file from being written: tokens issued then survive a restart.
+// TestStateFileBeyondYear9999: tokens that expire past what RFC 3339
+// writes, issued at the last second the clock reaches, do not stop the
+// file from being written: they survive a restart.
 func TestStateFileBeyondYear9999(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "state.jsonl")
 	p := oauthtest.NewTestProvider(t, stateOptions(oauthtest.WithStateFile(path))...)
-	far := time.Date(12000, 1, 1, 0, 0, 0, 0, time.UTC)
+	far := time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC) // the clock's last second: every token expires in year 10000
 	p.SetTime(far)
 	tok := issuedTokens(t, p, "openid", "offline_access")
 	again := oauthtest.NewTestProvider(t, stateOptions(oauthtest.WithStateFile(path))...)
@@ -214,6 +244,54 @@ func TestStateFileBeyondYear9999(t *testing.T) {
 		t.Errorf("clock after the restart: %s, want %s", again.Now(), far)
 	}
 	if _, err := refreshOnce(clientContext(again), oauthConfig(again), tok.RefreshToken); err != nil {
-		t.Errorf("a refresh token of year 12000 after the restart: %v", err)
+		t.Errorf("a refresh token expiring in year 10000 after the restart: %v", err)
+	}
+}
+
+// TestStateFileKeepsMainFeatures: after a restart from the state file, a
+// DPoP proof used before is still refused as a replay, a pushed request
+// can still be used once, an ID token is still known, and a token signed
+// by a rotated RS256 key, generated at random, still verifies, with the
+// same JWKS.
+func TestStateFileKeepsMainFeatures(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "state.jsonl")
+	opts := func(extra ...oauthtest.Option) []oauthtest.Option {
+		return append([]oauthtest.Option{oauthtest.WithInMemoryTransport(), ccClient, oauthtest.WithStateFile(path)}, extra...)
+	}
+	p := oauthtest.NewTestProvider(t, opts()...)
+	p.RotateKey() // RS256: a key from crypto/rand, which no seed gives back
+	dc := newDPoPClient(t)
+	proof := dc.proof(p, http.MethodPost, p.TokenURL(), nil)
+	if resp, body := tokenRequest(t, p, clientCredentialsForm, proof); resp.StatusCode != http.StatusOK || body["token_type"] != "DPoP" {
+		t.Fatalf("a DPoP token: %d %v", resp.StatusCode, body)
+	}
+	uri := ""
+	if resp, body := push(t, p, pushedParams(nil), p.ClientID(), p.ClientSecret()); resp.StatusCode == http.StatusCreated {
+		uri, _ = body["request_uri"].(string)
+	} else {
+		t.Fatalf("push: %d %v", resp.StatusCode, body)
+	}
+	tok := issuedTokens(t, p, "openid")
+	kids := p.KeyIDs()
+	p.Close()
+
+	again := oauthtest.NewTestProvider(t, opts()...)
+	resp, body := tokenRequest(t, again, clientCredentialsForm, proof)
+	if d, _ := body["error_description"].(string); resp.StatusCode != http.StatusBadRequest || !strings.Contains(d, "jti") {
+		t.Errorf("a DPoP proof replayed after the restart: %d %v", resp.StatusCode, body)
+	}
+	if resp, body := userinfo(t, again, tok.AccessToken); resp.StatusCode != http.StatusOK {
+		t.Errorf("userinfo with a token of the rotated key after the restart: %d %v", resp.StatusCode, body)
+	}
+	if got := again.KeyIDs(); !reflect.DeepEqual(got, kids) {
+		t.Errorf("JWKS after the restart: %v, want %v", got, kids)
+	}
+	if !again.RevokeFamily(tok.Extra("id_token").(string)) {
+		t.Error("the ID token is unknown after the restart")
+	}
+	cb, err := again.Browser().Visit(again.AuthURL() + "?" + url.Values{"client_id": {again.ClientID()}, "request_uri": {uri}}.Encode())
+	if err != nil || cb.Code == "" {
+		t.Errorf("the pushed request after the restart: %+v, %v", cb, err)
 	}
 }

@@ -1,6 +1,8 @@
 package oauthtest
 
 import (
+	"crypto"
+	"crypto/ed25519"
 	"go/token"
 	"maps"
 	"net/url"
@@ -13,7 +15,7 @@ import (
 
 // notState are the fields of stores that hold no state of their own:
 // locks, sweep schedules, change logs and caches.
-var notState = map[string]bool{"mu": true, "sweeper": true, "changed": true, "jwks": true}
+var notState = map[string]bool{"mu": true, "sweeper": true, "changed": true, "jwks": true, "encoded": true}
 
 // storeOptions configure the providers of the store tests: a fixed clock,
 // so that times round-trip exactly, and non-default keys.
@@ -28,8 +30,15 @@ func fillEveryStore(t *testing.T, p *Provider) {
 	t.Helper()
 	p.FastForward(time.Minute)
 	now := p.Now()
-	alice := User{Subject: "alice", Claims: map[string]any{"email": "alice@example.com", "email_verified": true}}
+	// A set clock has no offset (one following the wall clock has), but
+	// the field must round-trip all the same.
+	p.clock.offset = time.Second
+	alice := User{Subject: "alice", Claims: map[string]any{"email": "alice@example.com", "email_verified": true}, ACR: "phr", AMR: []string{"pwd", "otp"}}
 	must(t, p.AddUser(alice))
+	typed := User{Subject: "typed", ACR: "phrh", AMR: []string{"hwk"}}
+	if _, err := p.users.approve(approveOpts{typed: &typed}); err != nil {
+		t.Fatal(err)
+	}
 	p.ForClient("app").QueueDenial()
 	must(t, p.QueueUser(alice))
 	p.SignOut()
@@ -37,16 +46,23 @@ func fillEveryStore(t *testing.T, p *Provider) {
 	p.PublishNextKey()
 
 	p.codes.add(&authCode{code: "c1", clientID: "app", redirectURI: "http://127.0.0.1/cb", redirectGiven: true, scopes: []string{"openid"},
-		nonce: "n", challenge: "ch", method: PKCES256, user: alice, authTime: now, issuedAt: now, sid: "s1", expiresAt: now.Add(time.Hour)}, now)
+		nonce: "n", challenge: "ch", method: PKCES256, user: alice, authTime: now, issuedAt: now, sid: "s1", expiresAt: now.Add(time.Hour),
+		resources: []string{"https://api.example"}, dpopJKT: "jkt1", claims: requestedClaims{idToken: []string{"email"}, userinfo: []string{"acr"}}}, now)
 	p.codes.add(&authCode{code: "c2", clientID: "other", expiresAt: now.Add(time.Hour)}, now)
 	p.codes.redeem("c1", "fam1", now, func(*authCode) *Error { return nil })
 	p.InvalidateCode("c2")
 
-	g := grant{family: "fam1", clientID: "app", user: alice, scopes: []string{"openid"}, authTime: now, audience: []string{"api"}, actor: map[string]any{"sub": "svc"}, sid: "s1"}
-	p.tokens.record(g, issued{grantType: GrantAuthorizationCode, jti: "j1", refresh: "r1", scopes: []string{"openid"}, accessExpires: now.Add(time.Hour), refreshExpires: now.Add(2 * time.Hour)}, now)
+	g := grant{family: "fam1", clientID: "app", user: alice, scopes: []string{"openid"}, authTime: now, audience: []string{"api"}, actor: map[string]any{"sub": "svc"}, sid: "s1",
+		jkt: "jkt1", claims: requestedClaims{idToken: []string{"email"}, userinfo: []string{"acr"}}}
+	p.tokens.record(g, issued{grantType: GrantAuthorizationCode, jti: "j1", access: "at1", refresh: "r1", idToken: "id1", scopes: []string{"openid"}, audience: []string{"https://api.example"},
+		accessExpires: now.Add(time.Hour), refreshExpires: now.Add(2 * time.Hour), idExpires: now.Add(time.Hour)}, now)
 	g2 := grant{family: "fam2", clientID: "app", user: alice}
-	p.tokens.record(g2, issued{grantType: GrantRefreshToken, jti: "j2", refresh: "r2", accessExpires: now.Add(time.Hour), refreshExpires: now.Add(time.Hour)}, now)
-	p.tokens.rotate("r1", now, func(grant) *Error { return nil })
+	p.tokens.record(g2, issued{grantType: GrantRefreshToken, jti: "j2", refresh: "r2", idToken: "id2", accessExpires: now.Add(time.Hour), refreshExpires: now.Add(time.Hour)}, now)
+	if _, _, err := p.tokens.rotate("r1", now, rotation{next: "r1b", lifetime: time.Hour, reuse: time.Minute}, func(grant) *Error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	p.tokens.record(g, issued{grantType: GrantRefreshToken, jti: "j3", access: "at3", rotated: "r1b", accessExpires: now.Add(time.Hour)}, now)
+	p.RevokeToken("id2")
 	p.RevokeToken("r2")
 	p.tokens.revokeRefreshFamily("r2")
 	p.tokens.access["j2"].revoked = true
@@ -56,11 +72,34 @@ func fillEveryStore(t *testing.T, p *Provider) {
 
 	p.devices.add(&deviceAuth{deviceCode: "d1", userCode: "BCDF-GHJK", clientID: "app", scopes: []string{"openid"},
 		issuedAt: now, expiresAt: now.Add(time.Hour), interval: deviceInterval}, now)
-	must(t, p.devices.decide("BCDF-GHJK", now, func() (User, *Error) { return alice, nil }))
+	if _, err := p.devices.decide("BCDF-GHJK", now, func() (User, *Error) { return alice, nil }); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := p.devices.poll("d1", "app", now); err != nil {
 		t.Fatal(err)
 	}
 	p.assertions.first("https://issuer.example", "a1", now.Add(time.Hour), now)
+	p.dpop.first("jkt1", "proof1", now)
+	p.RequireDPoPNonce()
+
+	p.pars.add(requestURIPrefix+"p1", &pushedRequest{clientID: "app", params: url.Values{"scope": {"openid"}}, expiresAt: now.Add(time.Minute)}, now)
+	p.pars.add(requestURIPrefix+"p2", &pushedRequest{clientID: "app", expiresAt: now.Add(time.Minute)}, now)
+	if _, err := p.pars.lookup(requestURIPrefix+"p2", "app", now, true); err != nil {
+		t.Fatal(err)
+	}
+
+	edKey := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
+	registered := Client{ID: "dyn-1", Secret: "s3cret", RedirectURIs: []string{"http://127.0.0.1/cb"}, Scopes: []string{"openid"},
+		AuthMethods: []string{AuthMethodPrivateKeyJWT}, PublicKeys: []crypto.PublicKey{edKey.Public()}, GrantTypes: []string{GrantAuthorizationCode}}
+	p.clients.register(registered, registration{Token: "rat", IssuedAt: now, Metadata: clientMetadata{
+		RedirectURIs: []string{"http://127.0.0.1/cb"}, TokenEndpointAuthMethod: AuthMethodPrivateKeyJWT, GrantTypes: []string{GrantAuthorizationCode},
+		ResponseTypes: []string{"code"}, ClientName: "n", ClientURI: "https://c.example", LogoURI: "https://c.example/l.png", Scope: "openid",
+		Contacts: []string{"a@c.example"}, TosURI: "https://c.example/tos", PolicyURI: "https://c.example/policy", JWKSURI: "https://c.example/jwks",
+		JWKS: []byte(`{"keys":[]}`), SoftwareID: "sw", SoftwareVersion: "1", ApplicationType: "web", IDTokenSignedResponseAlg: EdDSA,
+		PostLogoutRedirectURIs: []string{"http://127.0.0.1/bye"}, BackchannelLogoutURI: "http://127.0.0.1/bcl", BackchannelLogoutSessionRequired: true,
+	}})
+	p.documents.put(Client{ID: "https://c.example/client.json", Public: true, PublicKeys: []crypto.PublicKey{edKey.Public()}}, now, now.Add(time.Hour))
+	p.forms.get()
 
 	p.FailNext(EndpointToken, 2, FaultError((&Error{ErrorCode: "e", ErrorDescription: "d", ErrorURI: "https://u.example"}).withStatus(503)))
 	p.ForClient("app").Fail(EndpointUserinfo, FaultStatus(502).After(time.Second))

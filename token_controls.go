@@ -66,10 +66,11 @@ func (s *tokenStore) info(kind, grantType, id, fam string, scopes []string, iat,
 	}
 }
 
-// RevokeToken revokes one access or refresh token, leaving the rest of its
-// family alone: the access token fails at userinfo with invalid_token, the
-// refresh token at the token endpoint with invalid_grant. It reports
-// whether the provider knew the token.
+// RevokeToken revokes one access, refresh or ID token, leaving the rest of
+// its family alone: the access token fails at userinfo with invalid_token,
+// the refresh token at the token endpoint with invalid_grant, the ID token
+// as a token exchange's subject. It reports whether the provider knew the
+// token.
 func (p *Provider) RevokeToken(token string) bool {
 	s := &p.tokens
 	s.mu.Lock()
@@ -77,6 +78,11 @@ func (p *Provider) RevokeToken(token string) bool {
 	if r := s.refresh[token]; r != nil {
 		r.revoked = true
 		s.changed.note(refreshKey + token)
+		return true
+	}
+	if r := s.idTokens[tokenDigest(token)]; r != nil {
+		r.revoked = true
+		s.changed.note(idKey + tokenDigest(token))
 		return true
 	}
 	jti := accessTokenID(token)
@@ -89,8 +95,8 @@ func (p *Provider) RevokeToken(token string) bool {
 }
 
 // RevokeFamily revokes every token issued from the same code as token (an
-// access or refresh token), as a replayed code or refresh token does. It
-// reports whether the provider knew the token.
+// access, refresh or ID token), as a replayed code or refresh token does.
+// It reports whether the provider knew the token.
 func (p *Provider) RevokeFamily(token string) bool {
 	s := &p.tokens
 	s.mu.Lock()
@@ -103,10 +109,13 @@ func (p *Provider) RevokeFamily(token string) bool {
 	return false
 }
 
-// familyOf returns the family of an access or refresh token and its ID, or
-// nil; s.mu must be held.
+// familyOf returns the family of an access, refresh or ID token and its
+// ID, or nil; s.mu must be held.
 func (s *tokenStore) familyOf(token string) (string, *family) {
 	if r := s.refresh[token]; r != nil {
+		return r.family, s.families[r.family]
+	}
+	if r := s.idTokens[tokenDigest(token)]; r != nil {
 		return r.family, s.families[r.family]
 	}
 	if a := s.access[accessTokenID(token)]; a != nil {
@@ -174,12 +183,12 @@ func (s *tokenStore) liveRefresh(tok string, now time.Time) (grant, refreshRecor
 	return f.grant, *r, true
 }
 
-// owner returns the client an access or refresh token was issued to.
+// owner returns the client a refresh token was issued to.
 func (s *tokenStore) owner(tok string) (clientID string, known bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, f := s.familyOf(tok); f != nil {
-		return f.grant.clientID, true
+	if r := s.refresh[tok]; r != nil && s.families[r.family] != nil {
+		return s.families[r.family].grant.clientID, true
 	}
 	return "", false
 }

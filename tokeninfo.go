@@ -62,29 +62,31 @@ func (p *Provider) accessTokeninfo(x *exchange, raw string) (*tokeninfo, *Error)
 	if err != nil {
 		return nil, err.withStatus(http.StatusBadRequest)
 	}
-	info := p.describeToken("access_token", g.user, audienceClaim(g), claims.ExpiresAt.Time)
+	info := p.describeToken("access_token", g.user, scopes, audienceClaim(g), claims.ExpiresAt.Time)
 	info.ClientID, info.Scope = g.clientID, strings.Join(scopes, " ")
-	if !slices.Contains(scopes, "email") {
-		info.Email, info.EmailVerified = nil, nil
-	}
 	return info, nil
 }
 
 func (p *Provider) idTokeninfo(x *exchange, raw string) (*tokeninfo, *Error) {
-	claims, err := p.verifyIDToken(raw)
-	if err != nil {
-		return nil, ErrInvalidToken.WithDescription("the ID token is not valid: %v", err).withStatus(http.StatusBadRequest)
-	}
+	claims, g, scopes, err := p.verifyIDToken(raw, true)
 	x.rec.ClientID = tokenClient(claims)
-	info := p.describeToken("id_token", p.users.bySubject(claims.Subject), claims.Audience, claims.ExpiresAt.Time)
-	info.ClientID = x.rec.ClientID
+	if err != nil {
+		return nil, err.withStatus(http.StatusBadRequest)
+	}
+	info := p.describeToken("id_token", g.user, scopes, claims.Audience, claims.ExpiresAt.Time)
+	info.ClientID = g.clientID
 	return info, nil
 }
 
-func (p *Provider) describeToken(typ string, u User, aud any, exp time.Time) *tokeninfo {
-	return &tokeninfo{
+// describeToken is what tokeninfo says of a token about u with scopes: its
+// email only when the email scope was granted (OIDC Core §5.4).
+func (p *Provider) describeToken(typ string, u User, scopes []string, aud any, exp time.Time) *tokeninfo {
+	info := &tokeninfo{
 		Issuer: p.issuer, Audience: aud, Subject: u.Subject, TokenType: typ,
 		Expires: exp.Unix(), ExpiresIn: int64(exp.Sub(p.Now()) / time.Second),
-		Email: u.Claims["email"], EmailVerified: u.Claims["email_verified"],
 	}
+	if slices.Contains(scopes, "email") {
+		info.Email, info.EmailVerified = u.Claims["email"], u.Claims["email_verified"]
+	}
+	return info
 }

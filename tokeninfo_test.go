@@ -12,7 +12,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 )
 
-// TestTokeninfo: the second seed's client library reads a token's
+// TestTokeninfo: a client library that asks the provider reads a token's
 // audience, scope, expiry, subject and email, by GET or POST.
 func TestTokeninfo(t *testing.T) {
 	t.Parallel()

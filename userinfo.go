@@ -1,7 +1,6 @@
 package oauthtest
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -26,6 +25,9 @@ func (p *Provider) handleUserinfo(x *exchange) {
 	}
 	claims, g, scopes, err := p.verifyAccessToken(raw)
 	x.rec.ClientID = claims.ClientID // as the token says, whether or not it is valid
+	if err == nil {
+		err = p.checkBoundToken(x, raw, claims.Cnf) // RFC 9449 §7
+	}
 	switch {
 	case err != nil:
 		x.bearerError(err, "")
@@ -38,7 +40,7 @@ func (p *Provider) handleUserinfo(x *exchange) {
 		return
 	}
 	info := map[string]any{}
-	g.user.claimsFor(scopes, info)
+	g.user.claimsFor(scopes, g.claims.userinfo, false, info)
 	info["sub"] = g.user.Subject
 	writeJSON(x.w, http.StatusOK, info)
 }
@@ -61,9 +63,12 @@ func bearerToken(x *exchange) (string, *Error) {
 		return body, nil
 	}
 	scheme, tok, _ := strings.Cut(auth, " ")
+	if strings.EqualFold(scheme, tokenTypeDPoP) {
+		x.challenge = tokenTypeDPoP // RFC 9449 §7.1
+	}
 	switch {
-	case !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "":
-		return "", ErrInvalidToken.WithDescription("the Authorization header does not carry a Bearer token (RFC 6750 §2.1)")
+	case !strings.EqualFold(scheme, "Bearer") && x.challenge == "" || strings.TrimSpace(tok) == "":
+		return "", ErrInvalidToken.WithDescription("the Authorization header does not carry a Bearer or DPoP token (RFC 6750 §2.1, RFC 9449 §7.1)")
 	case body != "":
 		return "", ErrInvalidRequest.WithDescription("the access token was sent twice, in the Authorization header and the body; use one (RFC 6750 §2)")
 	}
@@ -73,7 +78,8 @@ func bearerToken(x *exchange) (string, *Error) {
 // accessClaims are the claims of an access token that verification reads.
 type accessClaims struct {
 	jwt.RegisteredClaims
-	ClientID string `json:"client_id"`
+	ClientID string        `json:"client_id"`
+	Cnf      *confirmation `json:"cnf"` // of a DPoP-bound token (RFC 9449 §6.1)
 }
 
 // verifyAccessToken checks that raw is an access token this provider issued
@@ -81,20 +87,19 @@ type accessClaims struct {
 // scopes. The claims are never nil: on an error they hold what could be
 // read of the token, unverified.
 func (p *Provider) verifyAccessToken(raw string) (*accessClaims, grant, []string, *Error) {
+	return p.checkAccessToken(raw, true)
+}
+
+// checkAccessToken checks that raw is an access token this provider issued
+// (signed, recorded, its claims those recorded); live also that it has not
+// expired and was not revoked.
+func (p *Provider) checkAccessToken(raw string, live bool) (*accessClaims, grant, []string, *Error) {
 	claims := &accessClaims{}
-	tok, err := jwt.ParseWithClaims(raw, claims, p.verificationKey,
-		jwt.WithValidMethods([]string{RS256, ES256, EdDSA, HS256}), // verificationKey ties each to its key
-		jwt.WithIssuer(p.issuer),
-		jwt.WithExpirationRequired(),
-		jwt.WithTimeFunc(p.Now))
-	if err != nil {
-		return claims, grant{}, nil, ErrInvalidToken.WithDescription("the access token is not valid: %v", err)
+	if err := p.parseOwn(raw, claims, typAccessToken, !live); err != nil {
+		return claims, grant{}, nil, err
 	}
-	if typ := tok.Header["typ"]; typ != typAccessToken {
-		return claims, grant{}, nil, ErrInvalidToken.WithDescription("the token's typ is %v, not %q: an ID token is not an access token (RFC 9068 §2.1)", typ, typAccessToken)
-	}
-	g, scopes, gerr := p.tokens.accessGrant(claims.ID, p.Now())
-	return claims, g, scopes, gerr
+	g, scopes, err := p.tokens.accessGrant(claims, raw, p.Now(), live)
+	return claims, g, scopes, err
 }
 
 // verificationKey is the jwt.Keyfunc for tokens this provider signed: the
@@ -142,6 +147,3 @@ func tokenClient(c jwt.Claims) string {
 	}
 	return aud[0]
 }
-
-// errNotIDToken refuses a token whose typ is not an ID token's.
-var errNotIDToken = errors.New("the token's typ is not JWT: an access token is not an ID token")

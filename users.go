@@ -17,6 +17,17 @@ type User struct {
 	// when the scope of OIDC Core §5.4 that covers them was granted; custom
 	// claims always do. Values must encode as JSON.
 	Claims map[string]any `json:"claims"`
+	// ACR is the authentication context class reference of the user's
+	// logins: the acr claim (OIDC Core §2), such as "phr". Empty: a login
+	// gets the first value the request asks for (acr_values, or the claims
+	// parameter) that the provider supports (WithACRValues), or no acr.
+	// The login page may choose another among those the request asks for.
+	// A claim "acr" in Claims is read as ACR.
+	ACR string `json:"acr,omitempty"`
+	// AMR are the authentication methods of the user's logins: the amr
+	// claim (OIDC Core §2), with values of RFC 8176 such as "pwd", "otp",
+	// "hwk". Empty: no amr. A claim "amr" in Claims is read as AMR.
+	AMR []string `json:"amr,omitempty"`
 }
 
 // DefaultUser returns the user a provider approves unless configured
@@ -70,28 +81,91 @@ func (u *User) validate() error {
 		}
 	}
 	u.Claims = maps.Clone(u.Claims)
+	return u.takeAuthClaims()
+}
+
+// authClaims adds the acr and amr of u's login, if it set them, to dst
+// (OIDC Core §2, RFC 9068 §2.2.1).
+func (u *User) authClaims(dst map[string]any) {
+	if u.ACR != "" {
+		dst["acr"] = u.ACR
+	}
+	if len(u.AMR) > 0 {
+		dst["amr"] = slices.Clone(u.AMR)
+	}
+}
+
+// takeAuthClaims moves the claims acr and amr, which the provider sets from
+// the login, into ACR and AMR; u.Claims must be u's own copy.
+func (u *User) takeAuthClaims() error {
+	if v, ok := u.Claims["acr"]; ok {
+		s, isString := v.(string)
+		if !isString || u.ACR != "" && u.ACR != s {
+			return fmt.Errorf("user %q: claim acr must be a string, and agree with ACR", u.Subject)
+		}
+		u.ACR = s
+		delete(u.Claims, "acr")
+	}
+	if v, ok := u.Claims["amr"]; ok {
+		amr, isList := stringList(v)
+		if !isList || u.AMR != nil && !slices.Equal(u.AMR, amr) {
+			return fmt.Errorf("user %q: claim amr must be a list of strings (RFC 8176), and agree with AMR", u.Subject)
+		}
+		u.AMR = amr
+		delete(u.Claims, "amr")
+	}
+	u.AMR = slices.Clone(u.AMR)
 	return nil
 }
 
+// stringList reads a JSON array of strings, as decoded or as built in Go.
+func stringList(v any) ([]string, bool) {
+	switch l := v.(type) {
+	case []string:
+		return slices.Clone(l), true
+	case []any:
+		out := make([]string, 0, len(l))
+		for _, e := range l {
+			s, ok := e.(string)
+			if !ok {
+				return nil, false
+			}
+			out = append(out, s)
+		}
+		return out, true
+	}
+	return nil, false
+}
+
 // claimsFor adds to dst the claims of u that the granted scopes allow:
-// custom claims always, standard claims by their scope.
-func (u *User) claimsFor(scopes []string, dst map[string]any) {
+// custom claims always, standard claims by their scope or when the claims
+// parameter asked for them by name (OIDC Core §5.5), and acr and amr if
+// the login set them and authClaims holds (the ID token, access tokens) or
+// the claims parameter asked for them.
+func (u *User) claimsFor(scopes, requested []string, authClaims bool, dst map[string]any) {
 	for name, v := range u.Claims {
 		scope, standard := claimScope[name]
-		if !standard || slices.Contains(scopes, scope) {
+		if !standard || slices.Contains(scopes, scope) || slices.Contains(requested, name) {
 			dst[name] = v
 		}
+	}
+	if authClaims || slices.Contains(requested, "acr") || slices.Contains(requested, "amr") {
+		u.authClaims(dst)
 	}
 }
 
 // userStore decides who the authorize endpoint approves.
 type userStore struct {
-	mu        sync.Mutex // guards current, known, queue and signedOut
+	mu        sync.Mutex // guards current, known, recent, queue and signedOut
 	current   User       // approved unless the queue or login_hint says otherwise
 	known     []User     // selectable by login_hint
+	recent    []User     // typed on the login page, newest first; at most maxRecent
 	queue     []login    // the next logins, in order
 	signedOut bool       // no session: prompt=none fails with login_required
 }
+
+// maxRecent bounds the users typed on the login page that it offers again.
+const maxRecent = 5
 
 // login is a queued outcome of one authorization.
 type login struct {
@@ -104,7 +178,10 @@ type login struct {
 type approveOpts struct {
 	clientID   string
 	loginHint  string
+	picked     bool // loginHint is a subject picked on the login page or the device page, not a login_hint sent
 	promptNone bool
+	typed      *User  // typed on the login page
+	recent     string // the subject of a recent user picked on the login page
 }
 
 // approve decides the outcome of an authorization: the first queued login
@@ -124,13 +201,41 @@ func (s *userStore) approve(o approveOpts) (User, *Error) {
 		}
 		return s.signIn(l.user), nil
 	}
+	if u, ok, err := s.fromPage(o); ok {
+		return s.signIn(u), err
+	}
 	if o.loginHint == "" {
 		return s.signIn(s.current), nil
 	}
 	if u, ok := s.byHint(o.loginHint); ok {
 		return s.signIn(u), nil
 	}
+	if o.picked {
+		return User{}, ErrAccessDenied.WithDescription("the user picked, %q, is not one of the provider's users: %s", o.loginHint, s.subjects())
+	}
 	return User{}, ErrAccessDenied.WithDescription("login_hint %q matches no user's subject, email or preferred_username; known users: %s", o.loginHint, s.subjects())
+}
+
+// fromPage returns the user typed or picked among the recent ones on the
+// login page, remembering it as the most recent; ok reports an answer of
+// that kind. s.mu must be held.
+func (s *userStore) fromPage(o approveOpts) (u User, ok bool, err *Error) {
+	switch {
+	case o.typed != nil:
+		u = o.typed.clone()
+	case o.recent == "":
+		return User{}, false, nil
+	default:
+		i := slices.IndexFunc(s.recent, func(r User) bool { return r.Subject == o.recent })
+		if i < 0 {
+			return User{}, true, ErrAccessDenied.WithDescription("recent user %q is no longer offered; recent users: %s", o.recent, quoteList(subjectsOf(s.recent)))
+		}
+		u = s.recent[i]
+	}
+	s.recent = slices.DeleteFunc(s.recent, func(r User) bool { return r.Subject == u.Subject })
+	s.recent = slices.Insert(s.recent, 0, u)
+	s.recent = s.recent[:min(len(s.recent), maxRecent)]
+	return u.clone(), true, nil
 }
 
 // dequeue removes and returns the first login queued for clientID, else
@@ -185,11 +290,16 @@ func (s *userStore) bySubject(sub string) User {
 
 // subjects lists the selectable users for error messages; s.mu must be held.
 func (s *userStore) subjects() string {
-	var subs []string
-	for _, u := range s.selectable() {
+	return quoteList(subjectsOf(s.selectable()))
+}
+
+// subjectsOf lists the subjects of users.
+func subjectsOf(users []User) []string {
+	subs := make([]string, 0, len(users))
+	for _, u := range users {
 		subs = append(subs, u.Subject)
 	}
-	return quoteList(subs)
+	return subs
 }
 
 func (s *userStore) do(f func(s *userStore)) {
@@ -252,6 +362,7 @@ func (p *Provider) SignOut() {
 type Users struct {
 	Current   User          `json:"current"`    // approved when no login is queued and no login_hint names another
 	Known     []User        `json:"known"`      // selectable by login_hint or on the login page (WithUsers, AddUser)
+	Recent    []User        `json:"recent"`     // typed on the login page (or Browser.LogInAs), newest first, offered again there
 	Queued    []QueuedLogin `json:"queued"`     // the next logins, in order (QueueUser, QueueDenial)
 	SignedOut bool          `json:"signed_out"` // SignOut was called: prompt=none gets login_required
 }
@@ -271,6 +382,9 @@ func (p *Provider) Users() Users {
 		for _, u := range s.known {
 			us.Known = append(us.Known, u.clone())
 		}
+		for _, u := range s.recent {
+			us.Recent = append(us.Recent, u.clone())
+		}
 		for _, l := range s.queue {
 			us.Queued = append(us.Queued, QueuedLogin{ClientID: l.clientID, User: l.user.clone(), Deny: l.deny})
 		}
@@ -278,9 +392,9 @@ func (p *Provider) Users() Users {
 	return us
 }
 
-// clone copies u and its claims (not the values inside them).
+// clone copies u, its claims (not the values inside them) and its AMR.
 func (u User) clone() User {
-	u.Claims = maps.Clone(u.Claims)
+	u.Claims, u.AMR = maps.Clone(u.Claims), slices.Clone(u.AMR)
 	return u
 }
 
@@ -288,20 +402,21 @@ func (u User) clone() User {
 type userState struct {
 	Current   User          `json:"current"`
 	Known     []User        `json:"known"`
+	Recent    []User        `json:"recent,omitempty"`
 	Queue     []QueuedLogin `json:"queue"`
 	SignedOut bool          `json:"signed_out"`
 }
 
 func (s *userStore) reset(c *config) {
 	s.do(func(s *userStore) {
-		s.current, s.known, s.queue, s.signedOut = c.user, slices.Clone(c.users), nil, false
+		s.current, s.known, s.recent, s.queue, s.signedOut = c.user, slices.Clone(c.users), nil, nil, false
 	})
 }
 
 func (s *userStore) snapshot(dst []record) []record {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st := userState{Current: s.current, Known: s.known, SignedOut: s.signedOut}
+	st := userState{Current: s.current, Known: s.known, Recent: s.recent, SignedOut: s.signedOut}
 	for _, l := range s.queue {
 		st.Queue = append(st.Queue, QueuedLogin{ClientID: l.clientID, User: l.user, Deny: l.deny})
 	}
@@ -316,7 +431,7 @@ func (s *userStore) restore(recs []record) error {
 		if err := r.decode(&st); err != nil {
 			return err
 		}
-		s.current, s.known, s.queue, s.signedOut = st.Current, st.Known, nil, st.SignedOut
+		s.current, s.known, s.recent, s.queue, s.signedOut = st.Current, st.Known, st.Recent, nil, st.SignedOut
 		for _, l := range st.Queue {
 			s.queue = append(s.queue, login{clientID: l.ClientID, user: l.User, deny: l.Deny})
 		}

@@ -171,10 +171,14 @@ func TestLoginPage(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(page, `value="alice"`) || !strings.Contains(page, `value="test-user"`) || !strings.Contains(page, `name="state" value="st"`) {
 		t.Fatalf("HTTP %d page:\n%s", resp.StatusCode, page)
 	}
-	// The browser submits the page: the same parameters and the pick.
-	form, _ := url.ParseQuery(strings.SplitN(cfg.AuthCodeURL("st"), "?", 2)[1])
+	// The browser submits the page: the same parameters, its form token
+	// and cookie, and the pick.
+	form, cookies := pageForm(t, resp, page)
+	if want, _ := url.ParseQuery(strings.SplitN(cfg.AuthCodeURL("st"), "?", 2)[1]); form.Get("oauthtest_form") == "" || len(form) != len(want)+1 {
+		t.Errorf("the page posts %v", form)
+	}
 	form.Set("oauthtest_login", "bob")
-	q, _ := redirected(t, visit(t, p, http.MethodPost, p.AuthURL(), form), redirectURI)
+	q, _ := redirected(t, respOf(send(t, p, http.MethodPost, p.AuthURL(), form, cookies, sameOrigin(p))), redirectURI)
 	tok, err := cfg.Exchange(clientContext(p), q.Get("code"))
 	if err != nil {
 		t.Fatal(err)

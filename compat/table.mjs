@@ -1,6 +1,6 @@
 // Reads the matrix's RESULT lines (JSON, one a line) on stdin and writes the
 // compatibility table, in Markdown, to stdout: compat/results.md, which
-// README.md includes verbatim.
+// docs/compatibility.md includes verbatim.
 import { readFileSync } from "node:fs";
 
 const order = ["golang.org/x/oauth2", "github.com/coreos/go-oidc/v3", "openid-client", "oauth4webapi", "Authlib", "requests-oauthlib", "oidc-client-ts (headless Chromium)"];

@@ -24,7 +24,7 @@ const (
 
 // fileConfig is the JSON config file (-config). Version 1 describes one
 // issuer at the top level; version 2 lists issuers, each below its own
-// path. See README.md for complete examples.
+// path. See docs/cli.md for complete examples.
 type fileConfig struct {
 	Version int    `json:"version"`
 	Addr    string `json:"addr"`
@@ -47,18 +47,38 @@ type fileIssuerSettings struct {
 	Algorithm string `json:"algorithm"`
 	LoginPage bool   `json:"login_page"`
 	// ControlAPI serves the control API, as -control-api does.
-	ControlAPI bool         `json:"control_api"`
-	Lifetimes  fileLifetime `json:"lifetimes"`
-	Clients    []fileClient `json:"clients"`
-	Users      []fileUser   `json:"users"` // the first is approved by default
+	ControlAPI bool `json:"control_api"`
+	// ControlToken and ControlHosts guard it, as -control-token and
+	// -control-host do.
+	ControlToken string       `json:"control_token"`
+	ControlHosts []string     `json:"control_hosts"`
+	Lifetimes    fileLifetime `json:"lifetimes"`
+	Clients      []fileClient `json:"clients"`
+	Users        []fileUser   `json:"users"` // the first is approved by default
 	// AllowedOrigins may call the provider from browser apps (CORS), besides
 	// the origins of the redirect URIs.
 	AllowedOrigins []string `json:"allowed_origins"`
+	// ACRValues are the authentication context classes the issuer supports
+	// (acr_values_supported), as oauthtest.WithACRValues sets them; a user's
+	// claims "acr" and "amr" set the acr and amr of its logins.
+	ACRValues []string `json:"acr_values"`
 	// TrustedIssuers sign the assertions of the JWT bearer grant.
 	TrustedIssuers []fileTrusted `json:"trusted_issuers"`
 	// StateFile keeps codes, tokens and sessions across restarts, as -state
 	// does; relative to the config file. Each issuer has its own.
 	StateFile string `json:"state_file"`
+	// Registration serves dynamic client registration (RFC 7591, 7592), as
+	// -registration does; InitialAccessToken is then required to register,
+	// as -initial-access-token says.
+	Registration       bool   `json:"registration"`
+	InitialAccessToken string `json:"initial_access_token"`
+	// ClientIDMetadataDocuments accepts client_id URLs of client ID
+	// metadata documents, as -client-id-metadata-documents does.
+	ClientIDMetadataDocuments bool `json:"client_id_metadata_documents"`
+	// FAPI2 makes the issuer follow the FAPI 2.0 Security Profile, as
+	// -fapi2 does (oauthtest.WithFAPI2): its clients need
+	// public_key_files.
+	FAPI2 bool `json:"fapi2"`
 }
 
 // fileTrusted is an issuer of JWT bearer assertions and its public key.
@@ -72,6 +92,8 @@ type fileLifetime struct {
 	AccessToken  duration `json:"access_token"`
 	IDToken      duration `json:"id_token"`
 	RefreshToken duration `json:"refresh_token"`
+	// RefreshReuse is the refresh token reuse interval, "0s" by default.
+	RefreshReuse duration `json:"refresh_reuse"`
 }
 
 type fileClient struct {
@@ -84,6 +106,12 @@ type fileClient struct {
 	SigningAlg   string       `json:"signing_alg"`
 	Lifetimes    fileLifetime `json:"lifetimes"`
 	GrantTypes   []string     `json:"grant_types"`
+	// ExchangeFrom lists the clients whose tokens this one may exchange
+	// (token exchange) though it is not their audience.
+	ExchangeFrom []string `json:"exchange_from"`
+	// Resources are the resource indicators (RFC 8707) the client may ask
+	// tokens for; any absolute URI when empty.
+	Resources []string `json:"resources"`
 	// PostLogoutRedirectURIs and BackchannelLogoutURI serve logout.
 	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`
 	BackchannelLogoutURI   string   `json:"backchannel_logout_uri"`
@@ -115,7 +143,7 @@ func (d *duration) UnmarshalJSON(b []byte) error {
 
 func (l fileLifetime) lifetimes() oauthtest.Lifetimes {
 	return oauthtest.Lifetimes{Code: time.Duration(l.Code), AccessToken: time.Duration(l.AccessToken),
-		IDToken: time.Duration(l.IDToken), RefreshToken: time.Duration(l.RefreshToken)}
+		IDToken: time.Duration(l.IDToken), RefreshToken: time.Duration(l.RefreshToken), RefreshReuse: time.Duration(l.RefreshReuse)}
 }
 
 // readConfig reads and checks a config file.
@@ -123,6 +151,9 @@ func readConfig(path string) (*fileConfig, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
+	}
+	if err := checkConfigJSON(b); err != nil {
+		return nil, fmt.Errorf("%s: %v", path, describeJSONError(b, err))
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
@@ -193,15 +224,25 @@ func (c *fileIssuerSettings) options(dir string) ([]oauthtest.Option, error) {
 	if len(c.Clients) > 0 {
 		opts = append(opts, oauthtest.WithoutDefaultClient())
 	}
-	for _, cl := range c.Clients {
+	for i, cl := range c.Clients {
+		// The library checks clients too, in its Go field names; these
+		// mistakes of a config file are told in the file's own.
+		switch {
+		case cl.ID == "":
+			return nil, fmt.Errorf(`clients[%d]: "id" is missing`, i)
+		case !cl.Public && cl.Secret == "" && len(cl.PublicKeyFiles) == 0:
+			return nil, fmt.Errorf(`clients[%d]: client %q is confidential and needs a "secret" or "public_key_files" (or "public": true)`, i, cl.ID)
+		case cl.Public && cl.Secret != "":
+			return nil, fmt.Errorf(`clients[%d]: client %q is public and must not have a "secret"`, i, cl.ID)
+		}
 		keys, err := publicKeys(dir, cl.PublicKeyFiles...)
 		if err != nil {
-			return nil, fmt.Errorf("client %q: %v", cl.ID, err)
+			return nil, fmt.Errorf("clients[%d]: client %q: %v", i, cl.ID, err)
 		}
 		opts = append(opts, oauthtest.WithClient(oauthtest.Client{
 			ID: cl.ID, Secret: cl.Secret, Public: cl.Public, RedirectURIs: cl.RedirectURIs, Scopes: cl.Scopes,
 			AuthMethods: cl.AuthMethods, SigningAlg: cl.SigningAlg, Lifetimes: cl.Lifetimes.lifetimes(),
-			GrantTypes: cl.GrantTypes, PublicKeys: keys,
+			GrantTypes: cl.GrantTypes, ExchangeFrom: cl.ExchangeFrom, Resources: cl.Resources, PublicKeys: keys,
 			PostLogoutRedirectURIs: cl.PostLogoutRedirectURIs, BackchannelLogoutURI: cl.BackchannelLogoutURI,
 		}))
 	}
@@ -223,17 +264,30 @@ func (c *fileIssuerSettings) options(dir string) ([]oauthtest.Option, error) {
 	if c.LoginPage {
 		opts = append(opts, oauthtest.WithLoginPage())
 	}
+	if c.FAPI2 {
+		opts = append(opts, oauthtest.WithFAPI2())
+	}
 	if len(c.AllowedOrigins) > 0 {
 		opts = append(opts, oauthtest.WithAllowedOrigins(c.AllowedOrigins...))
 	}
+	if c.ACRValues != nil {
+		opts = append(opts, oauthtest.WithACRValues(c.ACRValues...))
+	}
 	if c.StateFile != "" {
-		path := c.StateFile
-		if !filepath.IsAbs(path) {
-			path = filepath.Join(dir, path)
-		}
-		opts = append(opts, oauthtest.WithStateFile(path))
+		opts = append(opts, oauthtest.WithStateFile(statePathIn(dir, c.StateFile)))
 	}
 	return opts, nil
+}
+
+// statePath is where a state file named in the config file is: relative
+// to the file's directory.
+func (c *fileConfig) statePath(name string) string { return statePathIn(c.dir, name) }
+
+func statePathIn(dir, name string) string {
+	if filepath.IsAbs(name) {
+		return name
+	}
+	return filepath.Join(dir, name)
 }
 
 // publicKeys reads PEM public keys (PKIX, "PUBLIC KEY"), relative to dir.

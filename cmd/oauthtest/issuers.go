@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/c95d6557/oauthtest"
@@ -37,7 +40,9 @@ func runIssuers(signals <-chan os.Signal, s *settings, f *fileConfig, stdout, st
 	logger := newLogger(s.logFormat, stderr)
 	handlers := map[string]http.Handler{}
 	var providers []*oauthtest.Provider
+	existed := make([]bool, len(f.Issuers)) // whether each state file was there to load
 	for i, is := range f.Issuers {
+		existed[i] = is.StateFile != "" && fileExists(f.statePath(is.StateFile))
 		opts, err := s.issuerOptions(f, is, i, base)
 		var p *oauthtest.Provider
 		if err == nil {
@@ -61,23 +66,56 @@ func runIssuers(signals <-chan os.Signal, s *settings, f *fileConfig, stdout, st
 	}()
 	fmt.Fprintln(stdout, "oauthtest: a fake OpenID Connect provider; its keys are public, for tests and local development only.")
 	for i, p := range providers {
-		fmt.Fprintf(stdout, "issuer %q:\n", f.Issuers[i].Name)
-		printEndpoints(stdout, p, s.controlAPI || f.Issuers[i].ControlAPI)
+		is := f.Issuers[i]
+		fmt.Fprintf(stdout, "issuer %q:\n", is.Name)
+		stateFile := ""
+		if is.StateFile != "" {
+			stateFile = f.statePath(is.StateFile)
+		}
+		printEndpoints(stdout, p, s.controlAPI || is.ControlAPI, s.loginPage || is.LoginPage, stateFile, existed[i])
 	}
 	fmt.Fprintf(stdout, "  started %s; Ctrl-C stops\n", time.Now().Format(time.TimeOnly))
 	return serveUntilSignalled(signals, logger, func() { _ = srv.Shutdown(context.Background()) }, func() { _ = srv.Close() })
 }
 
 // listen listens on the address of the flags or the file, and returns the
-// listener and the URL it is reached at; or nil and the exit code.
+// listener and the URL it is reached at; or nil and the exit code: 2 for an
+// address that is wrong (not host:port, a host this machine does not have),
+// 1 for one that is taken or forbidden.
 func (s *settings) listen(f *fileConfig, stderr io.Writer) (net.Listener, string, int) {
-	addr := s.choose("addr", s.addr, f.Addr)
+	addr, where := s.addr, "-addr"
+	if !s.set["addr"] && f.Addr != "" {
+		addr, where = f.Addr, s.configFile+": addr"
+	}
+	if err := checkAddr(addr); err != nil {
+		fmt.Fprintf(stderr, "oauthtest: %s %q: %v\n", where, addr, err)
+		return nil, "", exitUsage
+	}
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
+		code := exitUsage
+		if errors.Is(err, syscall.EADDRINUSE) || errors.Is(err, syscall.EACCES) {
+			code = exitFail
+		}
 		fmt.Fprintf(stderr, "oauthtest: listen on %s: %v\n", addr, err)
-		return nil, "", exitFail
+		return nil, "", code
 	}
 	return l, "http://" + l.Addr().String(), 0
+}
+
+// checkAddr checks that addr is host:port with a numeric port.
+func checkAddr(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		if _, err := strconv.ParseUint(addr, 10, 16); err == nil {
+			return fmt.Errorf("want host:port, such as 127.0.0.1:%s", addr)
+		}
+		return fmt.Errorf("want host:port, such as 127.0.0.1:9090")
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return fmt.Errorf("the port must be a number from 0 to 65535")
+	}
+	return nil
 }
 
 // serve serves handlers (by net/http.ServeMux pattern) on l, and /healthz,
@@ -108,12 +146,22 @@ func (s *settings) issuerOptions(f *fileConfig, is fileIssuer, i int, base strin
 	if s.loginPage {
 		opts = append(opts, oauthtest.WithLoginPage())
 	}
-	if s.controlAPI || is.ControlAPI {
-		opts = append(opts, oauthtest.WithControlAPI())
+	if s.fapi2 {
+		opts = append(opts, oauthtest.WithFAPI2())
 	}
+	control, err := s.controlOptions(s.controlAPI || is.ControlAPI, &is.fileIssuerSettings)
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts, control...)
 	if len(s.origins) > 0 {
 		opts = append(opts, oauthtest.WithAllowedOrigins(s.origins...))
 	}
+	reg, err := s.registrationOptions(&is.fileIssuerSettings)
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts, reg...)
 	return s.keyOptions(opts, s.choose("key", s.keyFile, is.KeyFile), s.choose("alg", s.alg, is.Algorithm))
 }
 

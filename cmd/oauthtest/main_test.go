@@ -19,6 +19,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -43,6 +45,7 @@ func TestMain(m *testing.M) {
 type process struct {
 	cmd    *exec.Cmd
 	issuer string
+	banner string // what it printed on stdout before serving
 	stderr *bytes.Buffer
 	done   chan struct{} // closed when stdout is drained
 }
@@ -62,12 +65,17 @@ func startCommand(t *testing.T, args ...string) *process {
 		t.Fatal(err)
 	}
 	sc := bufio.NewScanner(stdout)
+	var banner strings.Builder
 	for sc.Scan() {
-		if issuer, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "issuer:"); ok {
+		banner.WriteString(sc.Text() + "\n")
+		if issuer, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "issuer:"); ok && pr.issuer == "" {
 			pr.issuer = strings.TrimSpace(issuer)
+		}
+		if strings.Contains(sc.Text(), "Ctrl-C stops") {
 			break
 		}
 	}
+	pr.banner = banner.String()
 	go func() { _, _ = io.Copy(io.Discard, stdout); close(pr.done) }()
 	if pr.issuer == "" {
 		_ = cmd.Wait()
@@ -322,18 +330,34 @@ func TestBadInput(t *testing.T) {
 		{[]string{"-key", write("bad.pem", "not pem")}, 2, "no PEM block found"},
 		{[]string{"-config", filepath.Join(dir, "missing.json")}, 2, "missing.json: no such file"},
 		{[]string{"-config", write("syntax.json", "{\n  \"version\": 1,\n  \"clients\": [\n}")}, 2, "syntax.json: line 4: invalid character"},
-		{[]string{"-config", write("unknown.json", `{"version": 1, "client": []}`)}, 2, `unknown field "client"`},
+		{[]string{"-config", write("unknown.json", `{"version": 1, "client": []}`)}, 2, `unknown.json: client: unknown field "client"; did you mean "clients"?`},
+		{[]string{"-config", write("typo.json", `{"version": 1, "clients": [{"id": "a", "secret": "s"}, {"id": "b", "secret": "s", "redirect_uri": "http://127.0.0.1/cb"}]}`)}, 2,
+			`typo.json: clients[1].redirect_uri: unknown field "redirect_uri"; did you mean "redirect_uris"?`},
+		{[]string{"-config", write("far.json", `{"version": 1, "users": [{"subject": "a", "roles": ["admin"]}]}`)}, 2,
+			`far.json: users[0].roles: unknown field "roles"; known here: claims, subject`},
+		{[]string{"-config", write("v2-typo.json", `{"version": 2, "issuers": [{"name": "a", "control-api": true}]}`)}, 2,
+			`issuers[0].control-api: unknown field "control-api"; did you mean "control_api"?`},
+		{[]string{"-config", write("kind.json", `{"version": 1, "clients": [{"id": "a", "public": "yes"}]}`)}, 2, `clients[0].public: want true or false, not the string "yes"`},
+		{[]string{"-config", write("uris.json", `{"version": 1, "clients": [{"id": "a", "public": true, "redirect_uris": "http://127.0.0.1/cb"}]}`)}, 2, `clients[0].redirect_uris: want a list [...], not the string "http://127.0.0.1/cb"`},
+		{[]string{"-config", write("array.json", `[]`)}, 2, `the file must hold one JSON object`},
+		{[]string{"-config", write("badlife.json", `{"version": 1, "clients": [{"id": "a", "public": true, "lifetimes": {"code": "10 minutes"}}]}`)}, 2, `clients[0].lifetimes.code: lifetime "10 minutes" is not a duration`},
 		{[]string{"-config", write("version.json", `{"version": 3}`)}, 2, `"version" is 3; this oauthtest reads versions 1 and 2`},
 		{[]string{"-config", write("v2-empty.json", `{"version": 2}`)}, 2, `version 2 needs "issuers"`},
 		{[]string{"-config", write("v2-top.json", `{"version": 2, "clients": [{"id": "c", "secret": "s"}], "issuers": [{"name": "a"}]}`)}, 2, `puts clients, users, keys and the like in each of "issuers"`},
 		{[]string{"-config", write("v2-name.json", `{"version": 2, "issuers": [{"name": "a/b"}]}`)}, 2, `issuer name "a/b" must be`},
 		{[]string{"-config", write("v2-twice.json", `{"version": 2, "issuers": [{"name": "a"}, {"name": "a"}]}`)}, 2, `issuer name "a" is used twice`},
 		{[]string{"-config", write("v1-issuers.json", `{"version": 1, "issuers": [{"name": "a"}]}`)}, 2, `"issuers" needs "version": 2`},
-		{[]string{"-config", write("v2-client.json", `{"version": 2, "issuers": [{"name": "a", "clients": [{"id": "c"}]}]}`)}, 2, `issuer "a": client "c" is confidential`},
-		{[]string{"-config", write("lifetime.json", `{"version": 1, "lifetimes": {"code": 600}}`)}, 2, `a lifetime must be a string such as "10m"`},
-		{[]string{"-config", write("client.json", `{"version": 1, "clients": [{"id": "c"}]}`)}, 2, `client "c" is confidential and needs a Secret or PublicKeys`},
+		{[]string{"-config", write("v2-client.json", `{"version": 2, "issuers": [{"name": "a", "clients": [{"id": "c"}]}]}`)}, 2, `issuer "a": clients[0]: client "c" is confidential and needs a "secret" or "public_key_files" (or "public": true)`},
+		{[]string{"-config", write("lifetime.json", `{"version": 1, "lifetimes": {"code": 600}}`)}, 2, `lifetimes.code: a lifetime must be a string such as "10m" or "1h", not the number 600`},
+		{[]string{"-config", write("client.json", `{"version": 1, "clients": [{"id": "c"}]}`)}, 2, `client.json: clients[0]: client "c" is confidential and needs a "secret" or "public_key_files"`},
+		{[]string{"-config", write("resources.json", `{"version": 1, "clients": [{"id": "c", "secret": "s", "resources": ["api"]}]}`)}, 2, `client "c": resource "api" is not an absolute URI`},
+		{[]string{"-config", write("reuse.json", `{"version": 1, "lifetimes": {"refresh_reuse": "-1s"}}`)}, 2, "refresh reuse interval -1s is negative"},
 		{[]string{"-config", write("ok.json", `{"version": 1}`), "-client-id", "x"}, 2, "-client-id and -config both describe clients and users"},
 		{[]string{"-addr", busy.Addr().String()}, 1, "listen on " + busy.Addr().String()},
+		{[]string{"-addr", "30098"}, 2, `-addr "30098": want host:port, such as 127.0.0.1:30098`},
+		{[]string{"-addr", "127.0.0.1:port"}, 2, `-addr "127.0.0.1:port": the port must be a number from 0 to 65535`},
+		{[]string{"-config", write("addr.json", `{"version": 1, "addr": "9090"}`)}, 2, `addr.json: addr "9090": want host:port, such as 127.0.0.1:9090`},
+		{[]string{"-grant", "password"}, 2, `grant type "password" is not supported`},
 	} {
 		var stdout, stderr bytes.Buffer
 		code := run(nil, tc.args, &stdout, &stderr)
@@ -382,26 +406,32 @@ func TestDefaultAddr(t *testing.T) {
 	}
 }
 
-// TestREADMEConfigExample: the config file documented in README.md is one
-// the command accepts.
-func TestREADMEConfigExample(t *testing.T) {
+// TestDocsConfigExamples: every JSON block of docs/cli.md is a config file
+// the command loads; with the version 1 example, the documented client
+// logs in as the first user.
+func TestDocsConfigExamples(t *testing.T) {
 	t.Parallel()
-	readme, err := os.ReadFile("../../README.md")
+	page, err := os.ReadFile("../../docs/cli.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, rest, ok := strings.Cut(string(readme), "The config file format is versioned; version 1:\n\n```json\n")
-	example, _, _ := strings.Cut(rest, "```")
-	if !ok || example == "" {
-		t.Fatal("README.md has no config example")
+	blocks := strings.Split(string(page), "```json\n")[1:]
+	if len(blocks) < 2 {
+		t.Fatalf("docs/cli.md has %d JSON blocks, want the version 1 and version 2 examples", len(blocks))
 	}
-	path := filepath.Join(t.TempDir(), "example.json")
-	if err := os.WriteFile(path, []byte(example), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	pr := startCommand(t, "-config", path, "-addr", "127.0.0.1:0")
-	if _, idt := login(t, pr.issuer, "webapp", "webapp-secret", "http://127.0.0.1:8080/callback"); idt.Subject != "alice" {
-		t.Errorf("signed in %q", idt.Subject)
+	for i, rest := range blocks {
+		example, _, _ := strings.Cut(rest, "```")
+		path := filepath.Join(t.TempDir(), "example.json")
+		if err := os.WriteFile(path, []byte(example), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		pr := startCommand(t, "-config", path, "-addr", "127.0.0.1:0")
+		if strings.Contains(example, `"webapp-secret"`) {
+			if _, idt := login(t, pr.issuer, "webapp", "webapp-secret", "http://127.0.0.1:8080/callback"); idt.Subject != "alice" {
+				t.Errorf("block %d: signed in %q", i, idt.Subject)
+			}
+		}
+		pr.stop(t)
 	}
 }
 
@@ -454,7 +484,8 @@ func TestConfigGrants(t *testing.T) {
 	  "clients": [
 	    {"id": "svc", "secret": "svc-secret", "grant_types": ["client_credentials", "urn:ietf:params:oauth:grant-type:jwt-bearer"], "scopes": ["reports"]},
 	    {"id": "signed", "public_key_files": ["client.pem"], "grant_types": ["client_credentials"], "scopes": ["reports"]},
-	    {"id": "tv", "public": true, "grant_types": ["urn:ietf:params:oauth:grant-type:device_code"]}
+	    {"id": "tv", "public": true, "grant_types": ["urn:ietf:params:oauth:grant-type:device_code"]},
+	    {"id": "gw", "secret": "gw-secret", "grant_types": ["urn:ietf:params:oauth:grant-type:token-exchange"], "exchange_from": ["svc"], "scopes": ["reports"]}
 	  ],
 	  "trusted_issuers": [{"issuer": "https://partner.example", "public_key_file": "partner.pem"}]}`
 	path := filepath.Join(dir, "oauthtest.json")
@@ -482,7 +513,11 @@ func TestConfigGrants(t *testing.T) {
 		}
 		return body
 	}
-	post(url.Values{"grant_type": {"client_credentials"}}, "svc", "svc-secret")
+	svcToken, _ := post(url.Values{"grant_type": {"client_credentials"}}, "svc", "svc-secret")["access_token"].(string)
+	if body := post(url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:token-exchange"}, "subject_token": {svcToken},
+		"subject_token_type": {"urn:ietf:params:oauth:token-type:access_token"}}, "gw", "gw-secret"); body["scope"] != "reports" {
+		t.Errorf("exchange_from: %v", body)
+	}
 	sign := func(k *ecdsa.PrivateKey, iss, sub string) string {
 		s, err := jwt.NewWithClaims(jwt.SigningMethodES256, jwt.MapClaims{"iss": iss, "sub": sub, "aud": token,
 			"exp": time.Now().Add(time.Minute).Unix(), "jti": rand.Text()}).SignedString(k)
@@ -656,6 +691,9 @@ func TestSeveralIssuers(t *testing.T) {
 	if resp, err := http.Post(a+"/_oauthtest/user", "application/json", strings.NewReader(`{"subject": "ann"}`)); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("tenant-a's control API: %v %v", resp, err)
 	}
+	if kid := rotatedKid(t, a); slices.Contains(jwksKids(t, b), kid) {
+		t.Errorf("tenant-a rotated to %s, a key tenant-b publishes", kid)
+	}
 	if resp, err := http.Post(b+"/_oauthtest/user", "application/json", strings.NewReader(`{"subject": "x"}`)); err != nil || resp.StatusCode != 404 {
 		t.Errorf("tenant-b has no control API: %v %v", resp, err)
 	}
@@ -672,6 +710,40 @@ func TestSeveralIssuers(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(filepath.Dir(path), "tenant-a.state")); err != nil {
 		t.Errorf("tenant-a's state file: %v", err)
 	}
+}
+
+// rotatedKid rotates the key of the issuer through its control API.
+func rotatedKid(t *testing.T, issuer string) string {
+	t.Helper()
+	resp, err := http.Post(issuer+"/_oauthtest/keys/rotate", "application/json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct{ Kid string }
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || out.Kid == "" {
+		t.Fatalf("rotating %s: HTTP %d %v", issuer, resp.StatusCode, err)
+	}
+	return out.Kid
+}
+
+// jwksKids are the kids the issuer's JWKS publishes.
+func jwksKids(t *testing.T, issuer string) []string {
+	t.Helper()
+	resp, err := http.Get(issuer + "/.well-known/jwks.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var set struct{ Keys []struct{ Kid string } }
+	if err := json.NewDecoder(resp.Body).Decode(&set); err != nil {
+		t.Fatal(err)
+	}
+	var kids []string
+	for _, k := range set.Keys {
+		kids = append(kids, k.Kid)
+	}
+	return kids
 }
 
 // TestIssuerFromEnvironment: OAUTHTEST_ISSUER sets the issuer, as a
@@ -731,5 +803,104 @@ func TestStateSurvivesAKill(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	if code := run(nil, []string{"-addr", "127.0.0.1:0", "-issuer", again.issuer, "-state", state}, &stdout, &stderr); code != exitUsage || !strings.Contains(stderr.String(), "is corrupt") {
 		t.Errorf("a corrupt state file: exit %d, %q", code, stderr.String())
+	}
+}
+
+// TestGrantFlag: without client flags the default client may use every
+// grant, client credentials included; -grant says which grants the one
+// client of the flags may use, and a refusal names grant_types, not a Go
+// field.
+func TestGrantFlag(t *testing.T) {
+	t.Parallel()
+	clientCredentials := func(issuer, id, secret string) (int, map[string]any) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, issuer+"/oauth/token", strings.NewReader("grant_type=client_credentials"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(id, secret)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&body)
+		return resp.StatusCode, body
+	}
+	zero := startCommand(t, "-addr", "127.0.0.1:0")
+	if status, body := clientCredentials(zero.issuer, "oauthtest-client", "oauthtest-secret"); status != 200 {
+		t.Errorf("the default client's client_credentials: HTTP %d %v", status, body)
+	}
+	svc := startCommand(t, "-addr", "127.0.0.1:0", "-client-id", "svc", "-client-secret", "s", "-grant", "client_credentials")
+	if status, body := clientCredentials(svc.issuer, "svc", "s"); status != 200 {
+		t.Errorf("-grant client_credentials: HTTP %d %v", status, body)
+	}
+	web := startCommand(t, "-addr", "127.0.0.1:0", "-client-id", "web", "-client-secret", "s")
+	status, body := clientCredentials(web.issuer, "web", "s")
+	if d, _ := body["error_description"].(string); status != 400 || body["error"] != "unauthorized_client" ||
+		!strings.Contains(d, "grant_types: authorization_code, refresh_token") || strings.Contains(d, "Client.") {
+		t.Errorf("a client without -grant client_credentials: HTTP %d %v", status, body)
+	}
+}
+
+// TestBannerSaysWhoAndState: the banner names the user who will be
+// approved (or the login page's users) and the state file, with what it
+// restored.
+func TestBannerSaysWhoAndState(t *testing.T) {
+	t.Parallel()
+	state, addr := filepath.Join(t.TempDir(), "state.json"), freeAddr(t)
+	pr := startCommand(t, "-addr", addr, "-state", state, "-sub", "ada", "-claim", "name=Ada Lovelace")
+	for _, want := range []string{
+		`user approved:        "ada" (Ada Lovelace)`,
+		"state file:           " + state + " (not there yet: it is written after the first request)",
+		`client "oauthtest-client": secret "oauthtest-secret"; redirect URIs: any loopback URI; every grant`,
+	} {
+		if !strings.Contains(pr.banner, want) {
+			t.Errorf("the banner lacks %q:\n%s", want, pr.banner)
+		}
+	}
+	login(t, pr.issuer, oauthtestDefaultClient, oauthtestDefaultSecret, "http://127.0.0.1:8080/cb")
+	pr.stop(t)
+	again := startCommand(t, "-addr", addr, "-state", state)
+	if want := regexp.MustCompile(`state file: +` + regexp.QuoteMeta(state) + ` \(restored \d+ codes? and [1-9]\d* tokens?\)`); !want.MatchString(again.banner) {
+		t.Errorf("the banner after a restart does not say what it restored:\n%s", again.banner)
+	}
+
+	path := filepath.Join(t.TempDir(), "oauthtest.json")
+	if err := os.WriteFile(path, []byte(configFile), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	page := startCommand(t, "-config", path, "-login-page")
+	if !regexp.MustCompile(`users \(login page\): +"alice".*, "bob"`).MatchString(page.banner) {
+		t.Errorf("the banner does not list the login page's users:\n%s", page.banner)
+	}
+}
+
+// TestFAPI2 turns the FAPI 2.0 Security Profile on with -fapi2, and with
+// "fapi2" for one issuer of a version 2 file: discovery says so there, and
+// only there.
+func TestFAPI2(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "oauthtest.json")
+	if err := os.WriteFile(path, []byte(configFile), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	multi := filepath.Join(dir, "multi.json")
+	if err := os.WriteFile(multi, []byte(`{"version": 2, "issuers": [{"name": "fapi", "fapi2": true}, {"name": "plain"}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	flagged := startCommand(t, "-config", path, "-fapi2")
+	base := strings.TrimSuffix(startCommand(t, "-config", multi).issuer, "/fapi") // the first issuer
+	for issuer, want := range map[string]bool{flagged.issuer: true, base + "/fapi": true, base + "/plain": false} {
+		resp, err := http.Get(issuer + "/.well-known/openid-configuration")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var d map[string]any
+		err = json.NewDecoder(resp.Body).Decode(&d)
+		resp.Body.Close()
+		if err != nil || d["require_pushed_authorization_requests"] != want {
+			t.Errorf("%s: require_pushed_authorization_requests %v (%v), want %v", issuer, d["require_pushed_authorization_requests"], err, want)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/c95d6557/oauthtest"
@@ -14,7 +15,7 @@ import (
 
 // clientUserFlags describe one client and one user; a config file describes
 // them instead.
-var clientUserFlags = []string{"client-id", "client-secret", "redirect-uri", "public", "sub", "claim"}
+var clientUserFlags = []string{"client-id", "client-secret", "redirect-uri", "public", "grant", "sub", "claim"}
 
 // options turns the settings into provider options: the config file first,
 // then the flags, which override its addr, issuer, key, algorithm,
@@ -41,13 +42,23 @@ func (s *settings) options() ([]oauthtest.Option, error) {
 	if s.loginPage {
 		opts = append(opts, oauthtest.WithLoginPage())
 	}
-	if s.controlAPI || file.ControlAPI {
-		s.controlAPI = true
-		opts = append(opts, oauthtest.WithControlAPI())
+	if s.fapi2 {
+		opts = append(opts, oauthtest.WithFAPI2())
 	}
+	s.controlAPI = s.controlAPI || file.ControlAPI
+	control, err := s.controlOptions(s.controlAPI, &file.fileIssuerSettings)
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts, control...)
 	if len(s.origins) > 0 {
 		opts = append(opts, oauthtest.WithAllowedOrigins(s.origins...))
 	}
+	reg, err := s.registrationOptions(&file.fileIssuerSettings)
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts, reg...)
 	if s.stateFile != "" { // after the file's, which it overrides
 		opts = append(opts, oauthtest.WithStateFile(s.stateFile))
 	}
@@ -55,6 +66,46 @@ func (s *settings) options() ([]oauthtest.Option, error) {
 		return nil, fmt.Errorf("-log-format %q: use text or json", s.logFormat)
 	}
 	return s.keyOptions(opts, s.choose("key", s.keyFile, file.KeyFile), s.choose("alg", s.alg, file.Algorithm))
+}
+
+// registrationOptions turns on dynamic registration and client ID metadata
+// documents, by flag or by the issuer's settings; the flag's initial
+// access token wins over the file's.
+func (s *settings) registrationOptions(is *fileIssuerSettings) ([]oauthtest.Option, error) {
+	var opts []oauthtest.Option
+	token := s.choose("initial-access-token", s.initialToken, is.InitialAccessToken)
+	switch {
+	case s.registration || is.Registration:
+		opts = append(opts, oauthtest.WithDynamicRegistration(token))
+	case token != "":
+		return nil, fmt.Errorf(`-initial-access-token (or "initial_access_token") needs -registration (or "registration": true)`)
+	}
+	if s.metadataDocuments || is.ClientIDMetadataDocuments {
+		opts = append(opts, oauthtest.WithClientIDMetadataDocuments(nil))
+	}
+	return opts, nil
+}
+
+// controlOptions serve the control API if enabled, guarded by the token
+// and host names of the flags, $OAUTHTEST_CONTROL_TOKEN and the issuer's
+// settings in the file (the -control-token flag overrides the file's).
+func (s *settings) controlOptions(enabled bool, is *fileIssuerSettings) ([]oauthtest.Option, error) {
+	token := s.choose("control-token", s.controlToken, is.ControlToken)
+	hosts := append(slices.Clone(s.controlHosts), is.ControlHosts...)
+	if !enabled {
+		if s.set["control-token"] || is.ControlToken != "" || len(hosts) > 0 {
+			return nil, fmt.Errorf("-control-token and -control-host guard the control API: give -control-api (or \"control_api\": true) too")
+		}
+		return nil, nil // $OAUTHTEST_CONTROL_TOKEN alone is for when it is served
+	}
+	opts := []oauthtest.Option{oauthtest.WithControlAPI()}
+	if token != "" {
+		opts = append(opts, oauthtest.WithControlToken(token))
+	}
+	if len(hosts) > 0 {
+		opts = append(opts, oauthtest.WithControlHosts(hosts...))
+	}
+	return opts, nil
 }
 
 // config reads the config file once, and refuses client and user flags
@@ -87,7 +138,7 @@ func (s *settings) choose(name, flagValue, fileValue string) string {
 // clientAndUser turns the client and user flags into options.
 func (s *settings) clientAndUser() ([]oauthtest.Option, error) {
 	var opts []oauthtest.Option
-	if s.set["client-id"] || s.set["client-secret"] || s.set["redirect-uri"] || s.set["public"] {
+	if s.set["client-id"] || s.set["client-secret"] || s.set["redirect-uri"] || s.set["public"] || s.set["grant"] {
 		secret := s.clientSecret
 		if s.public {
 			if s.set["client-secret"] {
@@ -96,7 +147,7 @@ func (s *settings) clientAndUser() ([]oauthtest.Option, error) {
 			secret = ""
 		}
 		opts = append(opts, oauthtest.WithoutDefaultClient(), // the flags describe the one client
-			oauthtest.WithClient(oauthtest.Client{ID: s.clientID, Secret: secret, Public: s.public, RedirectURIs: s.redirectURIs}))
+			oauthtest.WithClient(oauthtest.Client{ID: s.clientID, Secret: secret, Public: s.public, RedirectURIs: s.redirectURIs, GrantTypes: s.grants}))
 	}
 	if !s.set["sub"] && !s.set["claim"] {
 		return opts, nil

@@ -172,4 +172,124 @@ await check("oauth4webapi", "negative: wrong secret, reused code, wrong verifier
   await o4wRedeem("basic", auth, await o4wLogin("basic"), oauth.generateRandomCodeVerifier()).then(() => { throw new Error("a wrong verifier worked"); }, mustFail("invalid_grant"));
 });
 
+// ---- PAR, JAR and FAPI 2.0 (#21 points 2, 3, 4): client jar signs its
+// request objects with ../keys/jar.pem; FAPI_ISSUER is cmd/oauthtest with
+// ../fapi.json (-fapi2), whose client bank authenticates with ../keys/fapi.pem.
+const { webcrypto } = await import("node:crypto");
+async function privateKey(name) {
+  const pem = readFileSync(new URL(`../keys/${name}.pem`, import.meta.url), "utf8");
+  const der = Buffer.from(pem.replace(/-----[^-]+-----/g, "").replace(/\s+/g, ""), "base64");
+  return webcrypto.subtle.importKey("pkcs8", der, { name: "ECDSA", namedCurve: "P-256" }, false, ["sign"]);
+}
+const jarKey = await privateKey("jar");
+const pkce = async () => {
+  const verifier = client.randomPKCECodeVerifier();
+  return { verifier, state: client.randomState(), challenge: await client.calculatePKCECodeChallenge(verifier) };
+};
+const authParams = (p, scope = "openid profile email") => ({ redirect_uri: redirectURI, scope, state: p.state, code_challenge: p.challenge, code_challenge_method: "S256" });
+const redeemPKCE = (config, callback, p, options) =>
+  client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: p.verifier, expectedState: p.state }, undefined, options);
+
+await check("openid-client", "PAR (buildAuthorizationUrlWithPAR); client_secret_basic; one use of the request_uri", async () => {
+  const config = await client.discovery(issuer, "basic", "basic-secret", client.ClientSecretBasic("basic-secret"), insecure);
+  const p = await pkce();
+  const url = await client.buildAuthorizationUrlWithPAR(config, authParams(p));
+  if (!url.searchParams.get("request_uri")?.startsWith("urn:ietf:params:oauth:request_uri:")) throw new Error("url " + url);
+  const tokens = await redeemPKCE(config, await follow(url), p);
+  if (tokens.claims().sub !== "ada") throw new Error("sub");
+  const again = await fetch(url, { redirect: "manual" });
+  if (again.status !== 400) throw new Error(`a used request_uri answered ${again.status}`);
+});
+
+await check("openid-client", "JAR (buildAuthorizationUrlWithJAR, ES256 request object by value)", async () => {
+  const config = await client.discovery(issuer, "jar", "jar-secret", client.ClientSecretBasic("jar-secret"), insecure);
+  const p = await pkce();
+  const url = await client.buildAuthorizationUrlWithJAR(config, authParams(p), jarKey);
+  if (!url.searchParams.get("request")) throw new Error("no request object in " + url);
+  const tokens = await redeemPKCE(config, await follow(url), p);
+  if (tokens.claims().sub !== "ada") throw new Error("sub");
+});
+
+await check("openid-client", "JAR pushed (buildAuthorizationUrlWithJAR, then buildAuthorizationUrlWithPAR)", async () => {
+  const config = await client.discovery(issuer, "jar", "jar-secret", client.ClientSecretBasic("jar-secret"), insecure);
+  const p = await pkce();
+  const jar = await client.buildAuthorizationUrlWithJAR(config, authParams(p), jarKey);
+  const url = await client.buildAuthorizationUrlWithPAR(config, jar.searchParams);
+  const tokens = await redeemPKCE(config, await follow(url), p);
+  if (tokens.claims().sub !== "ada") throw new Error("sub");
+});
+
+// o4wPKCE is an authorization request's PKCE and state for oauth4webapi.
+async function o4wPKCE(id) {
+  const verifier = oauth.generateRandomCodeVerifier();
+  const state = oauth.generateRandomState();
+  const params = { client_id: id, redirect_uri: redirectURI, response_type: "code", scope: "openid email", state,
+    code_challenge: await oauth.calculatePKCECodeChallenge(verifier), code_challenge_method: "S256" };
+  return { verifier, state, params };
+}
+async function o4wFinish(id, auth, l, url) {
+  const c = { client_id: id };
+  const callback = oauth.validateAuthResponse(as, c, await follow(url), l.state);
+  const resp = await oauth.authorizationCodeGrantRequest(as, c, auth, callback, redirectURI, l.verifier, opts);
+  return oauth.processAuthorizationCodeResponse(as, c, resp, { requireIdToken: true });
+}
+
+await check("oauth4webapi", "PAR (pushedAuthorizationRequest); client_secret_basic", async () => {
+  const c = { client_id: "basic" };
+  const auth = oauth.ClientSecretBasic("basic-secret");
+  const l = await o4wPKCE("basic");
+  const pushed = await oauth.processPushedAuthorizationResponse(as, c, await oauth.pushedAuthorizationRequest(as, c, auth, l.params, opts));
+  const url = new URL(as.authorization_endpoint);
+  url.searchParams.set("client_id", "basic");
+  url.searchParams.set("request_uri", pushed.request_uri);
+  const tokens = await o4wFinish("basic", auth, l, url);
+  if (oauth.getValidatedIdTokenClaims(tokens).sub !== "ada") throw new Error("sub");
+});
+
+await check("oauth4webapi", "JAR (issueRequestObject, ES256) by value", async () => {
+  const c = { client_id: "jar" };
+  const l = await o4wPKCE("jar");
+  const request = await oauth.issueRequestObject(as, c, l.params, { key: jarKey });
+  const url = new URL(as.authorization_endpoint);
+  url.searchParams.set("client_id", "jar");
+  url.searchParams.set("request", request);
+  const tokens = await o4wFinish("jar", oauth.ClientSecretBasic("jar-secret"), l, url);
+  if (oauth.getValidatedIdTokenClaims(tokens).sub !== "ada") throw new Error("sub");
+});
+
+const fapiIssuer = process.env.FAPI_ISSUER && new URL(process.env.FAPI_ISSUER);
+const fapiConfig = async () => client.discovery(fapiIssuer, "bank", { id_token_signed_response_alg: "ES256" },
+  client.PrivateKeyJwt(await privateKey("fapi")), insecure);
+
+await check("openid-client", "FAPI 2.0 (-fapi2): PAR, PKCE S256, private_key_jwt, DPoP-bound tokens, userinfo, refresh without rotation", async () => {
+  if (!fapiIssuer) throw new Error("FAPI_ISSUER is not set: start cmd/oauthtest -config compat/fapi.json");
+  const config = await fapiConfig();
+  const meta = config.serverMetadata();
+  if (meta.require_pushed_authorization_requests !== true || meta.token_endpoint_auth_methods_supported.join() !== "private_key_jwt") throw new Error("discovery " + JSON.stringify(meta));
+  const DPoP = client.getDPoPHandle(config, await client.randomDPoPKeyPair("ES256"));
+  const p = await pkce();
+  const url = await client.buildAuthorizationUrlWithPAR(config, authParams(p, "openid email offline_access"), { DPoP });
+  const callback = await follow(url);
+  if (callback.searchParams.get("iss") !== fapiIssuer.href.replace(/\/$/, "")) throw new Error("no iss in " + callback);
+  const tokens = await redeemPKCE(config, callback, p, { DPoP });
+  if (tokens.token_type.toLowerCase() !== "dpop") throw new Error("token_type " + tokens.token_type);
+  const sub = tokens.claims().sub;
+  const info = await client.fetchUserInfo(config, tokens.access_token, sub, { DPoP });
+  if (info.email !== "ada@example.com") throw new Error("userinfo " + JSON.stringify(info));
+  for (let i = 0; i < 2; i++) { // the same refresh token twice: FAPI 2.0 §5.3.2.1 item 9
+    const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token, undefined, { DPoP });
+    if (refreshed.refresh_token || refreshed.token_type.toLowerCase() !== "dpop") throw new Error("refresh " + JSON.stringify(refreshed));
+  }
+});
+
+await check("openid-client", "negative FAPI 2.0: authorization request without PAR, token request without DPoP", async () => {
+  if (!fapiIssuer) throw new Error("FAPI_ISSUER is not set");
+  const config = await fapiConfig();
+  const p = await pkce();
+  const plain = await fetch(client.buildAuthorizationUrl(config, authParams(p)), { redirect: "manual" });
+  if (plain.status !== 400 || !(await plain.text()).includes("§5.3.2.2 item 3")) throw new Error(`authorize without PAR answered ${plain.status}`);
+  const callback = await follow(await client.buildAuthorizationUrlWithPAR(config, authParams(p)));
+  await redeemPKCE(config, callback, p).then(() => { throw new Error("a token request without DPoP worked"); }, mustFail("invalid_dpop_proof"));
+});
+
 process.exit(failures ? 1 : 0);

@@ -2,6 +2,10 @@
 // provider, in a Session that keeps one user's tokens fresh: a code that
 // expired before it was exchanged, a refresh token the provider revoked,
 // and a provider that is down. Its tests stage each with oauthtest.
+//
+// Run them from the repository's root:
+//
+//	go test ./examples/failures
 package failures
 
 import (

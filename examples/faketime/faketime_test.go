@@ -2,6 +2,10 @@
 // a testing/synctest bubble: time.Sleep moves a fake clock that the
 // provider, golang.org/x/oauth2 and the app all read, so a test of a
 // one-hour token and a 30-day refresh token runs in milliseconds.
+//
+// Run it from the repository's root (Go 1.25 or later, for synctest.Test):
+//
+//	go test ./examples/faketime
 package faketime_test
 
 import (

@@ -1,5 +1,9 @@
 // Package localdev tests the walkthrough of its README: the example web app
-// against the oauthtest command, configured by oauthtest.json.
+// against the oauthtest command, configured by oauthtest.json. README.md
+// says how to run the walkthrough by hand; its test runs from the
+// repository's root with
+//
+//	go test ./examples/localdev
 package localdev
 
 import (

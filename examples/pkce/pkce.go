@@ -2,6 +2,11 @@
 // command-line tool or a desktop app, the way RFC 8252 describes: a public
 // client, PKCE with S256, and a redirect to a loopback port the program
 // listens on for the length of the login.
+//
+// Its tests log in against oauthtest.NewTestProvider; run them from the
+// repository's root:
+//
+//	go test ./examples/pkce
 package pkce
 
 import (

@@ -1,6 +1,11 @@
 // Package resourceserver is an API that accepts JWT access tokens (RFC
 // 9068) from an OpenID Connect provider, checked against the provider's
 // JWKS: signature, issuer, audience, expiry and the at+jwt type.
+//
+// Its tests send it every kind of bad token, minted by oauthtest, and a key
+// rotation; run them from the repository's root:
+//
+//	go test ./examples/resourceserver
 package resourceserver
 
 import (

@@ -1,9 +1,13 @@
 // The SPA: oidc-client-ts against the provider whose issuer is the
-// ?authority= parameter (remembered for the callbacks), or
-// http://127.0.0.1:9090, cmd/oauthtest's default address.
+// ?authority= parameter (remembered for the callbacks): the URL npm start
+// prints has it.
 const params = new URLSearchParams(location.search);
 if (params.get("authority")) sessionStorage.setItem("authority", params.get("authority"));
-const authority = sessionStorage.getItem("authority") || "http://127.0.0.1:9090";
+const authority = sessionStorage.getItem("authority");
+if (!authority) {
+  document.getElementById("status").textContent = "No provider: open the URL npm start printed, which ends in ?authority=ISSUER.";
+  throw new Error("no ?authority=");
+}
 
 const userManager = new oidc.UserManager({
   authority,

@@ -1,5 +1,6 @@
 // The SPA example's test, in a real headless Chromium: the app on
-// http://127.0.0.1:5173 logs in against cmd/oauthtest on another origin,
+// http://127.0.0.1:$SPA_PORT (default: any free port) logs in against
+// cmd/oauthtest on another origin (any free port),
 // reads userinfo, renews silently, logs out, and a user denies; the
 // provider's login and error pages are exercised. A screenshot of each page
 // goes to $ARTIFACTS (default ./screenshots).
@@ -51,8 +52,8 @@ async function shot(page, name) {
 
 const bin = process.env.OAUTHTEST_BIN;
 if (!bin) throw new Error("set OAUTHTEST_BIN to a built cmd/oauthtest");
-const { issuer, proc } = await startProvider([bin], "127.0.0.1:0");
-const server = await serveApp();
+const { server, origin } = await serveApp(Number(process.env.SPA_PORT || 0));
+const { issuer, proc } = await startProvider([bin], "127.0.0.1:0", origin);
 const browser = await puppeteer.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
   headless: true,
@@ -61,7 +62,7 @@ const browser = await puppeteer.launch({
 try {
   const page = await browser.newPage();
   page.on("console", (m) => { if (m.type() === "error") console.log("  browser console:", m.text()); });
-  const app = "http://127.0.0.1:5173/?authority=" + encodeURIComponent(issuer);
+  const app = origin + "/?authority=" + encodeURIComponent(issuer);
 
   await check("log in on another origin, choosing a user on the login page", async () => {
     await page.goto(app);
@@ -100,7 +101,7 @@ try {
 
   await check("log out (RP-initiated), then silent renew needs a login", async () => {
     await Promise.all([page.waitForNavigation({ waitUntil: "networkidle0" }), page.click("#logout")]);
-    if (!page.url().startsWith("http://127.0.0.1:5173/")) throw new Error("not back at the app: " + page.url());
+    if (!page.url().startsWith(origin + "/")) throw new Error("not back at the app: " + page.url());
     await status(page, { signedIn: false });
     await shot(page, "spa-signed-out");
     await page.click("#renew");
@@ -120,7 +121,7 @@ try {
     const resp = await page.goto(issuer + "/oauth/authorize?client_id=spa&response_type=code&scope=openid&redirect_uri=" +
       encodeURIComponent("https://evil.example/callback"));
     const text = await page.$eval("body", (b) => b.innerText);
-    if (resp.status() !== 400 || !text.includes("is not registered") || !text.includes("http://127.0.0.1:5173/callback.html")) {
+    if (resp.status() !== 400 || !text.includes("is not registered") || !text.includes(origin + "/callback.html")) {
       throw new Error(`HTTP ${resp.status()}: ${text}`);
     }
     await shot(page, "error-page");

@@ -2,33 +2,48 @@
 // provider, cmd/oauthtest with this folder's config, and a static server
 // for the app and oidc-client-ts.
 import { spawn } from "node:child_process";
-import { createReadStream } from "node:fs";
+import { createReadStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
+import { tmpdir } from "node:os";
 import { extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 
+// The ports, from the environment: SPA_PORT for the app (default 5173,
+// Vite's, which may be taken: set another) and OAUTHTEST_PORT for the
+// provider of npm start (default 9090, cmd/oauthtest's).
+export const appPort = Number(process.env.SPA_PORT || 5173);
+export const providerPort = Number(process.env.OAUTHTEST_PORT || 9090);
+
+// The origin oauthtest.json registers the app's URIs on; the provider is
+// given a copy with the app's actual origin in their place.
+const configOrigin = "http://127.0.0.1:5173";
+
 // startProvider runs command (cmd/oauthtest, or "go run" of it) with this
-// folder's config on addr, and returns its issuer and process once it
-// printed its banner.
-export function startProvider(command, addr) {
+// folder's config, its URIs moved to appOrigin, on addr, and returns its
+// issuer and process once it printed its banner.
+export function startProvider(command, addr, appOrigin) {
   const [bin, ...args] = command;
-  const proc = spawn(bin, [...args, "-config", join(here, "oauthtest.json"), "-addr", addr], { stdio: ["ignore", "pipe", "inherit"] });
+  const dir = mkdtempSync(join(tmpdir(), "oauthtest-spa-"));
+  const config = join(dir, "oauthtest.json");
+  writeFileSync(config, readFileSync(join(here, "oauthtest.json"), "utf8").replaceAll(configOrigin, appOrigin));
+  const proc = spawn(bin, [...args, "-config", config, "-addr", addr], { stdio: ["ignore", "pipe", "inherit"] });
+  proc.on("exit", () => rmSync(dir, { recursive: true, force: true }));
   return new Promise((resolve, reject) => {
     let out = "";
     proc.stdout.on("data", (chunk) => {
       out += chunk;
       const m = out.match(/issuer:\s+(\S+)/);
-      if (m) resolve({ issuer: m[1], proc, banner: out });
+      if (m && out.includes("Ctrl-C stops")) resolve({ issuer: m[1], proc, banner: out });
     });
     proc.on("exit", (code) => reject(new Error(`oauthtest exited with ${code}: ${out}`)));
   });
 }
 
-// serveApp serves the SPA's files and oidc-client-ts on 127.0.0.1:5173,
-// the origin its client registers.
-export function serveApp() {
+// serveApp serves the SPA's files and oidc-client-ts on 127.0.0.1:port (0:
+// any free port), and returns the server and its origin.
+export function serveApp(port) {
   const types = { ".html": "text/html; charset=utf-8", ".js": "text/javascript" };
   const files = {
     "/": "index.html", "/index.html": "index.html", "/app.js": "app.js", "/callback.html": "callback.html", "/silent.html": "silent.html",
@@ -48,5 +63,8 @@ export function serveApp() {
     res.writeHead(200, { "Content-Type": types[extname(file)] });
     createReadStream(join(here, file)).pipe(res);
   });
-  return new Promise((resolve) => server.listen(5173, "127.0.0.1", () => resolve(server)));
+  return new Promise((resolve, reject) => {
+    server.on("error", (err) => reject(err.code === "EADDRINUSE" ? new Error(`port ${port} is taken: set SPA_PORT to another`) : err));
+    server.listen(port, "127.0.0.1", () => resolve({ server, origin: `http://127.0.0.1:${server.address().port}` }));
+  });
 }

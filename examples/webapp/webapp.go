@@ -5,6 +5,11 @@
 // /backchannel-logout ends the sessions the provider says have ended
 // (Back-Channel Logout). Its test runs it against
 // oauthtest.NewTestProvider, as your own app's tests can.
+//
+// Run the test from the repository's root, or the app itself against
+// cmd/oauthtest (see cmd/webapp and examples/localdev):
+//
+//	go test ./examples/webapp
 package webapp
 
 import (
