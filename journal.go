@@ -21,6 +21,15 @@ const stateVersion = 2
 // before it is rewritten from a snapshot.
 const minJournal = 4 << 20
 
+// preallocated is how many bytes of zeros the state file carries past its
+// records, written and synced ahead, so that the sync of each append
+// (fdatasync) writes the data alone: the file's size does not change, and
+// the file system has no metadata to commit. A load stops at the zeros.
+const preallocated = 1 << 20
+
+// zeros is written ahead of the records; never modified.
+var zeros = make([]byte, preallocated)
+
 // WithStateFile keeps the provider's state in path across restarts, for
 // local development: an app's refresh token still works after the
 // provider restarted. It keeps codes, access, refresh and ID tokens,
@@ -85,7 +94,8 @@ type journal struct {
 	rewriteNext bool              // the next write rewrites the file from a snapshot
 	closed      bool
 	f           *os.File // the file, open for appending; nil before the first write
-	size        int64    // bytes in the file
+	size        int64    // bytes of records in the file
+	end         int64    // bytes in the file: its records, then zeros
 	base        int64    // bytes of its last rewrite
 }
 
@@ -212,11 +222,16 @@ func (j *journal) checkHeader(line []byte) error {
 
 // readLines decodes the records after the header, by store. A last line
 // that a crash cut short (no newline, or not JSON) is ignored: its write
-// was never synced, so no request that made it was answered.
+// was never synced, so no request that made it was answered. So is
+// everything from a line with a NUL byte on, which no JSON line has: the
+// zeros written ahead, which an unsynced write may have filled in part.
 func readLines(b []byte) (map[string][]record, error) {
 	recs := map[string][]record{}
 	for n := 2; len(b) > 0; n++ {
 		line, rest, complete := bytes.Cut(b, []byte("\n"))
+		if bytes.IndexByte(line, 0) >= 0 {
+			break // the zeros ahead, or a write cut short in them
+		}
 		var l stateLine
 		err := json.Unmarshal(line, &l)
 		if !complete || err != nil && len(bytes.TrimSpace(rest)) == 0 {
@@ -412,14 +427,28 @@ func (j *journal) snapshot() ([]byte, error) {
 	return buf, nil
 }
 
-// append writes and syncs buf at the end of the file.
+// append writes and syncs buf after the file's records, over the zeros
+// written ahead, first writing more zeros (and syncing them with the
+// file's new size) when buf does not fit in them.
 func (j *journal) append(buf []byte) error {
-	n, err := j.f.Write(buf)
+	if need := j.size + int64(len(buf)); need > j.end {
+		for j.end < need+preallocated {
+			n, err := j.f.WriteAt(zeros, j.end)
+			j.end += int64(n)
+			if err != nil {
+				return err
+			}
+		}
+		if err := j.f.Sync(); err != nil {
+			return err
+		}
+	}
+	n, err := j.f.WriteAt(buf, j.size)
 	j.size += int64(n)
 	if err != nil {
 		return err
 	}
-	return j.f.Sync()
+	return syncData(j.f)
 }
 
 // writeFile replaces the file with the header and snap: written to a
@@ -432,6 +461,9 @@ func (j *journal) writeFile(snap []byte) error {
 	}
 	defer os.Remove(tmp.Name()) // gone after the rename; cleans up after a failure
 	_, err = tmp.Write(append(j.header, snap...))
+	if err == nil {
+		_, err = tmp.Write(zeros) // ahead of the records to come
+	}
 	if err == nil {
 		err = tmp.Sync()
 	}
@@ -456,16 +488,17 @@ func syncDir(dir string) {
 	}
 }
 
-// reopen opens the rewritten file, of size bytes, for appending.
+// reopen opens the rewritten file, of size bytes of records and then
+// preallocated zeros, for appending.
 func (j *journal) reopen(size int64) error {
-	f, err := os.OpenFile(j.path, os.O_WRONLY|os.O_APPEND, 0)
+	f, err := os.OpenFile(j.path, os.O_WRONLY, 0)
 	if err != nil {
 		return err
 	}
 	if j.f != nil {
 		j.f.Close()
 	}
-	j.f, j.size, j.base = f, size, size
+	j.f, j.size, j.base, j.end = f, size, size, size+preallocated
 	return nil
 }
 

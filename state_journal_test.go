@@ -295,3 +295,27 @@ func TestStateFileKeepsMainFeatures(t *testing.T) {
 		t.Errorf("the pushed request after the restart: %+v, %v", cb, err)
 	}
 }
+
+// TestStateFileZerosAhead: the file carries zeros past its records,
+// written ahead so that appends do not change its size; a load stops at
+// them, also where a write that was never synced filled them in part.
+func TestStateFileZerosAhead(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "state.jsonl")
+	p := oauthtest.NewTestProvider(t, stateOptions(oauthtest.WithStateFile(path))...)
+	tok := issuedTokens(t, p, "openid", "offline_access")
+	b, err := os.ReadFile(path)
+	noErr(t, err)
+	end := strings.IndexByte(string(b), 0)
+	if end < 0 || strings.Trim(string(b[end:]), "\x00") != "" {
+		t.Fatalf("no zeros ahead of the records: %d bytes, first NUL at %d", len(b), end)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	noErr(t, err)
+	_, err = f.WriteAt([]byte("{\"s\":\"tokens\",\"k\":\"r:abc\"\x00\x00\x00,\"v\":{}}\n{\"s\":\"tokens\",\"k\":\"r:def\"}\n"), int64(end))
+	noErr(t, errors.Join(err, f.Close()))
+	again := oauthtest.NewTestProvider(t, stateOptions(oauthtest.WithStateFile(path))...)
+	if _, err := refreshOnce(clientContext(again), oauthConfig(again), tok.RefreshToken); err != nil {
+		t.Errorf("a refresh token before the write cut short: %v", err)
+	}
+}
