@@ -113,9 +113,10 @@ func (p *Provider) verifyAssertion(raw string, a assertion) (jwt.MapClaims, erro
 // assertionStore remembers the jti of every assertion until it expires,
 // to refuse a replay.
 type assertionStore struct {
-	mu      sync.Mutex           // guards seen and sweeper
+	mu      sync.Mutex           // guards seen, sweeper and changed
 	seen    map[string]time.Time // issuer NUL jti -> expiry
 	sweeper sweeper
+	changed changeLog
 }
 
 // first records the assertion and reports whether it is its first use.
@@ -130,6 +131,7 @@ func (s *assertionStore) first(iss, jti string, exp, now time.Time) bool {
 		for k, e := range s.seen {
 			if now.After(e) {
 				delete(s.seen, k)
+				s.changed.note(k)
 			}
 		}
 		if s.sweeper.swept(before, len(s.seen), now) {
@@ -141,7 +143,65 @@ func (s *assertionStore) first(iss, jti string, exp, now time.Time) bool {
 		return false
 	}
 	s.seen[key] = exp
+	s.changed.note(key)
 	return true
+}
+
+func (s *assertionStore) reset(*config) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.seen, s.sweeper = nil, sweeper{}
+	clear(s.changed.keys)
+}
+
+func (s *assertionStore) track() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.changed.on = true
+}
+
+// snapshot records each assertion seen (issuer NUL jti) with its expiry.
+func (s *assertionStore) snapshot(dst []record) []record {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k := range s.seen {
+		dst = append(dst, s.current(k))
+	}
+	return dst
+}
+
+func (s *assertionStore) changes(dst []record) []record {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.changed.take(dst, s.current)
+}
+
+// current is the record of key now; s.mu must be held.
+func (s *assertionStore) current(key string) record {
+	exp, ok := s.seen[key]
+	if !ok {
+		return deleted(key)
+	}
+	return newRecord(key, stime(exp))
+}
+
+func (s *assertionStore) restore(recs []record) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.seen == nil {
+		s.seen = make(map[string]time.Time)
+	}
+	for _, r := range recs {
+		var exp stime
+		if r.Value == nil {
+			delete(s.seen, r.Key)
+		} else if err := r.decode(&exp); err != nil {
+			return err
+		} else {
+			s.seen[r.Key] = exp.time()
+		}
+	}
+	return nil
 }
 
 // clientAssertionKeys are the keys that verify client c's assertions: its

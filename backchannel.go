@@ -107,3 +107,42 @@ func checkBackchannelURI(raw string) error {
 	}
 	return nil
 }
+
+// deliveryState is a back-channel delivery as a snapshot keeps it.
+type deliveryState struct {
+	LogoutDelivery
+	Time stime
+}
+
+func (l *backchannelLog) reset(*config) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.deliveries = nil
+}
+
+func (l *backchannelLog) snapshot(dst []record) []record {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var st []deliveryState
+	for _, d := range l.deliveries {
+		st = append(st, deliveryState{LogoutDelivery: d, Time: stime(d.Time)})
+	}
+	return append(dst, newRecord("", st))
+}
+
+func (l *backchannelLog) restore(recs []record) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, r := range recs {
+		var st []deliveryState
+		if err := r.decode(&st); err != nil {
+			return err
+		}
+		l.deliveries = nil
+		for _, d := range st {
+			d.LogoutDelivery.Time = d.Time.time()
+			l.deliveries = append(l.deliveries, d.LogoutDelivery)
+		}
+	}
+	return nil
+}

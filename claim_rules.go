@@ -261,10 +261,37 @@ func (s *claimRuleStore) set(rules []ClaimRule) {
 }
 
 // reset returns to the configured rules.
-func (s *claimRuleStore) reset() {
+func (s *claimRuleStore) reset(*config) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.rules, s.replaced = nil, false
+}
+
+// claimRulesState is the rules set at run time, as a snapshot keeps them.
+// They are not written to a state file: the configured rules load again
+// at start, and rules set at run time are a test's staging, as faults are.
+type claimRulesState struct {
+	Rules    []ClaimRule `json:"rules"`
+	Replaced bool        `json:"replaced"`
+}
+
+func (s *claimRuleStore) snapshot(dst []record) []record {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return append(dst, newRecord("", claimRulesState{s.rules, s.replaced}))
+}
+
+func (s *claimRuleStore) restore(recs []record) error {
+	for _, r := range recs {
+		var st claimRulesState
+		if err := r.decode(&st); err != nil {
+			return err
+		}
+		s.mu.Lock()
+		s.rules, s.replaced = st.Rules, st.Replaced
+		s.mu.Unlock()
+	}
+	return nil
 }
 
 // ruleTarget is what a rule adds claims to.

@@ -336,6 +336,7 @@ type clientStore struct {
 	mu            sync.RWMutex // guards clients and registrations
 	clients       map[string]Client
 	registrations map[string]registration // the clients registered dynamically (registration.go)
+	changed       changeLog               // of registrations; the write lock guards it
 }
 
 func (s *clientStore) add(c Client) {

@@ -127,3 +127,34 @@ func humanDuration(d time.Duration) string {
 	}
 	return s
 }
+
+// clockState is the clock as the state file keeps it.
+type clockState struct {
+	Fixed  stime         `json:"fixed"`
+	Offset time.Duration `json:"offset"`
+}
+
+func (c *clock) reset(cfg *config) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.fixed, c.offset = cfg.start, 0
+}
+
+func (c *clock) snapshot(dst []record) []record {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append(dst, newRecord("", clockState{stime(c.fixed), c.offset}))
+}
+
+func (c *clock) restore(recs []record) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, r := range recs {
+		var st clockState
+		if err := r.decode(&st); err != nil {
+			return err
+		}
+		c.fixed, c.offset = st.Fixed.time(), st.Offset
+	}
+	return nil
+}

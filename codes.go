@@ -34,12 +34,13 @@ type authCode struct {
 // codeStore holds issued codes. Redeemed codes stay until they expire, so
 // that a replay is recognised and the tokens it produced are revoked.
 type codeStore struct {
-	mu           sync.Mutex // guards codes, sweeper, seq, last and lastByClient
+	mu           sync.Mutex // guards codes, sweeper, seq, last, lastByClient and changed
 	codes        map[string]*authCode
 	sweeper      sweeper
 	seq          uint64            // codes issued so far
 	last         string            // the code issued last
 	lastByClient map[string]string // the code issued last to each client
+	changed      changeLog
 }
 
 func (s *codeStore) add(c *authCode, now time.Time) {
@@ -57,6 +58,8 @@ func (s *codeStore) add(c *authCode, now time.Time) {
 	s.codes[c.code] = c
 	s.last = c.code
 	s.lastByClient[c.clientID] = c.code
+	s.changed.note(c.code)
+	s.changed.note(codesMeta)
 }
 
 // sweep drops expired codes; s.mu must be held.
@@ -65,6 +68,7 @@ func (s *codeStore) sweep(now time.Time) {
 	for k, c := range s.codes {
 		if !now.Before(c.expiresAt) {
 			delete(s.codes, k)
+			s.changed.note(k)
 		}
 	}
 	if s.sweeper.swept(before, len(s.codes), now) {
@@ -95,6 +99,7 @@ func (s *codeStore) redeem(code, family string, now time.Time, check func(*authC
 		return authCode{}, false, err
 	}
 	rec.family = family
+	s.changed.note(code)
 	return *rec, false, nil
 }
 
@@ -166,8 +171,9 @@ func (p *Provider) ExpireCodes() {
 	now := p.Now()
 	p.codes.mu.Lock()
 	defer p.codes.mu.Unlock()
-	for _, c := range p.codes.codes {
+	for k, c := range p.codes.codes {
 		c.expiresAt = minTime(c.expiresAt, now)
+		p.codes.changed.note(k)
 	}
 }
 
@@ -179,6 +185,7 @@ func (p *Provider) InvalidateCode(code string) bool {
 	c, ok := p.codes.codes[code]
 	if ok {
 		c.invalidated = true
+		p.codes.changed.note(code)
 	}
 	return ok
 }
@@ -192,6 +199,7 @@ func (p *Provider) SetCodeLifetime(code string, d time.Duration) bool {
 	c, ok := p.codes.codes[code]
 	if ok {
 		c.expiresAt = c.issuedAt.Add(d)
+		p.codes.changed.note(code)
 	}
 	return ok
 }
@@ -201,4 +209,115 @@ func minTime(a, b time.Time) time.Time {
 		return b
 	}
 	return a
+}
+
+// codesMeta is the key of the codes store's own record: its sequence and
+// the codes issued last.
+const codesMeta = "#"
+
+// codeState is an authorization code as the state file keeps it.
+type codeState struct {
+	Code, ClientID, RedirectURI string
+	RedirectGiven               bool
+	Scopes                      []string
+	Nonce, Challenge, Method    string
+	User                        User
+	AuthTime, IssuedAt, Expires stime
+	SID, Family                 string
+	Invalidated                 bool
+	Seq                         uint64
+	Resources                   []string    `json:",omitempty"`
+	DPoPJKT                     string      `json:",omitempty"`
+	Claims                      claimsState `json:",omitzero"`
+}
+
+// codesMetaState is the codes store's own record.
+type codesMetaState struct {
+	Seq          uint64
+	Last         string
+	LastByClient map[string]string
+}
+
+func (s *codeStore) reset(*config) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.codes, s.lastByClient, s.last, s.seq, s.sweeper = nil, nil, "", 0, sweeper{}
+	clear(s.changed.keys)
+}
+
+func (s *codeStore) track() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.changed.on = true
+}
+
+func (s *codeStore) snapshot(dst []record) []record {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	dst = append(dst, s.current(codesMeta))
+	for k := range s.codes {
+		dst = append(dst, s.current(k))
+	}
+	return dst
+}
+
+func (s *codeStore) changes(dst []record) []record {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.changed.take(dst, s.current)
+}
+
+// current is the record of key now; s.mu must be held.
+func (s *codeStore) current(key string) record {
+	if key == codesMeta {
+		return newRecord(key, codesMetaState{Seq: s.seq, Last: s.last, LastByClient: s.lastByClient})
+	}
+	c := s.codes[key]
+	if c == nil {
+		return deleted(key)
+	}
+	return newRecord(key, codeState{Code: c.code, ClientID: c.clientID, RedirectURI: c.redirectURI, RedirectGiven: c.redirectGiven,
+		Scopes: c.scopes, Nonce: c.nonce, Challenge: c.challenge, Method: c.method, User: c.user, AuthTime: stime(c.authTime),
+		IssuedAt: stime(c.issuedAt), Expires: stime(c.expiresAt), SID: c.sid, Family: c.family, Invalidated: c.invalidated, Seq: c.seq,
+		Resources: c.resources, DPoPJKT: c.dpopJKT, Claims: c.claims.state()})
+}
+
+func (s *codeStore) restore(recs []record) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.codes == nil {
+		s.codes, s.lastByClient = make(map[string]*authCode), make(map[string]string)
+	}
+	for _, r := range recs {
+		if err := s.apply(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// apply restores one record; s.mu must be held.
+func (s *codeStore) apply(r record) error {
+	switch {
+	case r.Value == nil:
+		delete(s.codes, r.Key)
+		return nil
+	case r.Key == codesMeta:
+		var m codesMetaState
+		err := r.decode(&m)
+		s.seq, s.last, s.lastByClient = m.Seq, m.Last, m.LastByClient
+		if s.lastByClient == nil {
+			s.lastByClient = make(map[string]string)
+		}
+		return err
+	}
+	var c codeState
+	if err := r.decode(&c); err != nil {
+		return err
+	}
+	s.codes[r.Key] = &authCode{code: c.Code, clientID: c.ClientID, redirectURI: c.RedirectURI, redirectGiven: c.RedirectGiven,
+		scopes: c.Scopes, nonce: c.Nonce, challenge: c.Challenge, method: c.Method, user: c.User, authTime: c.AuthTime.time(),
+		issuedAt: c.IssuedAt.time(), expiresAt: c.Expires.time(), sid: c.SID, family: c.Family, invalidated: c.Invalidated, seq: c.Seq,
+		resources: c.Resources, dpopJKT: c.DPoPJKT, claims: c.Claims.claims()}
+	return nil
 }

@@ -44,6 +44,7 @@ type deviceStore struct {
 	byUser   map[string]*deviceAuth
 	sweeper  sweeper
 	seq      uint64
+	changed  changeLog
 }
 
 func (s *deviceStore) add(d *deviceAuth, now time.Time) {
@@ -58,6 +59,8 @@ func (s *deviceStore) add(d *deviceAuth, now time.Time) {
 	s.seq++
 	d.seq = s.seq
 	s.byDevice[d.deviceCode], s.byUser[d.userCode] = d, d
+	s.changed.note(d.deviceCode)
+	s.changed.note(devicesMeta)
 }
 
 // sweep forgets authorizations that expired; s.mu must be held.
@@ -67,6 +70,7 @@ func (s *deviceStore) sweep(now time.Time) {
 		if now.After(d.expiresAt) {
 			delete(s.byDevice, k)
 			delete(s.byUser, d.userCode)
+			s.changed.note(k)
 		}
 	}
 	if s.sweeper.swept(before, len(s.byDevice), now) {
@@ -96,6 +100,7 @@ func (s *deviceStore) decide(userCode string, now time.Time, approve func() (Use
 		return d.state, ErrInvalidRequest.WithDescription("user code %q was already %s", userCode, d.state)
 	}
 	u, err := approve()
+	s.changed.note(d.deviceCode)
 	switch {
 	case err != nil && (err.Is(ErrAccessDenied) || err.Is(ErrConsentRequired)):
 		d.state = deviceDenied
@@ -125,6 +130,7 @@ func (s *deviceStore) poll(deviceCode, clientID string, now time.Time) (deviceAu
 	}
 	last := d.lastPoll
 	d.lastPoll = now
+	s.changed.note(deviceCode)
 	switch {
 	case !last.IsZero() && now.Sub(last) < d.interval:
 		d.interval += deviceInterval
@@ -323,4 +329,100 @@ func (d *deviceAuth) info() DeviceInfo {
 		State: d.state.String(), Subject: d.user.Subject,
 		IssuedAt: d.issuedAt, ExpiresAt: d.expiresAt,
 	}
+}
+
+// devicesMeta is the key of the device store's own record: its sequence.
+const devicesMeta = "#"
+
+// deviceAuthState is a device authorization as the state file keeps it.
+type deviceAuthState struct {
+	UserCode string        `json:"user_code"`
+	ClientID string        `json:"client_id"`
+	Scopes   []string      `json:"scopes"`
+	IssuedAt stime         `json:"issued_at"`
+	Expires  stime         `json:"expires"`
+	Interval time.Duration `json:"interval"`
+	LastPoll stime         `json:"last_poll"`
+	State    deviceState   `json:"state"`
+	User     User          `json:"user"`
+	AuthTime stime         `json:"auth_time"`
+	Seq      uint64        `json:"seq"`
+}
+
+func (s *deviceStore) reset(*config) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.byDevice, s.byUser, s.sweeper, s.seq = nil, nil, sweeper{}, 0
+	clear(s.changed.keys)
+}
+
+func (s *deviceStore) track() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.changed.on = true
+}
+
+func (s *deviceStore) snapshot(dst []record) []record {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	dst = append(dst, s.current(devicesMeta))
+	for k := range s.byDevice {
+		dst = append(dst, s.current(k))
+	}
+	return dst
+}
+
+func (s *deviceStore) changes(dst []record) []record {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.changed.take(dst, s.current)
+}
+
+// current is the record of key now; s.mu must be held.
+func (s *deviceStore) current(key string) record {
+	if key == devicesMeta {
+		return newRecord(key, s.seq)
+	}
+	d := s.byDevice[key]
+	if d == nil {
+		return deleted(key)
+	}
+	return newRecord(key, deviceAuthState{UserCode: d.userCode, ClientID: d.clientID, Scopes: d.scopes, IssuedAt: stime(d.issuedAt),
+		Expires: stime(d.expiresAt), Interval: d.interval, LastPoll: stime(d.lastPoll), State: d.state, User: d.user, AuthTime: stime(d.authTime), Seq: d.seq})
+}
+
+func (s *deviceStore) restore(recs []record) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.byDevice == nil {
+		s.byDevice, s.byUser = make(map[string]*deviceAuth), make(map[string]*deviceAuth)
+	}
+	for _, r := range recs {
+		if err := s.apply(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// apply restores one record; s.mu must be held.
+func (s *deviceStore) apply(r record) error {
+	switch {
+	case r.Key == devicesMeta:
+		return r.decode(&s.seq)
+	case r.Value == nil:
+		if d := s.byDevice[r.Key]; d != nil {
+			delete(s.byUser, d.userCode)
+		}
+		delete(s.byDevice, r.Key)
+		return nil
+	}
+	var st deviceAuthState
+	if err := r.decode(&st); err != nil {
+		return err
+	}
+	d := &deviceAuth{deviceCode: r.Key, userCode: st.UserCode, clientID: st.ClientID, scopes: st.Scopes, issuedAt: st.IssuedAt.time(),
+		expiresAt: st.Expires.time(), interval: st.Interval, lastPoll: st.LastPoll.time(), state: st.State, user: st.User, authTime: st.AuthTime.time(), seq: st.Seq}
+	s.byDevice[d.deviceCode], s.byUser[d.userCode] = d, d
+	return nil
 }

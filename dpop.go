@@ -77,6 +77,7 @@ func (p *Provider) RequireDPoPNonce() {
 	p.dpop.mu.Lock()
 	defer p.dpop.mu.Unlock()
 	p.dpop.nonce, p.dpop.nonceExpires, p.dpop.demand = nonce, now.Add(dpopNonceLifetime), true
+	p.dpop.changed.note(dpopMeta)
 }
 
 // dpopStore is a provider's DPoP state: the proofs seen, to refuse
@@ -87,7 +88,8 @@ type dpopStore struct {
 	sweeper      sweeper
 	nonce        string
 	nonceExpires time.Time
-	demand       bool // RequireDPoPNonce: the next proof must carry the nonce
+	demand       bool      // RequireDPoPNonce: the next proof must carry the nonce
+	changed      changeLog // keys of seen, and dpopMeta for the nonce
 }
 
 // first records a proof and reports whether it is its first use. A proof
@@ -103,6 +105,7 @@ func (s *dpopStore) first(jkt, jti string, now time.Time) bool {
 		for k, until := range s.seen {
 			if now.After(until) {
 				delete(s.seen, k)
+				s.changed.note(k)
 			}
 		}
 		if s.sweeper.swept(before, len(s.seen), now) {
@@ -114,6 +117,7 @@ func (s *dpopStore) first(jkt, jti string, now time.Time) bool {
 		return false
 	}
 	s.seen[key] = now.Add(dpopProofWindow + dpopClockSkew)
+	s.changed.note(key)
 	return true
 }
 
@@ -128,19 +132,97 @@ func (s *dpopStore) checkNonce(got string, always bool, now time.Time, fresh fun
 	}
 	if s.nonce == "" || !now.Before(s.nonceExpires) {
 		s.nonce, s.nonceExpires = fresh(), now.Add(dpopNonceLifetime)
+		s.changed.note(dpopMeta)
 	}
 	if got != s.nonce {
 		return s.nonce, false
 	}
-	s.demand = false
+	if s.demand {
+		s.demand = false
+		s.changed.note(dpopMeta)
+	}
 	return s.nonce, true
 }
 
+// dpopMeta is the key of the DPoP store's own record: the nonce. The
+// others are the proofs seen (jkt NUL jti), kept like used assertions, so
+// that a proof replayed after a restart is still refused.
+const dpopMeta = "#"
+
+// dpopNonceState is the server nonce as the state file keeps it.
+type dpopNonceState struct {
+	Nonce   string `json:"nonce,omitempty"`
+	Expires *stime `json:"expires,omitempty"`
+	Demand  bool   `json:"demand,omitempty"`
+}
+
 // reset forgets every proof and nonce.
-func (s *dpopStore) reset() {
+func (s *dpopStore) reset(*config) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.seen, s.sweeper, s.nonce, s.nonceExpires, s.demand = nil, sweeper{}, "", time.Time{}, false
+	clear(s.changed.keys)
+}
+
+func (s *dpopStore) track() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.changed.on = true
+}
+
+func (s *dpopStore) snapshot(dst []record) []record {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	dst = append(dst, s.current(dpopMeta))
+	for k := range s.seen {
+		dst = append(dst, s.current(k))
+	}
+	return dst
+}
+
+func (s *dpopStore) changes(dst []record) []record {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.changed.take(dst, s.current)
+}
+
+// current is the record of key now; s.mu must be held.
+func (s *dpopStore) current(key string) record {
+	if key == dpopMeta {
+		return newRecord(key, dpopNonceState{Nonce: s.nonce, Expires: stimeOf(s.nonceExpires), Demand: s.demand})
+	}
+	until, ok := s.seen[key]
+	if !ok {
+		return deleted(key)
+	}
+	return newRecord(key, stime(until))
+}
+
+func (s *dpopStore) restore(recs []record) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.seen == nil {
+		s.seen = make(map[string]time.Time)
+	}
+	for _, r := range recs {
+		switch {
+		case r.Key == dpopMeta:
+			var st dpopNonceState
+			if err := r.decode(&st); err != nil {
+				return err
+			}
+			s.nonce, s.nonceExpires, s.demand = st.Nonce, timeOf(st.Expires), st.Demand
+		case r.Value == nil:
+			delete(s.seen, r.Key)
+		default:
+			var until stime
+			if err := r.decode(&until); err != nil {
+				return err
+			}
+			s.seen[r.Key] = until.time()
+		}
+	}
+	return nil
 }
 
 // dpopClaims are the claims of a proof (RFC 9449 §4.2).

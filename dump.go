@@ -9,8 +9,8 @@ import (
 // Dump describes the provider's state for a failure message: issuer and
 // clock, clients (which of them registered dynamically, and the cached
 // client ID metadata documents), users and queued logins, codes, tokens, browser
-// sessions, device authorizations, back-channel deliveries, staged faults,
-// keys and the requests received.
+// sessions, device authorizations, pushed requests, DPoP proofs seen,
+// back-channel deliveries, staged faults, keys and the requests received.
 func (p *Provider) Dump() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "oauthtest provider %s, clock %s\n", p.issuer, p.Now().UTC().Format(time.RFC3339))
@@ -28,6 +28,7 @@ func (p *Provider) Dump() string {
 			abbreviate(t.Family), t.ClientID, t.Subject, strings.Join(t.Scopes, " "), t.ExpiresAt.UTC().Format(time.RFC3339), t.Revoked, t.Rotated)
 	}
 	p.dumpSessions(&b)
+	p.dumpPushedAndProofs(&b)
 	p.dumpFaults(&b)
 	fmt.Fprintf(&b, "keys: signing %s, published %s\n", p.SigningKeyID(), strings.Join(p.KeyIDs(), ", "))
 	b.WriteString(p.describeRequests())
@@ -87,4 +88,25 @@ func (p *Provider) dumpFaults(b *strings.Builder) {
 		}
 		fmt.Fprintf(b, "  %s client=%q left=%s\n", r.endpoint, r.clientID, left)
 	}
+}
+
+// dumpPushedAndProofs counts the pushed requests and the DPoP proofs seen,
+// when there are any.
+func (p *Provider) dumpPushedAndProofs(b *strings.Builder) {
+	p.pars.mu.Lock()
+	used := 0
+	for _, r := range p.pars.reqs {
+		if r.used {
+			used++
+		}
+	}
+	if n := len(p.pars.reqs); n > 0 {
+		fmt.Fprintf(b, "pushed requests: %d, %d of them used\n", n, used)
+	}
+	p.pars.mu.Unlock()
+	p.dpop.mu.Lock()
+	if n := len(p.dpop.seen); n > 0 || p.dpop.nonce != "" {
+		fmt.Fprintf(b, "DPoP: %d proofs seen; nonce demanded: %t\n", n, p.dpop.nonce != "")
+	}
+	p.dpop.mu.Unlock()
 }

@@ -332,3 +332,64 @@ func (w *contentTypeWriter) Write(b []byte) (int, error) {
 	}
 	return w.ResponseWriter.Write(b)
 }
+
+// faultsState is the staged faults as a snapshot keeps them.
+type faultsState struct {
+	Rules []faultRuleState `json:"rules"`
+	Down  bool             `json:"down"`
+}
+
+// faultRuleState is a staged fault as a snapshot keeps it.
+type faultRuleState struct {
+	Endpoint    Endpoint      `json:"endpoint"`
+	ClientID    string        `json:"client_id"`
+	Left        int           `json:"left"`
+	Kind        faultKind     `json:"kind"`
+	Error       *Error        `json:"error,omitempty"`
+	ErrorStatus int           `json:"error_status,omitempty"`
+	Status      int           `json:"status,omitempty"`
+	ContentType string        `json:"content_type,omitempty"`
+	Delay       time.Duration `json:"delay,omitempty"`
+}
+
+func (s *faultStore) reset(*config) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rules, s.down = nil, false
+}
+
+func (s *faultStore) snapshot(dst []record) []record {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := faultsState{Down: s.down}
+	for _, r := range s.rules {
+		f := r.fault
+		rs := faultRuleState{Endpoint: r.endpoint, ClientID: r.clientID, Left: r.left, Kind: f.kind, Error: f.err,
+			Status: f.status, ContentType: f.contentType, Delay: f.delay}
+		if f.err != nil {
+			rs.ErrorStatus = f.err.status
+		}
+		st.Rules = append(st.Rules, rs)
+	}
+	return append(dst, newRecord("", st))
+}
+
+func (s *faultStore) restore(recs []record) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range recs {
+		var st faultsState
+		if err := r.decode(&st); err != nil {
+			return err
+		}
+		s.rules, s.down = nil, st.Down
+		for _, rs := range st.Rules {
+			if rs.Error != nil {
+				rs.Error.status = rs.ErrorStatus
+			}
+			f := Fault{kind: rs.Kind, err: rs.Error, status: rs.Status, contentType: rs.ContentType, delay: rs.Delay}
+			s.rules = append(s.rules, &faultRule{endpoint: rs.Endpoint, clientID: rs.ClientID, fault: f, left: rs.Left})
+		}
+	}
+	return nil
+}

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // Anti-forgery for the forms a person submits (the login and device
@@ -22,9 +23,47 @@ const (
 	formParam  = "oauthtest_form"    // the form's token
 )
 
-// newFormKey is a provider's key for form tokens: never from WithSeed.
-func newFormKey() []byte {
-	return []byte(rand.Text())
+// formKeyStore holds a provider's key for form tokens: from crypto/rand
+// on first use, never from WithSeed. The state file keeps it, so that a
+// page shown before a restart can still be submitted after it; Reset
+// keeps it too, as a browser's open page outlives a test's Reset.
+type formKeyStore struct {
+	mu  sync.Mutex // guards key
+	key []byte
+}
+
+// get returns the key, drawing it on first use.
+func (s *formKeyStore) get() []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.key == nil {
+		s.key = []byte(rand.Text())
+	}
+	return s.key
+}
+
+// reset keeps the key: see formKeyStore.
+func (s *formKeyStore) reset(*config) {}
+
+func (s *formKeyStore) snapshot(dst []record) []record {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append(dst, newRecord("", string(s.key)))
+}
+
+func (s *formKeyStore) restore(recs []record) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range recs {
+		var key string
+		if err := r.decode(&key); err != nil {
+			return err
+		}
+		if key != "" {
+			s.key = []byte(key)
+		}
+	}
+	return nil
 }
 
 // formToken returns the token of a form for purpose answering params,
@@ -56,7 +95,7 @@ func (p *Provider) formMAC(browser, purpose string, params url.Values) string {
 			bound[k] = vs
 		}
 	}
-	m := hmac.New(sha256.New, p.formKey())
+	m := hmac.New(sha256.New, p.forms.get())
 	m.Write([]byte(purpose + "\x00" + browser + "\x00" + bound.Encode()))
 	return b64(m.Sum(nil))
 }

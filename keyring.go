@@ -2,6 +2,9 @@ package oauthtest
 
 import (
 	"cmp"
+	"crypto"
+	"crypto/x509"
+	"fmt"
 	"slices"
 	"sync"
 )
@@ -30,6 +33,7 @@ type keyring struct {
 	known     map[string]*signingKey // by kid
 	order     []string               // kids of known but the companion, oldest first
 	jwks      []byte                 // the published set, built on demand
+	encoded   []byte                 // the state file's record of the ring, built on demand; nil after a change
 }
 
 // init starts the ring with key, or with the first key of the sequence when
@@ -38,7 +42,7 @@ func (k *keyring) init(key *signingKey) {
 	if key == nil {
 		key = seededKey(k.alg, k.seed, 0)
 	}
-	k.next = 1
+	k.next, k.encoded = 1, nil
 	k.signing, k.published = key, []*signingKey{key}
 	k.known, k.order = map[string]*signingKey{key.kid: key}, []string{key.kid}
 	if key.method.Alg() != RS256 {
@@ -123,9 +127,11 @@ func (k *keyring) remember(key *signingKey) {
 	}
 }
 
+// do runs f on the ring, which it may change.
 func (k *keyring) do(f func(k *keyring)) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	k.encoded = nil
 	f(k)
 }
 
@@ -183,3 +189,159 @@ func (p *Provider) KeyIDs() []string {
 
 // SigningKeyID returns the kid of the key signing now.
 func (p *Provider) SigningKeyID() string { return p.keys.current().kid }
+
+// keyState is the keyring as the state file keeps it. Keys are kept as
+// their private key (PKCS #8): rotated RS256 keys are generated at random,
+// so no seed gives them back. The key of WithSigningKey is kept by kid
+// alone, and must be the option's again. Next is 0 while no key was
+// derived yet: the ring then stays lazy.
+type keyState struct {
+	Next      int        `json:"next"`
+	Known     []keyEntry `json:"known,omitempty"` // oldest first
+	Companion *keyEntry  `json:"companion,omitempty"`
+	Signing   string     `json:"signing,omitempty"`   // kid
+	Published []string   `json:"published,omitempty"` // kids
+}
+
+// keyEntry is one key of the ring.
+type keyEntry struct {
+	Kid string `json:"kid"`
+	Key []byte `json:"key,omitempty"` // PKCS #8; nil for the key of WithSigningKey
+}
+
+func (k *keyring) reset(c *config) {
+	k.do(func(k *keyring) {
+		k.alg, k.seed = c.alg, c.keySeed
+		k.signing, k.published, k.companion, k.known, k.order, k.jwks, k.next = nil, nil, nil, nil, nil, nil, 0
+		if c.key != nil {
+			k.init(c.key)
+		}
+	})
+}
+
+func (k *keyring) snapshot(dst []record) []record {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.encoded == nil {
+		r := k.record()
+		if r.err != nil {
+			return append(dst, r)
+		}
+		k.encoded = r.Value
+	}
+	return append(dst, record{Value: k.encoded})
+}
+
+// record encodes the ring; k.mu must be held.
+func (k *keyring) record() record {
+	st := keyState{Next: k.next}
+	if k.signing != nil {
+		st.Signing = k.signing.kid
+		for _, key := range k.published {
+			st.Published = append(st.Published, key.kid)
+		}
+		for _, kid := range k.order {
+			e, err := keyEntryOf(k.known[kid])
+			if err != nil {
+				return record{err: err}
+			}
+			st.Known = append(st.Known, e)
+		}
+		if k.companion != nil {
+			e, err := keyEntryOf(k.companion)
+			if err != nil {
+				return record{err: err}
+			}
+			st.Companion = &e
+		}
+	}
+	return newRecord("", st)
+}
+
+// keyEntryOf encodes key; WithSigningKey's is kept by kid alone.
+func keyEntryOf(key *signingKey) (keyEntry, error) {
+	if key.configured {
+		return keyEntry{Kid: key.kid}, nil
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key.private)
+	if err != nil {
+		return keyEntry{}, fmt.Errorf("key %s: %w", key.kid, err)
+	}
+	return keyEntry{Kid: key.kid, Key: der}, nil
+}
+
+// restore puts back the keys recorded. It runs right after reset, so the
+// ring holds WithSigningKey's key, if any, to compare the file's with.
+func (k *keyring) restore(recs []record) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.encoded = nil
+	configured := k.signing
+	for _, r := range recs {
+		var st keyState
+		if err := r.decode(&st); err != nil {
+			return err
+		}
+		if st.Next == 0 {
+			continue
+		}
+		keys := map[string]*signingKey{}
+		var order []string
+		for _, e := range st.Known {
+			key, err := restoredKey(e, configured)
+			if err != nil {
+				return err
+			}
+			keys[e.Kid] = key
+			order = append(order, e.Kid)
+		}
+		var companion *signingKey
+		if st.Companion != nil {
+			key, err := restoredKey(*st.Companion, nil)
+			if err != nil {
+				return err
+			}
+			companion = key
+		}
+		signing := keys[st.Signing]
+		if signing == nil {
+			return fmt.Errorf("signing key %s is not among the keys kept", st.Signing)
+		}
+		var published []*signingKey
+		for _, kid := range st.Published {
+			if keys[kid] == nil {
+				return fmt.Errorf("published key %s is not among the keys kept", kid)
+			}
+			published = append(published, keys[kid])
+		}
+		k.next, k.signing, k.published, k.companion, k.order, k.jwks = st.Next, signing, published, companion, order, nil
+		k.known = keys
+		if companion != nil {
+			k.known[companion.kid] = companion
+		}
+	}
+	return nil
+}
+
+// restoredKey decodes e: its private key, or the key configured.
+func restoredKey(e keyEntry, configured *signingKey) (*signingKey, error) {
+	if e.Key == nil {
+		if configured == nil || configured.kid != e.Kid {
+			return nil, fmt.Errorf("key %s was the signing key option's (WithSigningKey, -key), and that option now gives another key or none", e.Kid)
+		}
+		return configured, nil
+	}
+	priv, err := x509.ParsePKCS8PrivateKey(e.Key)
+	if err != nil {
+		return nil, fmt.Errorf("key %s: %w", e.Kid, err)
+	}
+	signer, ok := priv.(crypto.Signer)
+	if !ok {
+		return nil, fmt.Errorf("key %s: a %T does not sign", e.Kid, priv)
+	}
+	key, err := newSigningKey(signer)
+	if err == nil && key.kid != e.Kid {
+		err = fmt.Errorf("key %s: its private key has kid %s", e.Kid, key.kid)
+	}
+	return key, err
+}

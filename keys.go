@@ -160,6 +160,9 @@ type signingKey struct {
 	kid     string
 	jwk     jsonWebKey
 	hash    func() hash.Hash // for at_hash and c_hash (OIDC Core §3.3.2.11)
+	// configured marks WithSigningKey's key, which the state file keeps by
+	// kid alone: the option gives it again.
+	configured bool
 }
 
 // jsonWebKey is a public key as RFC 7517 writes it.

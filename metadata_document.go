@@ -231,10 +231,55 @@ func (s *documentStore) put(c Client, now, expires time.Time) {
 }
 
 // reset empties the cache.
-func (s *documentStore) reset() {
+func (s *documentStore) reset(*config) {
 	s.mu.Lock()
 	s.docs = nil
 	s.mu.Unlock()
+}
+
+// documentState is a cached document as a snapshot keeps it; the state
+// file does not: documents are fetched again after a restart.
+type documentState struct {
+	Client  clientState `json:"client"`
+	Expires stime       `json:"expires"`
+}
+
+func (s *documentStore) snapshot(dst []record) []record {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for u, d := range s.docs {
+		c, err := clientStateOf(d.client)
+		if err != nil {
+			dst = append(dst, record{Key: u, err: err})
+			continue
+		}
+		dst = append(dst, newRecord(u, documentState{Client: c, Expires: stime(d.expires)}))
+	}
+	return dst
+}
+
+func (s *documentStore) restore(recs []record) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.docs == nil {
+		s.docs = make(map[string]cachedDocument)
+	}
+	for _, r := range recs {
+		if r.Value == nil {
+			delete(s.docs, r.Key)
+			continue
+		}
+		var st documentState
+		if err := r.decode(&st); err != nil {
+			return err
+		}
+		c, err := st.Client.client()
+		if err != nil {
+			return fmt.Errorf("record %q: %w", r.Key, err)
+		}
+		s.docs[r.Key] = cachedDocument{client: c, expires: st.Expires.time()}
+	}
+	return nil
 }
 
 // isDocumentURL reports whether id is a client_id to fetch: an http or

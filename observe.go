@@ -209,3 +209,49 @@ func (p *Provider) describeRequests() string {
 	}
 	return b.String()
 }
+
+// requestState is a logged request as a snapshot keeps it.
+type requestState struct {
+	Request
+	Time   stime  `json:"time"`
+	Params string `json:"params"`
+}
+
+// requestLogState is the request log as a snapshot keeps it.
+type requestLogState struct {
+	Requests []requestState `json:"requests"`
+	Next     int            `json:"next"`
+}
+
+func (l *requestLog) reset(*config) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.reqs, l.next = nil, 0
+}
+
+func (l *requestLog) snapshot(dst []record) []record {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	st := requestLogState{Next: l.next}
+	for _, r := range l.reqs {
+		st.Requests = append(st.Requests, requestState{Request: r.req, Time: stime(r.req.Time), Params: r.params})
+	}
+	return append(dst, newRecord("", st))
+}
+
+func (l *requestLog) restore(recs []record) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, r := range recs {
+		var st requestLogState
+		if err := r.decode(&st); err != nil {
+			return err
+		}
+		l.reqs, l.next = nil, st.Next
+		for _, rs := range st.Requests {
+			rs.Request.Time = rs.Time.time()
+			l.reqs = append(l.reqs, loggedRequest{req: rs.Request, params: rs.Params})
+		}
+	}
+	return nil
+}

@@ -65,7 +65,8 @@ type config struct {
 	// controlToken and controlHosts are of WithControlToken and WithControlHosts.
 	controlToken string
 	controlHosts []string
-	stateFile    string // WithStateFile
+	stateFile    string      // WithStateFile
+	onError      func(error) // WithErrorHandler
 
 	dpopRequired, dpopNonces bool               // WithDPoPRequired, WithDPoPNonces
 	registration             registrationConfig // WithDynamicRegistration, WithClientIDMetadataDocuments
@@ -262,6 +263,7 @@ func WithSigningKey(key crypto.Signer) Option {
 		if err != nil {
 			return err
 		}
+		k.configured = true
 		c.key, c.alg = k, k.method.Alg()
 		return nil
 	})

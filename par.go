@@ -86,9 +86,10 @@ type pushedRequest struct {
 // parStore holds the pushed requests by request_uri. Used ones stay until
 // they expire, so that a replay is told apart from a typo.
 type parStore struct {
-	mu      sync.Mutex // guards reqs and sweeper
+	mu      sync.Mutex // guards reqs, sweeper and changed
 	reqs    map[string]*pushedRequest
 	sweeper sweeper
+	changed changeLog
 }
 
 func (s *parStore) add(uri string, r *pushedRequest, now time.Time) {
@@ -102,6 +103,7 @@ func (s *parStore) add(uri string, r *pushedRequest, now time.Time) {
 		for k, r := range s.reqs {
 			if !now.Before(r.expiresAt) {
 				delete(s.reqs, k)
+				s.changed.note(k)
 			}
 		}
 		if s.sweeper.swept(before, len(s.reqs), now) {
@@ -109,6 +111,7 @@ func (s *parStore) add(uri string, r *pushedRequest, now time.Time) {
 		}
 	}
 	s.reqs[uri] = r
+	s.changed.note(uri)
 }
 
 // lookup returns the parameters clientID pushed as uri if they can still
@@ -127,8 +130,76 @@ func (s *parStore) lookup(uri, clientID string, now time.Time, take bool) (url.V
 	case r.used:
 		return nil, ErrInvalidRequestURI.WithDescription("request_uri was used already; push the request again for a new one (RFC 9126 §4: one use)")
 	}
-	r.used = r.used || take
+	if take && !r.used {
+		r.used = true
+		s.changed.note(uri)
+	}
 	return r.params, nil
+}
+
+// pushedState is a pushed request as the state file keeps it.
+type pushedState struct {
+	ClientID string     `json:"client_id"`
+	Params   url.Values `json:"params"`
+	Expires  stime      `json:"expires"`
+	Used     bool       `json:"used,omitempty"`
+}
+
+func (s *parStore) reset(*config) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reqs, s.sweeper = nil, sweeper{}
+	clear(s.changed.keys)
+}
+
+func (s *parStore) track() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.changed.on = true
+}
+
+func (s *parStore) snapshot(dst []record) []record {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for uri := range s.reqs {
+		dst = append(dst, s.current(uri))
+	}
+	return dst
+}
+
+func (s *parStore) changes(dst []record) []record {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.changed.take(dst, s.current)
+}
+
+// current is the record of uri now; s.mu must be held.
+func (s *parStore) current(uri string) record {
+	r := s.reqs[uri]
+	if r == nil {
+		return deleted(uri)
+	}
+	return newRecord(uri, pushedState{ClientID: r.clientID, Params: r.params, Expires: stime(r.expiresAt), Used: r.used})
+}
+
+func (s *parStore) restore(recs []record) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.reqs == nil {
+		s.reqs = make(map[string]*pushedRequest)
+	}
+	for _, r := range recs {
+		if r.Value == nil {
+			delete(s.reqs, r.Key)
+			continue
+		}
+		var st pushedState
+		if err := r.decode(&st); err != nil {
+			return err
+		}
+		s.reqs[r.Key] = &pushedRequest{clientID: st.ClientID, params: st.Params, expiresAt: st.Expires.time(), used: st.Used}
+	}
+	return nil
 }
 
 // pushedRequestParams are the parameters client c pushed as uri, for the

@@ -32,17 +32,18 @@ type Provider struct {
 	devices     deviceStore
 	sessions    sessionStore
 	backchannel backchannelLog
-	stateWriter stateWriter // WithStateFile
 	assertions  assertionStore
 	dpop        dpopStore
 	documents   documentStore  // client ID metadata documents (metadata_document.go)
 	pars        parStore       // pushed authorization requests: par.go
+	forms       formKeyStore   // the key of the forms' anti-forgery tokens (forms_guard.go)
 	rules       claimRuleStore // claim rules set at run time: claim_rules.go
+	storeList   []namedStore   // the stores above that own a lifecycle
+	journal     *journal       // WithStateFile
 
 	handler        http.Handler
 	client         *http.Client // reaches the provider; nil with WithoutServer
 	discovery      func() []byte
-	formKey        func() []byte // keys form tokens; from crypto/rand on first use
 	allowedOrigins func() corsOrigins
 	controlHosts   func() controlHostSet
 	closeOnce      sync.Once
@@ -58,26 +59,14 @@ func NewProvider(opts ...Option) (*Provider, error) {
 	}
 	p := &Provider{cfg: cfg, issuer: cfg.issuer}
 	p.ids.seed = cfg.seed
-	if !cfg.start.IsZero() {
-		_ = p.clock.set(cfg.start) // WithTime checked it
-	}
-	clients := cfg.clients
-	if cfg.noDefault {
-		clients = clients[1:]
-	}
-	for _, c := range clients {
-		p.clients.add(c)
+	p.storeList = p.newStoreList()
+	for _, s := range p.storeList {
+		s.store.reset(cfg)
 	}
 	if err := p.checkRuleClients(cfg.claimRules); err != nil {
 		return nil, fmt.Errorf("oauthtest: %w", err)
 	}
-	p.users.current, p.users.known = cfg.user, cfg.users
-	p.keys.alg, p.keys.seed = cfg.alg, cfg.keySeed
-	if cfg.key != nil {
-		p.keys.init(cfg.key)
-	}
 	p.discovery = sync.OnceValue(p.discoveryJSON)
-	p.formKey = sync.OnceValue(newFormKey)
 	p.allowedOrigins = sync.OnceValue(p.corsOrigins)
 	p.controlHosts = sync.OnceValue(p.controlHostsOf) // once the issuer and listener are known
 	switch {
@@ -91,11 +80,12 @@ func NewProvider(opts ...Option) (*Provider, error) {
 		}
 	}
 	if cfg.stateFile != "" {
-		if err := p.loadState(cfg.stateFile); err != nil {
+		j := p.newJournal(cfg.stateFile)
+		if err := j.start(); err != nil {
 			p.Close() // writes nothing: the file is left as it is
 			return nil, fmt.Errorf("oauthtest: %w", err)
 		}
-		p.stateWriter.path = cfg.stateFile
+		p.journal = j
 	}
 	return p, nil
 }
@@ -152,8 +142,10 @@ func (p *Provider) routes() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		path, ok := strings.CutPrefix(r.URL.Path, prefix)
 		if control, isControl := strings.CutPrefix(path, ControlPath); ok && isControl && p.cfg.control {
-			p.serveControl(w, r, control) // stays up when the provider is down, and is not logged
-			p.keepState()
+			h := p.hold(w)
+			p.serveControl(h.writer(w), r, control) // stays up when the provider is down, and is not logged
+			h.commit(nil)
+			h.send()
 			return
 		}
 		if prefix != "" && r.URL.Path == OAuthMetadataPath+prefix {
@@ -164,9 +156,9 @@ func (p *Provider) routes() http.Handler {
 			http.NotFound(w, r)
 			return
 		}
-		x := newExchange(w, r, rt.endpoint)
-		defer p.keepState()
-		defer p.record(x) // also when the connection is dropped
+		h := p.hold(w)
+		x := newExchange(h.writer(w), r, rt.endpoint)
+		defer func() { p.finish(x, h, recover()) }()
 		if p.faults.isDown() {
 			panic(http.ErrAbortHandler) // net/http closes the connection without answering
 		}
@@ -182,16 +174,32 @@ func (p *Provider) routes() http.Handler {
 	})
 }
 
+// finish ends an exchange: with a state file, it waits for the exchange's
+// changes to be durable, then logs the request, also when the connection
+// was dropped (a panic, passed on), then sends the answer held back.
+func (p *Provider) finish(x *exchange, h *held, panicked any) {
+	if panicked == nil {
+		h.commit(x)
+	}
+	p.record(x)
+	if panicked != nil {
+		panic(panicked)
+	}
+	h.send()
+}
+
 // Close shuts the server down, waiting for requests in flight. It is safe
 // to call more than once.
 func (p *Provider) Close() {
 	p.closeOnce.Do(func() {
-		p.keepState()
 		if p.server != nil {
 			p.server.Close()
 		}
 		if p.memory != nil {
 			p.memory.close()
+		}
+		if p.journal != nil {
+			p.journal.close()
 		}
 	})
 }

@@ -2,6 +2,7 @@ package oauthtest
 
 import (
 	"crypto/subtle"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -74,6 +75,7 @@ func (s *clientStore) register(c Client, r registration) {
 		s.registrations = make(map[string]registration)
 	}
 	s.clients[c.ID], s.registrations[c.ID] = c, r
+	s.changed.note(c.ID)
 }
 
 // registered returns client id and its registration if token is its
@@ -101,6 +103,7 @@ func (s *clientStore) replace(c Client, r registration) bool {
 		return false
 	}
 	s.clients[c.ID], s.registrations[c.ID] = c, r
+	s.changed.note(c.ID)
 	return true
 }
 
@@ -113,17 +116,132 @@ func (s *clientStore) unregister(id string) bool {
 	}
 	delete(s.clients, id)
 	delete(s.registrations, id)
+	s.changed.note(id)
 	return true
 }
 
-// dropRegistered forgets every dynamically registered client, for Reset.
-func (s *clientStore) dropRegistered() {
+// reset keeps the clients of the options and forgets those registered
+// dynamically.
+func (s *clientStore) reset(c *config) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for id := range s.registrations {
-		delete(s.clients, id)
+	clients := c.clients
+	if c.noDefault {
+		clients = clients[1:]
 	}
-	s.registrations = nil
+	s.clients, s.registrations = make(map[string]Client, len(clients)), nil
+	for _, cl := range clients {
+		s.clients[cl.ID] = cl
+	}
+	clear(s.changed.keys)
+}
+
+func (s *clientStore) track() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.changed.on = true
+}
+
+// snapshot records the clients registered dynamically: those of the
+// options are configuration.
+func (s *clientStore) snapshot(dst []record) []record {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for id := range s.registrations {
+		dst = append(dst, s.current(id))
+	}
+	return dst
+}
+
+func (s *clientStore) changes(dst []record) []record {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.changed.take(dst, s.current)
+}
+
+// registrationState is a client registered dynamically as the state file
+// keeps it.
+type registrationState struct {
+	Client   clientState    `json:"client"`
+	Token    string         `json:"token"`
+	IssuedAt stime          `json:"issued_at"`
+	Metadata clientMetadata `json:"metadata"`
+}
+
+// current is the record of registered client id now; s.mu must be held.
+func (s *clientStore) current(id string) record {
+	r, ok := s.registrations[id]
+	if !ok {
+		return deleted(id)
+	}
+	c, err := clientStateOf(s.clients[id])
+	if err != nil {
+		return record{Key: id, err: err}
+	}
+	return newRecord(id, registrationState{Client: c, Token: r.Token, IssuedAt: stime(r.IssuedAt), Metadata: r.Metadata})
+}
+
+func (s *clientStore) restore(recs []record) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.clients == nil {
+		s.clients = make(map[string]Client)
+	}
+	if s.registrations == nil {
+		s.registrations = make(map[string]registration)
+	}
+	for _, r := range recs {
+		if r.Value == nil {
+			if _, ok := s.registrations[r.Key]; ok {
+				delete(s.clients, r.Key)
+				delete(s.registrations, r.Key)
+			}
+			continue
+		}
+		var st registrationState
+		if err := r.decode(&st); err != nil {
+			return err
+		}
+		c, err := st.Client.client()
+		if err != nil {
+			return fmt.Errorf("record %q: %w", r.Key, err)
+		}
+		s.clients[r.Key], s.registrations[r.Key] = c, registration{Token: st.Token, IssuedAt: st.IssuedAt.time(), Metadata: st.Metadata}
+	}
+	return nil
+}
+
+// clientState is a Client as the state file keeps it: its public keys as
+// PKIX (DER), which a crypto.PublicKey does not encode to in JSON.
+type clientState struct {
+	Client
+	PublicKeys [][]byte `json:"PublicKeys,omitempty"` // shadows Client.PublicKeys
+}
+
+func clientStateOf(c Client) (clientState, error) {
+	st := clientState{Client: c}
+	st.Client.PublicKeys = nil
+	for _, k := range c.PublicKeys {
+		der, err := x509.MarshalPKIXPublicKey(k)
+		if err != nil {
+			return st, fmt.Errorf("client %s: a public key: %w", c.ID, err)
+		}
+		st.PublicKeys = append(st.PublicKeys, der)
+	}
+	return st, nil
+}
+
+// client decodes the Client.
+func (st clientState) client() (Client, error) {
+	c := st.Client
+	for _, der := range st.PublicKeys {
+		k, err := x509.ParsePKIXPublicKey(der)
+		if err != nil {
+			return Client{}, fmt.Errorf("client %s: a public key: %w", c.ID, err)
+		}
+		c.PublicKeys = append(c.PublicKeys, k)
+	}
+	return c, nil
 }
 
 // clientInformation is the Client Information Response (RFC 7591 §3.2.1,

@@ -34,6 +34,7 @@ type sessionStore struct {
 	sessions map[string]*session // by sid
 	bySecret map[string]*session // by cookie value
 	sweeper  sweeper
+	changed  changeLog
 }
 
 // start records a new session, which lasts at most lifetime, and returns
@@ -50,6 +51,7 @@ func (s *sessionStore) start(id string, u User, now time.Time, lifetime time.Dur
 		s.sweep(now)
 	}
 	s.put(&session{id: id, secret: secret, user: u, authTime: now, expires: now.Add(lifetime)})
+	s.changed.note(id)
 	return secret
 }
 
@@ -68,6 +70,7 @@ func (s *sessionStore) sweep(now time.Time) {
 		if now.After(ses.expires) {
 			delete(s.sessions, k)
 			delete(s.bySecret, ses.secret)
+			s.changed.note(k)
 		}
 	}
 	if s.sweeper.swept(before, len(s.sessions), now) {
@@ -92,6 +95,7 @@ func (s *sessionStore) join(id, clientID string) {
 	defer s.mu.Unlock()
 	if ses := s.sessions[id]; ses != nil && !slices.Contains(ses.clients, clientID) {
 		ses.clients = append(ses.clients, clientID)
+		s.changed.note(id)
 	}
 }
 
@@ -105,6 +109,7 @@ func (s *sessionStore) end(match func(*session) bool) []session {
 			ended = append(ended, *ses)
 			delete(s.sessions, id)
 			delete(s.bySecret, ses.secret)
+			s.changed.note(id)
 		}
 	}
 	return ended
@@ -211,5 +216,79 @@ func (s *sessionStore) renew(id string, u User, now time.Time) {
 	defer s.mu.Unlock()
 	if ses := s.sessions[id]; ses != nil {
 		ses.authTime, ses.user = now, u
+		s.changed.note(id)
 	}
+}
+
+// sessionState is a browser session as the state file keeps it.
+type sessionState struct {
+	Secret   string   `json:"secret"` // the cookie's value
+	User     User     `json:"user"`
+	AuthTime stime    `json:"auth_time"`
+	Expires  stime    `json:"expires"`
+	Clients  []string `json:"clients"`
+	SSO      bool     `json:"sso,omitempty"` // started by SignIn
+}
+
+func (s *sessionStore) reset(*config) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sessions, s.bySecret, s.sweeper = nil, nil, sweeper{}
+	clear(s.changed.keys)
+}
+
+func (s *sessionStore) track() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.changed.on = true
+}
+
+func (s *sessionStore) snapshot(dst []record) []record {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id := range s.sessions {
+		dst = append(dst, s.current(id))
+	}
+	return dst
+}
+
+func (s *sessionStore) changes(dst []record) []record {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.changed.take(dst, s.current)
+}
+
+// current is the record of session id now; s.mu must be held.
+func (s *sessionStore) current(id string) record {
+	ses := s.sessions[id]
+	if ses == nil {
+		return deleted(id)
+	}
+	return newRecord(id, sessionState{Secret: ses.secret, User: ses.user, AuthTime: stime(ses.authTime), Expires: stime(ses.expires), Clients: ses.clients, SSO: ses.sso})
+}
+
+func (s *sessionStore) restore(recs []record) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sessions == nil {
+		s.sessions, s.bySecret = make(map[string]*session), make(map[string]*session)
+	}
+	for _, r := range recs {
+		if r.Value == nil {
+			if ses := s.sessions[r.Key]; ses != nil {
+				delete(s.bySecret, ses.secret)
+			}
+			delete(s.sessions, r.Key)
+			continue
+		}
+		var st sessionState
+		if err := r.decode(&st); err != nil {
+			return err
+		}
+		if old := s.sessions[r.Key]; old != nil {
+			delete(s.bySecret, old.secret)
+		}
+		s.put(&session{id: r.Key, secret: st.Secret, user: st.User, authTime: st.AuthTime.time(), expires: st.Expires.time(), clients: st.Clients, sso: st.SSO})
+	}
+	return nil
 }

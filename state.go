@@ -2,219 +2,166 @@ package oauthtest
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"sync"
+	"strconv"
+	"strings"
 	"time"
 )
 
-// stateVersion is the version of the state file format this build writes
-// and reads.
-const stateVersion = 1
-
-// WithStateFile keeps the provider's codes, tokens and browser sessions in
-// path across restarts, for local development: an app's refresh token
-// still works after the provider restarted. The file is loaded at start
-// (NewProvider fails on a file that is corrupt, of a newer version or of
-// another issuer, rather than dropping it) and rewritten atomically (write,
-// sync, rename) after every request that may have changed it. Keys are
-// not kept: keep the built-in ones (no RotateKey) or a key file. Nothing
-// is written without it.
-func WithStateFile(path string) Option {
-	return optionFunc(func(c *config) error { c.stateFile = path; return nil })
+// store is a part of the provider's state that owns its lifecycle: it
+// resets itself to what the options configure, and snapshots and restores
+// itself as records, each under its own mutex. Reset and the state file
+// go through the provider's list of stores (Provider.storeList), so a new
+// store is one entry there and these three methods beside its type.
+type store interface {
+	// reset returns the store to its state at start, as c configures it.
+	reset(c *config)
+	// snapshot appends every record of the store to dst.
+	snapshot(dst []record) []record
+	// restore applies recs, in order, to the store: a record with a value
+	// adds or replaces the record of its key, one without deletes it.
+	restore(recs []record) error
 }
 
-// stateFile is the file's content.
-type stateFile struct {
-	Version  int            `json:"version"`
-	Issuer   string         `json:"issuer"`
-	Codes    []stateCode    `json:"codes"`
-	Families []stateFamily  `json:"families"`
-	Access   []stateAccess  `json:"access_tokens"`
-	Refresh  []stateRefresh `json:"refresh_tokens"`
-	Sessions []stateSession `json:"sessions"`
+// tracked is a store of many records that notes which ones change, so that
+// the state file's journal writes only those. Stores that are not tracked
+// are small and kept whole: the journal compares their snapshot with the
+// one it wrote last.
+type tracked interface {
+	store
+	// track makes the store note its changes from now on.
+	track()
+	// changes appends the records changed since the last call, or since
+	// track, to dst: their values now, or deletions.
+	changes(dst []record) []record
 }
 
-type stateCode struct {
-	Code, ClientID, RedirectURI string
-	RedirectGiven               bool
-	Scopes                      []string
-	Nonce, Challenge, Method    string
-	User                        User
-	AuthTime, IssuedAt, Expires time.Time
-	SID, Family                 string
-	Invalidated                 bool
-	Seq                         uint64
+// record is one entry of a store: Key names it within the store ("" for a
+// store kept whole), Value is its JSON, nil once it was deleted.
+type record struct {
+	Key   string          `json:"k,omitempty"`
+	Value json.RawMessage `json:"v,omitempty"`
+	err   error           // encoding Value failed
 }
 
-type stateFamily struct {
-	ID       string
-	ClientID string
-	User     User
-	Scopes   []string
-	AuthTime time.Time
-	Audience []string
-	Actor    map[string]any
-	SID      string
-	Revoked  bool
-	Expires  time.Time
-}
-
-type stateAccess struct {
-	JTI, Family, GrantType string
-	Digest                 string
-	Scopes                 []string
-	IssuedAt, Expires      time.Time
-	Revoked                bool
-	Seq                    uint64
-}
-
-type stateRefresh struct {
-	Token, Family, GrantType string
-	Scopes                   []string
-	IssuedAt, Expires        time.Time
-	Rotated, Revoked         bool
-	Seq                      uint64
-}
-
-type stateSession struct {
-	ID                string
-	Secret            string // the cookie's value; "" in files of older versions: those browsers log in again
-	User              User
-	AuthTime, Expires time.Time
-	Clients           []string
-}
-
-// snapshot collects the state to keep, each store under its own lock.
-func (p *Provider) snapshot() stateFile {
-	st := stateFile{Version: stateVersion, Issuer: p.issuer}
-	p.codes.mu.Lock()
-	for _, c := range p.codes.codes {
-		st.Codes = append(st.Codes, stateCode{c.code, c.clientID, c.redirectURI, c.redirectGiven, c.scopes, c.nonce, c.challenge, c.method,
-			c.user, c.authTime, c.issuedAt, c.expiresAt, c.sid, c.family, c.invalidated, c.seq})
-	}
-	p.codes.mu.Unlock()
-	p.tokens.mu.Lock()
-	for id, f := range p.tokens.families {
-		g := f.grant
-		st.Families = append(st.Families, stateFamily{id, g.clientID, g.user, g.scopes, g.authTime, g.audience, g.actor, g.sid, f.revoked, f.expires})
-	}
-	for jti, a := range p.tokens.access {
-		st.Access = append(st.Access, stateAccess{jti, a.family, a.grantType, a.digest, a.scopes, a.issuedAt, a.expiresAt, a.revoked, a.seq})
-	}
-	for tok, r := range p.tokens.refresh {
-		st.Refresh = append(st.Refresh, stateRefresh{tok, r.family, r.grantType, r.scopes, r.issuedAt, r.expiresAt, r.rotated, r.revoked, r.seq})
-	}
-	p.tokens.mu.Unlock()
-	p.sessions.mu.Lock()
-	for _, s := range p.sessions.sessions {
-		st.Sessions = append(st.Sessions, stateSession{s.id, s.secret, s.user, s.authTime, s.expires, s.clients})
-	}
-	p.sessions.mu.Unlock()
-	return st
-}
-
-// restore puts st into the (empty) stores.
-func (p *Provider) restore(st stateFile) {
-	p.codes.mu.Lock()
-	p.codes.codes, p.codes.lastByClient = map[string]*authCode{}, map[string]string{}
-	for _, c := range st.Codes {
-		p.codes.codes[c.Code] = &authCode{code: c.Code, clientID: c.ClientID, redirectURI: c.RedirectURI, redirectGiven: c.RedirectGiven,
-			scopes: c.Scopes, nonce: c.Nonce, challenge: c.Challenge, method: c.Method, user: c.User, authTime: c.AuthTime,
-			issuedAt: c.IssuedAt, expiresAt: c.Expires, sid: c.SID, family: c.Family, invalidated: c.Invalidated, seq: c.Seq}
-		p.codes.seq = max(p.codes.seq, c.Seq)
-	}
-	p.codes.mu.Unlock()
-	p.tokens.mu.Lock()
-	p.tokens.init()
-	for _, f := range st.Families {
-		g := grant{family: f.ID, clientID: f.ClientID, user: f.User, scopes: f.Scopes, authTime: f.AuthTime, audience: f.Audience, actor: f.Actor, sid: f.SID}
-		p.tokens.families[f.ID] = &family{grant: g, revoked: f.Revoked, expires: f.Expires}
-	}
-	for _, a := range st.Access {
-		p.tokens.access[a.JTI] = &accessRecord{family: a.Family, digest: a.Digest, grantType: a.GrantType, scopes: a.Scopes, issuedAt: a.IssuedAt, expiresAt: a.Expires, revoked: a.Revoked, seq: a.Seq}
-		p.tokens.seq = max(p.tokens.seq, a.Seq)
-	}
-	for _, r := range st.Refresh {
-		p.tokens.refresh[r.Token] = &refreshRecord{family: r.Family, grantType: r.GrantType, scopes: r.Scopes, issuedAt: r.IssuedAt, expiresAt: r.Expires, rotated: r.Rotated, revoked: r.Revoked, seq: r.Seq}
-		p.tokens.seq = max(p.tokens.seq, r.Seq)
-	}
-	p.tokens.mu.Unlock()
-	p.sessions.mu.Lock()
-	p.sessions.sessions, p.sessions.bySecret = map[string]*session{}, map[string]*session{}
-	for _, s := range st.Sessions {
-		p.sessions.put(&session{id: s.ID, secret: s.Secret, user: s.User, authTime: s.AuthTime, expires: s.Expires, clients: s.Clients})
-	}
-	p.sessions.mu.Unlock()
-}
-
-// loadState reads the state file, if there is one, into the provider.
-func (p *Provider) loadState(path string) error {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil // a first start
-	}
+// newRecord encodes v, a store's state struct, as the record of key.
+func newRecord(key string, v any) record {
+	b, err := json.Marshal(v)
 	if err != nil {
-		return fmt.Errorf("state file: %w", err)
+		err = fmt.Errorf("record %q: %w", key, err)
 	}
-	var st stateFile
-	if err := json.Unmarshal(b, &st); err != nil {
-		return fmt.Errorf("state file %s is corrupt (%v): delete it to start afresh, losing the codes, tokens and sessions in it", path, err)
+	return record{Key: key, Value: b, err: err}
+}
+
+// deleted is the record of a key whose record is gone.
+func deleted(key string) record { return record{Key: key} }
+
+// decode reads r's value into v.
+func (r record) decode(v any) error {
+	if err := json.Unmarshal(r.Value, v); err != nil {
+		return fmt.Errorf("record %q: %w", r.Key, err)
 	}
-	switch {
-	case st.Version > stateVersion:
-		return fmt.Errorf("state file %s is of version %d, newer than this oauthtest reads (%d): upgrade, or delete the file", path, st.Version, stateVersion)
-	case st.Version < 1:
-		return fmt.Errorf("state file %s has no version: it is not an oauthtest state file", path)
-	case st.Issuer != p.issuer:
-		return fmt.Errorf("state file %s was written by issuer %s, not %s: its tokens would not verify here", path, st.Issuer, p.issuer)
-	}
-	p.restore(st)
 	return nil
 }
 
-// keepState rewrites the state file, with WithStateFile. A failed write
-// leaves the last good file in place; the next request tries again.
-func (p *Provider) keepState() {
-	if p.stateWriter.path != "" {
-		_ = p.saveState()
+// namedStore is an entry of the provider's list of stores.
+type namedStore struct {
+	name    string // its key in the state file
+	store   store
+	durable bool // kept in the state file
+}
+
+// newStoreList lists the provider's stores. The ID source is not a store:
+// nothing changes it once the provider runs, and the clients of the
+// options are configuration (the client store keeps only those registered
+// dynamically). The request log, the back-channel deliveries and staged
+// faults are what a test observes or stages in one run, and the cache of
+// client ID metadata documents is fetched again: none is kept across
+// restarts.
+func (p *Provider) newStoreList() []namedStore {
+	return []namedStore{
+		{"clock", &p.clock, true},
+		{"clients", &p.clients, true},
+		{"users", &p.users, true},
+		{"keys", &p.keys, true},
+		{"forms", &p.forms, true},
+		{"codes", &p.codes, true},
+		{"pars", &p.pars, true},
+		{"tokens", &p.tokens, true},
+		{"sessions", &p.sessions, true},
+		{"devices", &p.devices, true},
+		{"assertions", &p.assertions, true},
+		{"dpop", &p.dpop, true},
+		{"faults", &p.faults, false},
+		{"requests", &p.requests, false},
+		{"backchannel", &p.backchannel, false},
+		{"documents", &p.documents, false},
+		{"rules", &p.rules, false},
 	}
 }
 
-// stateWriter rewrites the state file, one write at a time.
-type stateWriter struct {
-	mu   sync.Mutex // serializes writes
-	path string
+// changeLog is the keys of a tracked store's records changed since the
+// journal last took them. The store's mutex guards it; it notes nothing
+// until on, so that a provider without a state file pays nothing.
+type changeLog struct {
+	on   bool
+	keys map[string]struct{}
 }
 
-// save writes the provider's state atomically: to a temporary file in the
-// same directory, synced, then renamed over the state file.
-func (p *Provider) saveState() error {
-	w := &p.stateWriter
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	b, err := json.Marshal(p.snapshot())
-	if err != nil {
-		return err
+// note records that the record of key changed.
+func (c *changeLog) note(key string) {
+	if !c.on {
+		return
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(w.path), filepath.Base(w.path)+".*.tmp")
-	if err != nil {
-		return err
+	if c.keys == nil {
+		c.keys = make(map[string]struct{})
 	}
-	defer os.Remove(tmp.Name()) // gone after the rename; cleans up after a failure
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), w.path)
+	c.keys[key] = struct{}{}
 }
+
+// take appends the record of each noted key, as current returns it, to
+// dst and forgets the keys.
+func (c *changeLog) take(dst []record, current func(key string) record) []record {
+	for k := range c.keys {
+		dst = append(dst, current(k))
+	}
+	clear(c.keys)
+	return dst
+}
+
+// stime is a time as the state file keeps it: RFC 3339 for years 0 to
+// 9999, which encoding/json refuses beyond, else "unix:SECONDS.NANOS", so
+// that no time the clock can reach stops the file from being written.
+type stime time.Time
+
+// MarshalJSON encodes t.
+func (t stime) MarshalJSON() ([]byte, error) {
+	tt := time.Time(t).UTC()
+	if y := tt.Year(); y >= 0 && y <= 9999 {
+		return []byte(`"` + tt.Format(time.RFC3339Nano) + `"`), nil
+	}
+	return []byte(fmt.Sprintf(`"unix:%d.%09d"`, tt.Unix(), tt.Nanosecond())), nil
+}
+
+// UnmarshalJSON decodes what MarshalJSON encoded, in UTC.
+func (t *stime) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return fmt.Errorf("time %s is not a string", b)
+	}
+	if rest, ok := strings.CutPrefix(s, "unix:"); ok {
+		secs, nanos, _ := strings.Cut(rest, ".")
+		sec, err1 := strconv.ParseInt(secs, 10, 64)
+		nsec, err2 := strconv.ParseInt(nanos, 10, 64)
+		if err1 != nil || err2 != nil {
+			return fmt.Errorf("time %q is not unix:SECONDS.NANOS", s)
+		}
+		*t = stime(time.Unix(sec, nsec).UTC())
+		return nil
+	}
+	tt, err := time.Parse(time.RFC3339Nano, s)
+	*t = stime(tt.UTC())
+	return err
+}
+
+func (t stime) time() time.Time { return time.Time(t) }

@@ -54,12 +54,14 @@ func TestStateFileRefusals(t *testing.T) {
 	issuedTokens(t, p)
 	p.Close()
 	whole, _ := os.ReadFile(good)
+	lines := strings.SplitAfter(string(whole), "\n")
 	for name, tc := range map[string]struct{ content, want string }{
-		"truncated mid-write": {string(whole[:len(whole)/2]), "is corrupt"},
-		"not JSON":            {"garbage", "is corrupt"},
-		"newer":               {`{"version": 99, "issuer": "http://oauthtest.test"}`, "newer than this oauthtest reads"},
-		"not a state file":    {`{}`, "has no version"},
-		"another issuer":      {`{"version": 1, "issuer": "https://elsewhere.example"}`, "was written by issuer https://elsewhere.example"},
+		"a corrupt line before the last": {lines[0] + lines[1] + "garbage\n" + strings.Join(lines[2:], ""), "is corrupt"},
+		"not JSON":                       {"garbage", "is corrupt"},
+		"newer":                          {`{"version": 99, "issuer": "http://oauthtest.test"}`, "newer than this oauthtest reads"},
+		"older":                          {`{"version": 1, "issuer": "http://oauthtest.test", "codes": []}`, "no longer reads"},
+		"not a state file":               {`{}`, "has no version"},
+		"another issuer":                 {`{"version": 2, "issuer": "https://elsewhere.example"}`, "was written by issuer https://elsewhere.example"},
 	} {
 		path := filepath.Join(dir, strings.ReplaceAll(name, " ", "-")+".json")
 		if err := os.WriteFile(path, []byte(tc.content), 0o600); err != nil {

@@ -77,14 +77,18 @@ func (p *Provider) RevokeToken(token string) bool {
 	defer s.mu.Unlock()
 	if r := s.refresh[token]; r != nil {
 		r.revoked = true
+		s.changed.note(refreshKey + token)
 		return true
 	}
 	if r := s.idTokens[tokenDigest(token)]; r != nil {
 		r.revoked = true
+		s.changed.note(idKey + tokenDigest(token))
 		return true
 	}
-	if a := s.access[accessTokenID(token)]; a != nil {
+	jti := accessTokenID(token)
+	if a := s.access[jti]; a != nil {
 		a.revoked = true
+		s.changed.note(accessKey + jti)
 		return true
 	}
 	return false
@@ -97,26 +101,27 @@ func (p *Provider) RevokeFamily(token string) bool {
 	s := &p.tokens
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if f := s.familyOf(token); f != nil {
+	if id, f := s.familyOf(token); f != nil {
 		f.revoked = true
+		s.changed.note(familyKey + id)
 		return true
 	}
 	return false
 }
 
-// familyOf returns the family of an access, refresh or ID token, or nil;
-// s.mu must be held.
-func (s *tokenStore) familyOf(token string) *family {
+// familyOf returns the family of an access, refresh or ID token and its
+// ID, or nil; s.mu must be held.
+func (s *tokenStore) familyOf(token string) (string, *family) {
 	if r := s.refresh[token]; r != nil {
-		return s.families[r.family]
+		return r.family, s.families[r.family]
 	}
 	if r := s.idTokens[tokenDigest(token)]; r != nil {
-		return s.families[r.family]
+		return r.family, s.families[r.family]
 	}
 	if a := s.access[accessTokenID(token)]; a != nil {
-		return s.families[a.family]
+		return a.family, s.families[a.family]
 	}
-	return nil
+	return "", nil
 }
 
 // RevokeUser revokes every token issued for the user with this subject. It
@@ -142,9 +147,10 @@ func (s *tokenStore) revokeWhere(match func(grant) bool) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := 0
-	for _, f := range s.families {
+	for id, f := range s.families {
 		if !f.revoked && match(f.grant) {
 			f.revoked = true
+			s.changed.note(familyKey + id)
 			n++
 		}
 	}
@@ -198,6 +204,7 @@ func (s *tokenStore) revokeRefreshFamily(tok string) bool {
 	}
 	if f := s.families[r.family]; f != nil {
 		f.revoked = true
+		s.changed.note(familyKey + r.family)
 	}
 	return true
 }

@@ -3,6 +3,7 @@ package oauthtest
 import (
 	"crypto/sha256"
 	"encoding/base64"
+	"fmt"
 	"slices"
 	"sync"
 	"time"
@@ -68,13 +69,14 @@ type idRecord struct {
 // tokenStore holds the token families with their access, refresh and ID
 // tokens.
 type tokenStore struct {
-	mu       sync.Mutex // guards families, access, refresh, idTokens, sweeper and seq
+	mu       sync.Mutex // guards families, access, refresh, idTokens, sweeper, seq and changed
 	families map[string]*family
 	access   map[string]*accessRecord  // by jti
 	refresh  map[string]*refreshRecord // by token
 	idTokens map[string]*idRecord      // by tokenDigest of the token
 	sweeper  sweeper
 	seq      uint64 // tokens recorded so far
+	changed  changeLog
 }
 
 // issued records the tokens of one token response; jti, refresh and
@@ -126,10 +128,21 @@ func (s *tokenStore) record(g grant, t issued, now time.Time) {
 	if t.refresh != "" {
 		s.seq++
 		s.refresh[t.refresh] = &refreshRecord{family: g.family, grantType: t.grantType, scopes: g.scopes, issuedAt: now, expiresAt: t.refreshExpires, seq: s.seq}
+		s.changed.note(refreshKey + t.refresh)
 	}
 	if t.idToken != "" {
-		s.idTokens[tokenDigest(t.idToken)] = &idRecord{family: g.family, scopes: t.scopes, expiresAt: t.idExpires}
+		d := tokenDigest(t.idToken)
+		s.idTokens[d] = &idRecord{family: g.family, scopes: t.scopes, expiresAt: t.idExpires}
+		s.changed.note(idKey + d)
 	}
+	if t.jti != "" {
+		s.changed.note(accessKey + t.jti)
+	}
+	if t.rotated != "" {
+		s.changed.note(refreshKey + t.rotated)
+	}
+	s.changed.note(familyKey + g.family)
+	s.changed.note(tokensMeta)
 }
 
 // sweep forgets families whose every token has expired, with their tokens;
@@ -139,21 +152,25 @@ func (s *tokenStore) sweep(now time.Time) {
 	for id, f := range s.families {
 		if now.After(f.expires) {
 			delete(s.families, id)
+			s.changed.note(familyKey + id)
 		}
 	}
 	for jti, a := range s.access {
 		if s.families[a.family] == nil {
 			delete(s.access, jti)
+			s.changed.note(accessKey + jti)
 		}
 	}
 	for tok, r := range s.refresh {
 		if s.families[r.family] == nil {
 			delete(s.refresh, tok)
+			s.changed.note(refreshKey + tok)
 		}
 	}
 	for d, r := range s.idTokens {
 		if s.families[r.family] == nil {
 			delete(s.idTokens, d)
+			s.changed.note(idKey + d)
 		}
 	}
 	if s.sweeper.swept(before, len(s.families), now) {
@@ -195,6 +212,7 @@ func (s *tokenStore) revokeFamily(id string, now time.Time) {
 		s.families[id] = f
 	}
 	f.revoked = true
+	s.changed.note(familyKey + id)
 }
 
 // rotation is how rotate replaces a refresh token: with next, drawn by the
@@ -236,6 +254,7 @@ func (s *tokenStore) rotate(tok string, now time.Time, rot rotation, check func(
 			return f.grant, r.successor, nil
 		}
 		f.revoked = true
+		s.changed.note(familyKey + r.family)
 		return grant{}, "", replayError(r, now, rot.reuse)
 	}
 	if rot.keep {
@@ -246,6 +265,9 @@ func (s *tokenStore) rotate(tok string, now time.Time, rot rotation, check func(
 		issuedAt: issuedAt, expiresAt: issuedAt.Add(rot.lifetime)} // numbered by record, after its access token
 	f.expires = latest(f.expires, issuedAt.Add(rot.lifetime))
 	r.rotated, r.rotatedAt, r.successor = true, now, rot.next
+	s.changed.note(refreshKey + tok)
+	s.changed.note(refreshKey + rot.next)
+	s.changed.note(familyKey + r.family)
 	return f.grant, rot.next, nil
 }
 
@@ -319,4 +341,195 @@ func (s *tokenStore) idGrant(tok string, now time.Time, live bool) (grant, []str
 		return grant{}, nil, ErrInvalidToken.WithDescription("the ID token expired at %s", r.expiresAt.UTC().Format(time.RFC3339))
 	}
 	return f.grant, slices.Clone(r.scopes), nil
+}
+
+// Keys of the token store's records: a prefix and the family ID, jti,
+// refresh token or ID token digest; tokensMeta for the store's own.
+const (
+	familyKey  = "f:"
+	accessKey  = "a:"
+	refreshKey = "r:"
+	idKey      = "i:"
+	tokensMeta = "#"
+)
+
+// familyState is a token family as the state file keeps it.
+type familyState struct {
+	ClientID string         `json:"client_id"`
+	User     User           `json:"user"`
+	Scopes   []string       `json:"scopes"`
+	AuthTime stime          `json:"auth_time"`
+	Audience []string       `json:"audience,omitempty"`
+	Actor    map[string]any `json:"actor,omitempty"`
+	SID      string         `json:"sid,omitempty"`
+	JKT      string         `json:"jkt,omitempty"`
+	Claims   claimsState    `json:"claims,omitzero"`
+	Revoked  bool           `json:"revoked,omitempty"`
+	Expires  stime          `json:"expires"`
+}
+
+// claimsState is what the claims parameter asked for, as the state file
+// keeps it.
+type claimsState struct {
+	IDToken  []string `json:"id_token,omitempty"`
+	Userinfo []string `json:"userinfo,omitempty"`
+}
+
+func (c requestedClaims) state() claimsState  { return claimsState{c.idToken, c.userinfo} }
+func (c claimsState) claims() requestedClaims { return requestedClaims{c.IDToken, c.Userinfo} }
+
+// tokenState is an access, refresh or ID token as the state file keeps
+// it: Digest and Audience are an access token's, RotatedAt and Successor
+// a refresh token's; an ID token has no grant type, issue time or seq.
+type tokenState struct {
+	Family    string   `json:"family"`
+	Digest    string   `json:"digest,omitempty"`
+	GrantType string   `json:"grant_type,omitempty"`
+	Scopes    []string `json:"scopes"`
+	Audience  []string `json:"audience,omitempty"`
+	IssuedAt  *stime   `json:"issued_at,omitempty"`
+	Expires   stime    `json:"expires"`
+	Rotated   bool     `json:"rotated,omitempty"`
+	RotatedAt *stime   `json:"rotated_at,omitempty"`
+	Successor string   `json:"successor,omitempty"`
+	Revoked   bool     `json:"revoked,omitempty"`
+	Seq       uint64   `json:"seq,omitempty"`
+}
+
+// stimeOf is t for the state file, nil for the zero time.
+func stimeOf(t time.Time) *stime {
+	if t.IsZero() {
+		return nil
+	}
+	st := stime(t)
+	return &st
+}
+
+// timeOf reads what stimeOf wrote.
+func timeOf(t *stime) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return t.time()
+}
+
+func (s *tokenStore) reset(*config) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.families, s.access, s.refresh, s.idTokens, s.sweeper, s.seq = nil, nil, nil, nil, sweeper{}, 0
+	clear(s.changed.keys)
+}
+
+func (s *tokenStore) track() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.changed.on = true
+}
+
+func (s *tokenStore) snapshot(dst []record) []record {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	dst = append(dst, s.current(tokensMeta))
+	for id := range s.families {
+		dst = append(dst, s.current(familyKey+id))
+	}
+	for jti := range s.access {
+		dst = append(dst, s.current(accessKey+jti))
+	}
+	for tok := range s.refresh {
+		dst = append(dst, s.current(refreshKey+tok))
+	}
+	for d := range s.idTokens {
+		dst = append(dst, s.current(idKey+d))
+	}
+	return dst
+}
+
+func (s *tokenStore) changes(dst []record) []record {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.changed.take(dst, s.current)
+}
+
+// current is the record of key now; s.mu must be held.
+func (s *tokenStore) current(key string) record {
+	kind, id := key[:min(2, len(key))], key[min(2, len(key)):]
+	switch {
+	case key == tokensMeta:
+		return newRecord(key, s.seq)
+	case kind == familyKey && s.families[id] != nil:
+		f := s.families[id]
+		g := f.grant
+		return newRecord(key, familyState{ClientID: g.clientID, User: g.user, Scopes: g.scopes, AuthTime: stime(g.authTime),
+			Audience: g.audience, Actor: g.actor, SID: g.sid, JKT: g.jkt, Claims: g.claims.state(), Revoked: f.revoked, Expires: stime(f.expires)})
+	case kind == accessKey && s.access[id] != nil:
+		a := s.access[id]
+		return newRecord(key, tokenState{Family: a.family, Digest: a.digest, GrantType: a.grantType, Scopes: a.scopes, Audience: a.audience,
+			IssuedAt: stimeOf(a.issuedAt), Expires: stime(a.expiresAt), Revoked: a.revoked, Seq: a.seq})
+	case kind == refreshKey && s.refresh[id] != nil:
+		r := s.refresh[id]
+		return newRecord(key, tokenState{Family: r.family, GrantType: r.grantType, Scopes: r.scopes, IssuedAt: stimeOf(r.issuedAt),
+			Expires: stime(r.expiresAt), Rotated: r.rotated, RotatedAt: stimeOf(r.rotatedAt), Successor: r.successor, Revoked: r.revoked, Seq: r.seq})
+	case kind == idKey && s.idTokens[id] != nil:
+		r := s.idTokens[id]
+		return newRecord(key, tokenState{Family: r.family, Scopes: r.scopes, Expires: stime(r.expiresAt), Revoked: r.revoked})
+	}
+	return deleted(key)
+}
+
+func (s *tokenStore) restore(recs []record) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.init()
+	for _, r := range recs {
+		if err := s.apply(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// apply restores one record; s.mu must be held.
+func (s *tokenStore) apply(r record) error {
+	if r.Key == tokensMeta {
+		return r.decode(&s.seq)
+	}
+	kind, id := r.Key[:min(2, len(r.Key))], r.Key[min(2, len(r.Key)):]
+	switch {
+	case kind == familyKey && r.Value == nil:
+		delete(s.families, id)
+	case kind == familyKey:
+		var f familyState
+		err := r.decode(&f)
+		g := grant{family: id, clientID: f.ClientID, user: f.User, scopes: f.Scopes, authTime: f.AuthTime.time(), audience: f.Audience, actor: f.Actor, sid: f.SID,
+			jkt: f.JKT, claims: f.Claims.claims()}
+		s.families[id] = &family{grant: g, revoked: f.Revoked, expires: f.Expires.time()}
+		return err
+	case kind == accessKey && r.Value == nil:
+		delete(s.access, id)
+	case kind == accessKey:
+		var t tokenState
+		err := r.decode(&t)
+		s.access[id] = &accessRecord{family: t.Family, digest: t.Digest, grantType: t.GrantType, scopes: t.Scopes, audience: t.Audience,
+			issuedAt: timeOf(t.IssuedAt), expiresAt: t.Expires.time(), revoked: t.Revoked, seq: t.Seq}
+		return err
+	case kind == refreshKey && r.Value == nil:
+		delete(s.refresh, id)
+	case kind == refreshKey:
+		var t tokenState
+		err := r.decode(&t)
+		s.refresh[id] = &refreshRecord{family: t.Family, grantType: t.GrantType, scopes: t.Scopes, issuedAt: timeOf(t.IssuedAt), expiresAt: t.Expires.time(),
+			rotated: t.Rotated, rotatedAt: timeOf(t.RotatedAt), successor: t.Successor, revoked: t.Revoked, seq: t.Seq}
+		return err
+	case kind == idKey && r.Value == nil:
+		delete(s.idTokens, id)
+	case kind == idKey:
+		var t tokenState
+		err := r.decode(&t)
+		s.idTokens[id] = &idRecord{family: t.Family, scopes: t.Scopes, expiresAt: t.Expires.time(), revoked: t.Revoked}
+		return err
+	default:
+		return fmt.Errorf("record %q: no such kind of token", r.Key)
+	}
+	return nil
 }

@@ -162,6 +162,7 @@ type userStore struct {
 	recent    []User     // typed on the login page, newest first; at most maxRecent
 	queue     []login    // the next logins, in order
 	signedOut bool       // no session: prompt=none fails with login_required
+	encoded   []byte     // the state file's record of the store, built on demand; nil after a change
 }
 
 // maxRecent bounds the users typed on the login page that it offers again.
@@ -235,6 +236,7 @@ func (s *userStore) fromPage(o approveOpts) (u User, ok bool, err *Error) {
 	s.recent = slices.DeleteFunc(s.recent, func(r User) bool { return r.Subject == u.Subject })
 	s.recent = slices.Insert(s.recent, 0, u)
 	s.recent = s.recent[:min(len(s.recent), maxRecent)]
+	s.encoded = nil
 	return u.clone(), true, nil
 }
 
@@ -250,12 +252,15 @@ func (s *userStore) dequeue(clientID string) (login, bool) {
 	}
 	l := s.queue[i]
 	s.queue = slices.Delete(s.queue, i, i+1)
+	s.encoded = nil
 	return l, true
 }
 
 // signIn records that u has a session; s.mu must be held.
 func (s *userStore) signIn(u User) User {
-	s.signedOut = false
+	if s.signedOut {
+		s.signedOut, s.encoded = false, nil
+	}
 	return u
 }
 
@@ -302,9 +307,11 @@ func subjectsOf(users []User) []string {
 	return subs
 }
 
+// do runs f on the store, which it may change.
 func (s *userStore) do(f func(s *userStore)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.encoded = nil
 	f(s)
 }
 
@@ -396,4 +403,52 @@ func (p *Provider) Users() Users {
 func (u User) clone() User {
 	u.Claims, u.AMR = maps.Clone(u.Claims), slices.Clone(u.AMR)
 	return u
+}
+
+// userState is the user store as the state file keeps it.
+type userState struct {
+	Current   User          `json:"current"`
+	Known     []User        `json:"known"`
+	Recent    []User        `json:"recent,omitempty"`
+	Queue     []QueuedLogin `json:"queue"`
+	SignedOut bool          `json:"signed_out"`
+}
+
+func (s *userStore) reset(c *config) {
+	s.do(func(s *userStore) {
+		s.current, s.known, s.recent, s.queue, s.signedOut = c.user, slices.Clone(c.users), nil, nil, false
+	})
+}
+
+func (s *userStore) snapshot(dst []record) []record {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.encoded != nil {
+		return append(dst, record{Value: s.encoded})
+	}
+	st := userState{Current: s.current, Known: s.known, Recent: s.recent, SignedOut: s.signedOut}
+	for _, l := range s.queue {
+		st.Queue = append(st.Queue, QueuedLogin{ClientID: l.clientID, User: l.user, Deny: l.deny})
+	}
+	r := newRecord("", st)
+	if r.err == nil {
+		s.encoded = r.Value // kept until the store changes: the journal compares it on every commit
+	}
+	return append(dst, r)
+}
+
+func (s *userStore) restore(recs []record) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range recs {
+		var st userState
+		if err := r.decode(&st); err != nil {
+			return err
+		}
+		s.current, s.known, s.recent, s.queue, s.signedOut, s.encoded = st.Current, st.Known, st.Recent, nil, st.SignedOut, nil
+		for _, l := range st.Queue {
+			s.queue = append(s.queue, login{clientID: l.ClientID, user: l.User, deny: l.Deny})
+		}
+	}
+	return nil
 }

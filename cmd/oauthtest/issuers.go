@@ -65,6 +65,11 @@ func (s *settings) serveIssuers(signals <-chan os.Signal, f *fileConfig, stdout,
 	logger := newLogger(s.logFormat, stderr)
 	handlers := map[string]http.Handler{}
 	var issuers []*issuer
+	defer func() { // once the server has stopped: writes what Go calls changed, closes the state files
+		for _, is := range issuers {
+			is.p.Close()
+		}
+	}()
 	for i := range f.Issuers {
 		is, err := s.newIssuer(f, i, base, logger)
 		if err != nil {
@@ -123,7 +128,7 @@ func (s *settings) newIssuer(f *fileConfig, i int, base string, logger *slog.Log
 	if err != nil {
 		return nil, err
 	}
-	is.p, err = oauthtest.NewProvider(append(opts, oauthtest.WithRequestObserver(logRequest(logger)))...)
+	is.p, err = oauthtest.NewProvider(append(opts, oauthtest.WithRequestObserver(logRequest(logger)), oauthtest.WithErrorHandler(logError(logger)))...)
 	if err != nil {
 		msg := strings.TrimPrefix(err.Error(), "oauthtest: ")
 		if fi.Name == "" {

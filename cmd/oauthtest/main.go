@@ -147,7 +147,7 @@ func parseFlags(args []string, stdout io.Writer) (*settings, error) {
 	fs.BoolVar(&s.issuersOnDemand, "issuers-on-demand", false, "serve any first path segment NAME as an issuer of its own, http://ADDR/NAME, made at its first request (see docs/cli.md)")
 	fs.BoolVar(&s.loginPage, "login-page", false, "show a page to pick the user instead of approving at once")
 	fs.BoolVar(&s.version, "version", false, "print the version and exit")
-	fs.StringVar(&s.stateFile, "state", "", "keep codes, tokens and sessions in `file` across restarts (written atomically after each request)")
+	fs.StringVar(&s.stateFile, "state", "", "keep codes, tokens, sessions, users, the clock and key rotations in `file` across restarts: each change is synced before its answer is sent")
 	fs.StringVar(&s.health, "health", "", "check `URL` (a running oauthtest's /healthz) and exit 0 if it answers 200, else 1: a container health check without a shell")
 	fs.StringVar(&s.healthCA, "health-ca", "", "with -health of an https URL, trust the CA certificate of PEM `file` (default: the one -tls wrote to its default place for the URL's port, if there, else the system's)")
 	fs.BoolVar(&s.tls, "tls", false, "serve HTTPS, with a certificate made at start for localhost, 127.0.0.1, [::1] and the issuer's host; its CA certificate is written to -tls-ca-out")
@@ -320,4 +320,10 @@ func fileExists(path string) bool {
 	}
 	_, err := os.Stat(path)
 	return err == nil
+}
+
+// logError logs the errors no answer carries whole: a state file that
+// could not be written.
+func logError(l *slog.Logger) func(error) {
+	return func(err error) { l.Error("state file", "error", err.Error()) }
 }

@@ -149,7 +149,8 @@ func (s *settings) newOnDemand(f *fileConfig, base string, issuers []*issuer, lo
 		if err != nil {
 			return nil, err
 		}
-		return oauthtest.NewProvider(append(opts, oauthtest.WithRequestObserver(logRequest(logger.With("issuer", name))))...)
+		il := logger.With("issuer", name)
+		return oauthtest.NewProvider(append(opts, oauthtest.WithRequestObserver(logRequest(il)), oauthtest.WithErrorHandler(logError(il)))...)
 	}
 	probe := template
 	probe.Name = "on-demand"

@@ -13,8 +13,8 @@ import (
 )
 
 // TestStateSurvivesAKill: with -state, a refresh token issued before the
-// command was killed works after it restarted from the file; a file cut
-// short is refused with a clear error.
+// command was killed works after it restarted from the file; a file with a
+// corrupt line before its last is refused with a clear error.
 func TestStateSurvivesAKill(t *testing.T) {
 	t.Parallel()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -38,11 +38,12 @@ func TestStateSurvivesAKill(t *testing.T) {
 	again.stop(t)
 
 	whole, _ := os.ReadFile(state)
-	if err := os.WriteFile(state, whole[:len(whole)/2], 0o600); err != nil {
+	head, rest, _ := strings.Cut(string(whole), "\n")
+	if err := os.WriteFile(state, []byte(head+"\n{garbage\n"+rest), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	var stdout, stderr bytes.Buffer
 	if code := run(nil, []string{"-addr", "127.0.0.1:0", "-issuer", again.issuer, "-state", state}, &stdout, &stderr); code != exitUsage || !strings.Contains(stderr.String(), "is corrupt") {
-		t.Errorf("a truncated state file: exit %d, %q", code, stderr.String())
+		t.Errorf("a corrupt state file: exit %d, %q", code, stderr.String())
 	}
 }

@@ -1,0 +1,585 @@
+package oauthtest
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+)
+
+// stateVersion is the version of the state file format this build writes
+// and reads. Version 1 was one JSON document rewritten after each request.
+const stateVersion = 2
+
+// minJournal is how many bytes of changes the state file gathers at least
+// before it is rewritten from a snapshot.
+const minJournal = 4 << 20
+
+// preallocated is how many bytes of zeros the state file carries past its
+// records, written and synced ahead, so that the sync of each append
+// (fdatasync) writes the data alone: the file's size does not change, and
+// the file system has no metadata to commit. A load stops at the zeros.
+const preallocated = 1 << 20
+
+// zeros is written ahead of the records; never modified.
+var zeros = make([]byte, preallocated)
+
+// WithStateFile keeps the provider's state in path across restarts, for
+// local development: an app's refresh token still works after the
+// provider restarted. It keeps codes, access, refresh and ID tokens,
+// browser sessions, device authorizations, pushed requests, used client
+// assertions and DPoP proofs (and the DPoP nonce), clients registered
+// dynamically, users (recent ones of the login page too), the clock, the
+// keys (rotated ones as private keys, PKCS #8; WithSigningKey's by kid,
+// which must be the option's again) and the login page's anti-forgery key.
+// It does not keep staged faults, the request log, back-channel
+// deliveries or cached client ID metadata documents.
+//
+// The file is a journal: a header line, then one JSON line per changed
+// record. The changes of concurrent requests are written and synced
+// together (group commit), and a request is answered only once its
+// changes are on disk, so that a crash loses nothing that was answered; a
+// request that changes nothing writes nothing. Now and then the file is
+// rewritten from a snapshot (write, sync, rename), and so it is at start.
+//
+// At start the file is loaded: a last line cut short by a crash is
+// ignored; NewProvider fails on a file that is otherwise corrupt, of
+// another version or of another issuer, and leaves it as it is. A write
+// that fails is answered with 500 server_error and reported (see
+// WithErrorHandler); the next write rewrites the whole file. Nothing is
+// written without this option.
+func WithStateFile(path string) Option {
+	return optionFunc(func(c *config) error { c.stateFile = path; return nil })
+}
+
+// WithErrorHandler receives the errors that no request's answer carries
+// whole: a state file that could not be written. Without it they are
+// logged with the standard log package; NewTestProvider fails the test
+// with them.
+func WithErrorHandler(handle func(error)) Option {
+	return optionFunc(func(c *config) error { c.onError = handle; return nil })
+}
+
+// stateHeader is the first line of the state file.
+type stateHeader struct {
+	Version int    `json:"version"`
+	Issuer  string `json:"issuer"`
+}
+
+// stateLine is every other line: a record of one store.
+type stateLine struct {
+	Store string          `json:"s"`
+	Key   string          `json:"k,omitempty"`
+	Value json.RawMessage `json:"v,omitempty"`
+}
+
+// journal writes the durable stores' changes to the state file.
+type journal struct {
+	path   string
+	header []byte       // the file's first line
+	stores []namedStore // the durable ones
+	report func(error)
+
+	mu          sync.Mutex        // guards the fields below; the writer owns f, size and base
+	whole       map[string][]byte // the value last written of each store kept whole
+	pending     *batch            // changes collected, not yet being written
+	inflight    *batch            // being written
+	writing     bool              // a commit is writing batches
+	rewriteNext bool              // the next write rewrites the file from a snapshot
+	closed      bool
+	f           *os.File // the file, open for appending; nil before the first write
+	size        int64    // bytes of records in the file
+	end         int64    // bytes in the file: its records, then zeros
+	base        int64    // bytes of its last rewrite
+}
+
+// batch is the changes of the requests that one write makes durable.
+type batch struct {
+	buf  []byte
+	done chan struct{} // closed once written, or failed
+	err  error
+}
+
+// newJournal keeps p's durable stores in path.
+func (p *Provider) newJournal(path string) *journal {
+	h, _ := json.Marshal(stateHeader{Version: stateVersion, Issuer: p.issuer})
+	j := &journal{path: path, header: append(h, '\n'), whole: map[string][]byte{}, report: p.cfg.onError}
+	if j.report == nil {
+		j.report = func(err error) { log.Printf("%v", err) }
+	}
+	for _, s := range p.storeList {
+		if s.durable {
+			j.stores = append(j.stores, s)
+		}
+	}
+	return j
+}
+
+// start loads the file, if there is one, and rewrites it; from then on the
+// tracked stores note their changes. A first start writes nothing.
+func (j *journal) start() error {
+	removeTemps(j.path)
+	loaded, err := j.load()
+	if err != nil {
+		return err
+	}
+	for _, s := range j.stores {
+		if t, ok := s.store.(tracked); ok {
+			t.track()
+		}
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for _, s := range j.stores {
+		if _, ok := s.store.(tracked); !ok {
+			j.whole[s.name] = s.store.snapshot(nil)[0].Value
+		}
+	}
+	if !loaded {
+		return nil // the first write makes the file
+	}
+	snap, err := j.snapshot()
+	if err == nil {
+		err = j.writeFile(snap)
+	}
+	if err != nil {
+		return fmt.Errorf("state file %s cannot be written: %w", j.path, err)
+	}
+	return nil
+}
+
+// removeTemps removes the temporary files of rewrites a crash cut short.
+func removeTemps(path string) {
+	stale, _ := filepath.Glob(filepath.Join(filepath.Dir(path), globEscape(filepath.Base(path))+".*.tmp"))
+	for _, name := range stale {
+		_ = os.Remove(name)
+	}
+}
+
+// globEscape quotes the metacharacters of filepath.Match in s.
+func globEscape(s string) string {
+	var b bytes.Buffer
+	for _, r := range s {
+		if r == '*' || r == '?' || r == '[' || r == '\\' {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// load reads the file into the stores and reports whether there was one.
+func (j *journal) load() (bool, error) {
+	b, err := os.ReadFile(j.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil // a first start
+	}
+	if err != nil {
+		return false, fmt.Errorf("state file: %w", err)
+	}
+	head, rest, _ := bytes.Cut(b, []byte("\n"))
+	if err := j.checkHeader(head); err != nil {
+		return false, err
+	}
+	recs, err := readLines(rest)
+	if err != nil {
+		return false, fmt.Errorf("state file %s is corrupt (%v): delete it to start afresh, losing the codes, tokens and sessions in it", j.path, err)
+	}
+	for _, s := range j.stores {
+		if err := s.store.restore(recs[s.name]); err != nil {
+			return false, fmt.Errorf("state file %s is corrupt (%s: %v): delete it to start afresh", j.path, s.name, err)
+		}
+	}
+	return true, nil
+}
+
+// checkHeader checks the file's first line.
+func (j *journal) checkHeader(line []byte) error {
+	var h stateHeader
+	if err := json.Unmarshal(line, &h); err != nil {
+		return fmt.Errorf("state file %s is corrupt (%v): delete it to start afresh, losing the codes, tokens and sessions in it", j.path, err)
+	}
+	var want stateHeader
+	_ = json.Unmarshal(j.header, &want)
+	switch {
+	case h.Version > stateVersion:
+		return fmt.Errorf("state file %s is of version %d, newer than this oauthtest reads (%d): upgrade, or delete the file", j.path, h.Version, stateVersion)
+	case h.Version < 1:
+		return fmt.Errorf("state file %s has no version: it is not an oauthtest state file", j.path)
+	case h.Version < stateVersion:
+		return fmt.Errorf("state file %s is of version %d, which this oauthtest no longer reads (%d): delete it to start afresh", j.path, h.Version, stateVersion)
+	case h.Issuer != want.Issuer:
+		return fmt.Errorf("state file %s was written by issuer %s, not %s: its tokens would not verify here", j.path, h.Issuer, want.Issuer)
+	}
+	return nil
+}
+
+// readLines decodes the records after the header, by store. A last line
+// that a crash cut short (no newline, or not JSON) is ignored: its write
+// was never synced, so no request that made it was answered. So is
+// everything from a line with a NUL byte on, which no JSON line has: the
+// zeros written ahead, which an unsynced write may have filled in part.
+func readLines(b []byte) (map[string][]record, error) {
+	recs := map[string][]record{}
+	for n := 2; len(b) > 0; n++ {
+		line, rest, complete := bytes.Cut(b, []byte("\n"))
+		if bytes.IndexByte(line, 0) >= 0 {
+			break // the zeros ahead, or a write cut short in them
+		}
+		var l stateLine
+		err := json.Unmarshal(line, &l)
+		if !complete || err != nil && len(bytes.TrimSpace(rest)) == 0 {
+			break // torn
+		}
+		if err != nil {
+			return nil, fmt.Errorf("line %d: %v", n, err)
+		}
+		recs[l.Store] = append(recs[l.Store], record{Key: l.Key, Value: l.Value})
+		b = rest
+	}
+	return recs, nil
+}
+
+// rewrite makes the next write rewrite the file from a snapshot, after
+// Reset.
+func (j *journal) rewrite() {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.rewriteNext = true
+}
+
+// commit makes every change made so far durable and returns once it is:
+// it collects the stores' changes into the pending batch and waits for
+// that batch, writing it itself unless a write is under way. A commit that
+// finds nothing to write waits only for the changes others collected
+// before, which it may have read.
+func (j *journal) commit() error {
+	j.mu.Lock()
+	if j.closed {
+		j.mu.Unlock()
+		return nil
+	}
+	if err := j.collect(); err != nil {
+		j.mu.Unlock()
+		j.report(err)
+		return err
+	}
+	b := j.pending
+	if b == nil {
+		b = j.inflight
+	}
+	if b == nil {
+		j.mu.Unlock()
+		return nil
+	}
+	if !j.writing {
+		j.writing = true
+		j.writeUntil(b)
+	}
+	j.mu.Unlock()
+	<-b.done
+	return b.err
+}
+
+// collect appends the stores' changes to the pending batch; j.mu must be
+// held, so that batches keep the order in which changes were collected.
+func (j *journal) collect() error {
+	var recs []record
+	var buf []byte
+	var err error
+	for _, s := range j.stores {
+		recs = j.changes(s, recs[:0])
+		if buf, err = appendLines(buf, s.name, recs); err != nil {
+			j.rewriteNext = true // the record is missing from the file: write it whole once it encodes
+			return err
+		}
+	}
+	if len(buf) == 0 && !j.rewriteNext {
+		return nil
+	}
+	if j.pending == nil {
+		j.pending = &batch{done: make(chan struct{})}
+	}
+	j.pending.buf = append(j.pending.buf, buf...)
+	return nil
+}
+
+// changes appends the records of s that changed since they were last
+// written to dst; j.mu must be held.
+func (j *journal) changes(s namedStore, dst []record) []record {
+	if t, ok := s.store.(tracked); ok {
+		return t.changes(dst)
+	}
+	r := s.store.snapshot(dst)[len(dst)]
+	if bytes.Equal(r.Value, j.whole[s.name]) {
+		return dst
+	}
+	j.whole[s.name] = r.Value
+	return append(dst, r)
+}
+
+// appendLines appends the lines of store's records to buf, built by hand
+// around the records' JSON: json.Marshal of a stateLine would scan each
+// value again.
+func appendLines(buf []byte, store string, recs []record) ([]byte, error) {
+	for _, r := range recs {
+		if r.err != nil {
+			return buf, fmt.Errorf("oauthtest: state file: %s %w", store, r.err)
+		}
+		key, _ := json.Marshal(r.Key) // a string always encodes
+		buf = append(append(append(append(buf, `{"s":"`...), store...), `","k":`...), key...)
+		if r.Value != nil {
+			buf = append(append(buf, `,"v":`...), r.Value...)
+		}
+		buf = append(buf, "}\n"...)
+	}
+	return buf, nil
+}
+
+// writeUntil writes pending batches until mine is written, then leaves
+// the batches that came meanwhile to a goroutine of their own, so that no
+// request waits for others' writes longer than for one write after its
+// own; j.mu must be held, and is released while writing.
+func (j *journal) writeUntil(mine *batch) {
+	for j.pending != nil && !mine.written() {
+		j.writeNext()
+	}
+	if j.pending == nil {
+		j.writing = false
+		return
+	}
+	go func() {
+		j.mu.Lock()
+		defer j.mu.Unlock()
+		for j.pending != nil {
+			j.writeNext()
+		}
+		j.writing = false
+	}()
+}
+
+// written reports whether the batch's write is over.
+func (b *batch) written() bool {
+	select {
+	case <-b.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// writeNext writes the pending batch, or the whole file when due; j.mu
+// must be held, and is released while writing.
+func (j *journal) writeNext() {
+	b := j.pending
+	j.pending, j.inflight = nil, b
+	write := func() error { return j.append(b.buf) }
+	if j.rewriteNext || j.f == nil || j.size-j.base > max(minJournal, 2*j.base) {
+		snap, err := j.snapshot() // supersedes b's changes
+		write = func() error {
+			if err != nil {
+				return err
+			}
+			return j.writeFile(snap)
+		}
+		j.rewriteNext = false
+	}
+	j.mu.Unlock()
+	err := write()
+	if err != nil {
+		err = fmt.Errorf("oauthtest: state file %s could not be written: %w", j.path, err)
+		j.report(err)
+	}
+	j.mu.Lock()
+	if err != nil {
+		j.rewriteNext = true // the file's end is unknown: the next write starts it afresh
+	}
+	b.err, j.inflight = err, nil
+	close(b.done)
+}
+
+// snapshot encodes every record of the durable stores, dropping the
+// changes they noted (taken before each store's snapshot, so that a change
+// made in between is written twice rather than not at all); j.mu must be
+// held.
+func (j *journal) snapshot() ([]byte, error) {
+	var recs []record
+	var buf []byte
+	for _, s := range j.stores {
+		if t, ok := s.store.(tracked); ok {
+			t.changes(nil)
+		}
+		recs = s.store.snapshot(recs[:0])
+		if _, ok := s.store.(tracked); !ok {
+			j.whole[s.name] = recs[0].Value
+		}
+		var err error
+		if buf, err = appendLines(buf, s.name, recs); err != nil {
+			return nil, err
+		}
+	}
+	return buf, nil
+}
+
+// append writes and syncs buf after the file's records, over the zeros
+// written ahead, first writing more zeros (and syncing them with the
+// file's new size) when buf does not fit in them.
+func (j *journal) append(buf []byte) error {
+	if need := j.size + int64(len(buf)); need > j.end {
+		for j.end < need+preallocated {
+			n, err := j.f.WriteAt(zeros, j.end)
+			j.end += int64(n)
+			if err != nil {
+				return err
+			}
+		}
+		if err := j.f.Sync(); err != nil {
+			return err
+		}
+	}
+	n, err := j.f.WriteAt(buf, j.size)
+	j.size += int64(n)
+	if err != nil {
+		return err
+	}
+	return syncData(j.f)
+}
+
+// writeFile replaces the file with the header and snap: written to a
+// temporary file in the same directory, synced, renamed over the file,
+// and the directory synced; the new file is then opened for appending.
+func (j *journal) writeFile(snap []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(j.path), filepath.Base(j.path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // gone after the rename; cleans up after a failure
+	_, err = tmp.Write(append(j.header, snap...))
+	if err == nil {
+		_, err = tmp.Write(zeros) // ahead of the records to come
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if err2 := tmp.Close(); err == nil {
+		err = err2
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), j.path)
+	}
+	if err != nil {
+		return err
+	}
+	syncDir(filepath.Dir(j.path))
+	return j.reopen(int64(len(j.header) + len(snap)))
+}
+
+// syncDir makes a rename in dir durable, where the system allows it.
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+}
+
+// reopen opens the rewritten file, of size bytes of records and then
+// preallocated zeros, for appending.
+func (j *journal) reopen(size int64) error {
+	f, err := os.OpenFile(j.path, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	if j.f != nil {
+		j.f.Close()
+	}
+	j.f, j.size, j.base, j.end = f, size, size, size+preallocated
+	return nil
+}
+
+// close writes what changed since the last request, as after Go calls
+// such as RevokeToken, and closes the file.
+func (j *journal) close() {
+	_ = j.commit()
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.closed = true
+	if j.f != nil {
+		j.f.Close()
+	}
+}
+
+// held is the answer to a request, held back until the request's changes
+// are durable; nil without a state file, where answers go straight out.
+type held struct {
+	http.ResponseWriter
+	j      *journal
+	status int
+	body   []byte
+}
+
+// hold holds back the answers written to w, with a state file.
+func (p *Provider) hold(w http.ResponseWriter) *held {
+	if p.journal == nil {
+		return nil
+	}
+	return &held{ResponseWriter: w, j: p.journal}
+}
+
+// writer is what the handler answers through: h, or w without a state
+// file.
+func (h *held) writer(w http.ResponseWriter) http.ResponseWriter {
+	if h == nil {
+		return w
+	}
+	return h
+}
+
+// WriteHeader holds the first status back.
+func (h *held) WriteHeader(status int) {
+	if h.status == 0 {
+		h.status = status
+	}
+}
+
+// Write holds b back.
+func (h *held) Write(b []byte) (int, error) {
+	h.WriteHeader(http.StatusOK)
+	h.body = append(h.body, b...)
+	return len(b), nil
+}
+
+// commit waits until the changes made so far are durable. If they cannot
+// be, the answer becomes a server_error that says why, and x, if any,
+// records it.
+func (h *held) commit(x *exchange) {
+	if h == nil {
+		return
+	}
+	err := h.j.commit()
+	if err == nil {
+		return
+	}
+	e := ErrServerError.WithDescription("%v", err)
+	clear(h.Header())
+	h.status, h.body = 0, nil
+	writeJSONError(h, e)
+	if x != nil {
+		x.noteError(e)
+		x.sent.status = h.status
+	}
+}
+
+// send sends the answer held back.
+func (h *held) send() {
+	if h == nil || h.status == 0 {
+		return
+	}
+	h.ResponseWriter.WriteHeader(h.status)
+	_, _ = h.ResponseWriter.Write(h.body)
+}
