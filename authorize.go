@@ -48,7 +48,7 @@ type authorizeRequest struct {
 // valid: then a 400 page, and no redirect at all (RFC 6749 §4.1.2.1). A
 // request object or pushed request_uri stands for the parameters (RFC 9101,
 // RFC 9126).
-func (p *Provider) handleAuthorize(x *exchange) {
+func (p *Provider) handleAuthorize(x *call) {
 	sent, status, msg := readAuthorizeParams(x)
 	if msg != "" {
 		x.errorPage(status, msg)
@@ -91,7 +91,7 @@ func (p *Provider) handleAuthorize(x *exchange) {
 
 // readAuthorizeParams returns the request's parameters: the query, and for
 // POST the form body too (OIDC Core §3.1.2.1). It records what they ask for.
-func readAuthorizeParams(x *exchange) (url.Values, int, string) {
+func readAuthorizeParams(x *call) (url.Values, int, string) {
 	w, r := x.w, x.r
 	if r.Method == http.MethodPost && !isForm(r) {
 		return nil, http.StatusBadRequest, fmt.Sprintf("a POST to the authorization endpoint must be application/x-www-form-urlencoded, not %q", r.Header.Get("Content-Type"))
@@ -106,7 +106,7 @@ func readAuthorizeParams(x *exchange) (url.Values, int, string) {
 
 // noteAuthorizeParams records the response type and PKCE method that the
 // parameters of an authorization request ask for.
-func noteAuthorizeParams(x *exchange, params url.Values) {
+func noteAuthorizeParams(x *call, params url.Values) {
 	x.rec.ResponseType = params.Get("response_type")
 	if x.rec.PKCEMethod = params.Get("code_challenge_method"); x.rec.PKCEMethod == "" && params.Has("code_challenge") {
 		x.rec.PKCEMethod = PKCEPlain
@@ -280,7 +280,7 @@ func (req *authorizeRequest) parsePrompt(params url.Values) *Error {
 
 // approve issues the code (and, for "code id_token", the ID token) for the
 // configured user and returns the response parameters.
-func (p *Provider) approve(x *exchange, req *authorizeRequest) (url.Values, *Error) {
+func (p *Provider) approve(x *call, req *authorizeRequest) (url.Values, *Error) {
 	if req.denied {
 		return nil, ErrAccessDenied.WithDescription("the user declined on the login page")
 	}

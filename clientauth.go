@@ -23,7 +23,7 @@ type credentials struct {
 // client_secret_post, private_key_jwt, client_secret_jwt or, for a public
 // client, none; and records who the client said it was and how. Every
 // failure is invalid_client.
-func (p *Provider) authenticateClient(x *exchange, form url.Values) (Client, *Error) {
+func (p *Provider) authenticateClient(x *call, form url.Values) (Client, *Error) {
 	cred, err := clientCredentials(x.r, form)
 	if err != nil {
 		x.rec.ClientID = form.Get("client_id")
@@ -51,7 +51,7 @@ func (p *Provider) authenticateClient(x *exchange, form url.Values) (Client, *Er
 // checkClientAssertion verifies a private_key_jwt or client_secret_jwt
 // assertion: iss and sub the client, aud the token endpoint, the issuer or
 // the endpoint called (RFC 7523 §3, OIDC Core §9).
-func (p *Provider) checkClientAssertion(x *exchange, c Client, raw string) *Error {
+func (p *Provider) checkClientAssertion(x *call, c Client, raw string) *Error {
 	a := assertion{
 		what: "client assertion", keys: clientAssertionKeys(c), issuer: c.ID, subject: c.ID,
 		aud: []string{p.TokenURL(), p.issuer, p.issuer + x.r.URL.Path}, jti: true,

@@ -159,7 +159,7 @@ type deviceResponse struct {
 // approves at once, as the authorization endpoint does, for the user the
 // next login would get (a queued denial denies); with it, the user
 // approves at the verification URI, or the test with ApproveDevice.
-func (p *Provider) handleDeviceAuthorization(x *exchange) {
+func (p *Provider) handleDeviceAuthorization(x *call) {
 	c, scopes, err := p.readDeviceRequest(x)
 	if err != nil {
 		x.jsonError(err)
@@ -186,7 +186,7 @@ func (p *Provider) handleDeviceAuthorization(x *exchange) {
 }
 
 // readDeviceRequest authenticates the client and checks its scopes.
-func (p *Provider) readDeviceRequest(x *exchange) (Client, []string, *Error) {
+func (p *Provider) readDeviceRequest(x *call) (Client, []string, *Error) {
 	form, err := readPostForm(x)
 	if err != nil {
 		return Client{}, nil, err

@@ -13,7 +13,7 @@ import (
 // POST with user_code and oauthtest_login=SUBJECT (or oauthtest_deny=1)
 // decides, when posted from that page (see checkForm). The page then says
 // what happened: approved, denied, expired or unknown.
-func (p *Provider) handleDeviceVerification(x *exchange) {
+func (p *Provider) handleDeviceVerification(x *call) {
 	r := x.r
 	if err := parseForm(x.w, r); err != nil {
 		x.errorPage(err.StatusCode(), err.ErrorDescription)
@@ -75,7 +75,7 @@ func deviceOutcome(state deviceState, err error) deviceMessage {
 	return deviceMessage{"unknown", "Nothing was decided: " + err.Error()}
 }
 
-func (p *Provider) showDevicePage(x *exchange, code string, msg deviceMessage) {
+func (p *Provider) showDevicePage(x *call, code string, msg deviceMessage) {
 	var users []User
 	p.users.do(func(s *userStore) { users = s.selectable() })
 	status := http.StatusOK

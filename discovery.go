@@ -70,13 +70,13 @@ func supportedClaims() []string {
 }
 
 // handleDiscovery serves the discovery document at both well-known paths.
-func (p *Provider) handleDiscovery(x *exchange) { p.serveDocument(x, p.discovery()) }
+func (p *Provider) handleDiscovery(x *call) { p.serveDocument(x, p.discovery()) }
 
 // handleJWKS serves the keys that verify the provider's tokens.
-func (p *Provider) handleJWKS(x *exchange) { p.serveDocument(x, p.keys.document()) }
+func (p *Provider) handleJWKS(x *call) { p.serveDocument(x, p.keys.document()) }
 
 // serveDocument answers GET and HEAD with a JSON document.
-func (p *Provider) serveDocument(x *exchange, doc []byte) {
+func (p *Provider) serveDocument(x *call, doc []byte) {
 	if p.fault(x, x.jsonError) {
 		return
 	}

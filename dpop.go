@@ -262,7 +262,7 @@ func (d dpopRequest) proofError(format string, args ...any) *Error {
 // the thumbprint of its key: "" without a proof. required refuses a
 // request without one. It sets DPoP-Nonce when nonces are in use. A proof
 // is used once: it is recorded when every check passed.
-func (p *Provider) checkDPoP(x *exchange, d dpopRequest, required bool) (string, *Error) {
+func (p *Provider) checkDPoP(x *call, d dpopRequest, required bool) (string, *Error) {
 	proofs := x.r.Header.Values(dpopHeader)
 	switch {
 	case len(proofs) > 1:

@@ -14,7 +14,7 @@ import (
 // tokenDPoP checks the DPoP proof of a token request, required by
 // WithDPoPRequired or the client's DPoPBoundAccessTokens, and returns the
 // thumbprint of its key, "" without a proof (RFC 9449 §5).
-func (p *Provider) tokenDPoP(x *exchange, c Client) (string, *Error) {
+func (p *Provider) tokenDPoP(x *call, c Client) (string, *Error) {
 	d := dpopRequest{method: x.r.Method, uri: p.requestURI(x.r), fapi: p.cfg.fapi}
 	if p.cfg.fapi && x.r.Header.Get(dpopHeader) == "" {
 		return "", d.proofError("a DPoP proof is required: FAPI 2.0 issues only sender-constrained access tokens, and this provider constrains them with DPoP (mutual TLS is not supported) (FAPI 2.0 Security Profile §5.3.2.1 items 4, 5)")
@@ -72,7 +72,7 @@ func checkRefreshDPoP(c Client, g grant, jkt string) *Error {
 // checkBoundToken checks how a valid access token was presented at a
 // resource (RFC 9449 §7): a DPoP-bound token with the DPoP scheme and a
 // proof by its key for this request and token, any other as Bearer.
-func (p *Provider) checkBoundToken(x *exchange, raw string, cnf *confirmation) *Error {
+func (p *Provider) checkBoundToken(x *call, raw string, cnf *confirmation) *Error {
 	usedDPoP := x.challenge == tokenTypeDPoP
 	switch {
 	case cnf == nil && usedDPoP:

@@ -83,7 +83,7 @@ type endpointSpec struct {
 	page      bool     // a browser's page: errors are HTML pages, not JSON
 	cors      bool     // browser apps call it with fetch: CORS for allowed origins
 	discovery string   // the metadata field that names its URL; "" for none
-	serve     func(*Provider, *exchange)
+	serve     func(*Provider, *call)
 }
 
 // endpointTable lists the endpoints in the order Endpoints gives them. Each
@@ -116,7 +116,7 @@ var (
 
 // refuseMethod answers a request whose method e does not accept: 405 with
 // Allow, as an error page or JSON, as e answers its errors.
-func (e *endpointSpec) refuseMethod(x *exchange) {
+func (e *endpointSpec) refuseMethod(x *call) {
 	x.w.Header().Set("Allow", strings.Join(e.methods, ", "))
 	msg := fmt.Sprintf("the %s endpoint accepts %s, not %s", e.endpoint, strings.Join(e.methods, " and "), x.r.Method)
 	if e.page {

@@ -243,12 +243,12 @@ func (p *Provider) TakeDown() { p.faults.setDown(true) }
 // BringUp serves again after TakeDown.
 func (p *Provider) BringUp() { p.faults.setDown(false) }
 
-// fault serves the fault staged for the exchange, by the endpoint and
+// fault serves the fault staged for the call, by the endpoint and
 // client its handler recorded, if there is one, and reports whether the
 // answer has been given. If not, the handler answers through x.w, which the
 // fault may have wrapped. answer writes a protocol error the way the
 // endpoint does. Handlers call it once the request has passed their checks.
-func (p *Provider) fault(x *exchange, answer func(*Error)) bool {
+func (p *Provider) fault(x *call, answer func(*Error)) bool {
 	f, ok := p.faults.take(&x.rec)
 	if !ok {
 		return false

@@ -46,7 +46,7 @@ func parseForm(w http.ResponseWriter, r *http.Request) *Error {
 // readPostForm reads the form of a POST endpoint (token and the like):
 // the body's parameters only, each at most once. They are the request's
 // parameters in its record.
-func readPostForm(x *exchange) (url.Values, *Error) {
+func readPostForm(x *call) (url.Values, *Error) {
 	w, r := x.w, x.r
 	if !isForm(r) {
 		return nil, ErrInvalidRequest.WithDescription("Content-Type must be application/x-www-form-urlencoded, not %q (RFC 6749 §4.1.3)", r.Header.Get("Content-Type"))

@@ -140,7 +140,7 @@ func (p *Provider) origin() string {
 }
 
 // refuseForm answers a refused form with a page that says what to do.
-func refuseForm(x *exchange, why string) {
+func refuseForm(x *call, why string) {
 	x.noteError(ErrInvalidRequest.WithDescription("%s", why))
 	writeErrorPage(x.w, http.StatusForbidden, "This form was refused: "+why+".",
 		"Forms are accepted only from the page oauthtest showed in this browser (RFC 9700 §4.4.1.8). Go back to the application and start again.", nil)

@@ -59,7 +59,7 @@ func grantNames() []string {
 // handleToken serves the token endpoint (RFC 6749 §3.2): the authorization
 // code grant (§4.1.3) and refresh (§6). Errors are JSON (§5.2). A fault hits
 // only a request that passed every check short of redeeming what it sent.
-func (p *Provider) handleToken(x *exchange) {
+func (p *Provider) handleToken(x *call) {
 	c, form, g, err := p.readTokenRequest(x)
 	var jkt string
 	if err == nil {
@@ -82,7 +82,7 @@ func (p *Provider) handleToken(x *exchange) {
 
 // readTokenRequest reads and checks a token request: its form, its client's
 // authentication, its grant type and the parameters the grant requires.
-func (p *Provider) readTokenRequest(x *exchange) (Client, url.Values, *grantType, *Error) {
+func (p *Provider) readTokenRequest(x *call) (Client, url.Values, *grantType, *Error) {
 	form, err := readPostForm(x)
 	if err != nil {
 		return Client{}, nil, nil, err

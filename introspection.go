@@ -29,7 +29,7 @@ type introspection struct {
 // clients, as resource servers are: whether a token is active, by the
 // provider's clock and its revocations, and what it grants. Public clients
 // are refused, so that no one without a secret can scan tokens (§2.1).
-func (p *Provider) handleIntrospect(x *exchange) {
+func (p *Provider) handleIntrospect(x *call) {
 	form, c, err := p.readClientRequest(x, "RFC 7662 §2.1")
 	if err == nil && c.Public {
 		err = ErrInvalidClient.WithDescription("client %q is public: introspection needs the credentials of a confidential client, such as a resource server's (RFC 7662 §2.1)", c.ID)
@@ -71,7 +71,7 @@ func (p *Provider) activeToken(g grant, scopes []string, typ string, iat, exp ti
 // Tokens this provider did not issue are answered 200 too (§2.2), and
 // revoke nothing: a forged token that copies an issued one's jti does not
 // revoke it.
-func (p *Provider) handleRevoke(x *exchange) {
+func (p *Provider) handleRevoke(x *call) {
 	form, c, err := p.readClientRequest(x, "RFC 7009 §2.1")
 	tok := form.Get("token")
 	owner, known := "", false
@@ -97,7 +97,7 @@ func (p *Provider) handleRevoke(x *exchange) {
 // readClientRequest reads the form of a POST endpoint that takes a token
 // and the client's credentials, and authenticates the client. spec names
 // the section that requires the token parameter.
-func (p *Provider) readClientRequest(x *exchange, spec string) (url.Values, Client, *Error) {
+func (p *Provider) readClientRequest(x *call, spec string) (url.Values, Client, *Error) {
 	form, err := readPostForm(x)
 	if err != nil {
 		return nil, Client{}, err

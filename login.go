@@ -48,7 +48,7 @@ type loginForm struct {
 // page, or refusing a forged answer. A pick becomes the login_hint that
 // selects the user; a refusal, the user's denial. Answers count only when
 // posted from the page this browser was shown (see checkForm).
-func (p *Provider) pickUser(x *exchange, req *authorizeRequest, params url.Values) bool {
+func (p *Provider) pickUser(x *call, req *authorizeRequest, params url.Values) bool {
 	if !p.cfg.loginPage || req.promptNone {
 		return false
 	}
@@ -124,7 +124,7 @@ func typedUser(subject, claims string) (u User, field, problem string) {
 // and Deny, in a form that posts the authorization request back with the
 // answer and a form token. f fills the fields for a user typed, with what
 // was wrong with them: then the page answers 400.
-func (p *Provider) showLoginPage(x *exchange, req *authorizeRequest, params url.Values, f loginForm) {
+func (p *Provider) showLoginPage(x *call, req *authorizeRequest, params url.Values, f loginForm) {
 	params = maps.Clone(params)
 	for _, k := range append(answerParams, formParam) {
 		delete(params, k)

@@ -23,7 +23,7 @@ type logoutRequest struct {
 // session ended. A logout that does not name the browser's live session
 // asks the person first (confirmLogout). A foreign or tampered id_token_hint, or a redirect URI not registered, is
 // refused with an error page: it never redirects anywhere unregistered.
-func (p *Provider) handleLogout(x *exchange) {
+func (p *Provider) handleLogout(x *call) {
 	req, err := p.readLogout(x)
 	if err != nil {
 		x.errorPage(http.StatusBadRequest, err.ErrorDescription)
@@ -58,7 +58,7 @@ func (p *Provider) handleLogout(x *exchange) {
 }
 
 // readLogout reads and checks the logout request's parameters.
-func (p *Provider) readLogout(x *exchange) (*logoutRequest, *Error) {
+func (p *Provider) readLogout(x *call) (*logoutRequest, *Error) {
 	if err := parseForm(x.w, x.r); err != nil {
 		return nil, err
 	}
@@ -139,7 +139,7 @@ func (p *Provider) logoutRedirect(uri string, req *logoutRequest) *Error {
 // cookie's), else the one a verified id_token_hint belongs to, else none:
 // a request with neither proves no session, and ending every one would let
 // any page log every browser out. ok reports whether there was one to pick.
-func (p *Provider) sessionsToEnd(x *exchange, req *logoutRequest) (match func(*session) bool, ok bool) {
+func (p *Provider) sessionsToEnd(x *call, req *logoutRequest) (match func(*session) bool, ok bool) {
 	if ses, _, cookie := p.browserSession(x.r); cookie {
 		return func(s *session) bool { return s.id == ses.id }, true
 	}

@@ -16,7 +16,7 @@ const logoutParam = "oauthtest_logout"
 // to log out). It reports whether it answered the request itself: with the
 // question, or refusing a forged answer. A confirmed answer goes on to end
 // the session.
-func (p *Provider) confirmLogout(x *exchange, req *logoutRequest) bool {
+func (p *Provider) confirmLogout(x *call, req *logoutRequest) bool {
 	ses, live, _ := p.browserSession(x.r)
 	if !live || (req.hint != nil && hintSession(req.hint)(&ses)) {
 		return false
@@ -35,7 +35,7 @@ func (p *Provider) confirmLogout(x *exchange, req *logoutRequest) bool {
 
 // showLogoutPage asks whether to sign out, in a form that posts the logout
 // request back with the answer and a form token.
-func (p *Provider) showLogoutPage(x *exchange, req *logoutRequest) {
+func (p *Provider) showLogoutPage(x *call, req *logoutRequest) {
 	params := maps.Clone(x.r.Form)
 	delete(params, formParam)
 	token := p.formToken(x.w, x.r, "logout", params)

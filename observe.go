@@ -114,9 +114,9 @@ func (r *Request) is(ep Endpoint) bool {
 	return r.Endpoint == ep
 }
 
-// record logs the exchange once it has been served, even if serving it
+// record logs the call once it has been served, even if serving it
 // ended in a dropped connection, and shows it to the observer.
-func (p *Provider) record(x *exchange) {
+func (p *Provider) record(x *call) {
 	req := x.record(p.Now())
 	p.requests.add(req) // keeps an encoded copy of the parameters
 	if p.cfg.observer != nil {

@@ -229,7 +229,7 @@ type parResponse struct {
 // §2): the client authenticates as at the token endpoint, its parameters
 // are checked as the authorization endpoint would, and it gets a
 // request_uri for one authorization request. Errors are JSON (§2.3).
-func (p *Provider) handlePAR(x *exchange) {
+func (p *Provider) handlePAR(x *call) {
 	c, params, err := p.readPushedRequest(x)
 	if err != nil {
 		x.jsonError(err)
@@ -247,7 +247,7 @@ func (p *Provider) handlePAR(x *exchange) {
 
 // readPushedRequest authenticates the client of a pushed request and
 // checks its parameters as the authorization endpoint would.
-func (p *Provider) readPushedRequest(x *exchange) (Client, url.Values, *Error) {
+func (p *Provider) readPushedRequest(x *call) (Client, url.Values, *Error) {
 	form, err := readPostForm(x)
 	if err != nil {
 		return Client{}, nil, err

@@ -157,7 +157,7 @@ func (p *Provider) routes() http.Handler {
 			return
 		}
 		h := p.hold(w)
-		x := newExchange(h.writer(w), r, rt.endpoint)
+		x := newCall(h.writer(w), r, rt.endpoint)
 		defer func() { p.finish(x, h, recover()) }()
 		if p.faults.isDown() {
 			panic(http.ErrAbortHandler) // net/http closes the connection without answering
@@ -174,10 +174,10 @@ func (p *Provider) routes() http.Handler {
 	})
 }
 
-// finish ends an exchange: with a state file, it waits for the exchange's
+// finish ends a call: with a state file, it waits for the call's
 // changes to be durable, then logs the request, also when the connection
 // was dropped (a panic, passed on), then sends the answer held back.
-func (p *Provider) finish(x *exchange, h *held, panicked any) {
+func (p *Provider) finish(x *call, h *held, panicked any) {
 	if panicked == nil {
 		h.commit(x)
 	}

@@ -276,7 +276,7 @@ func (p *Provider) registrationClientURI(id string) string {
 
 // handleRegistration serves POST (register) at the registration endpoint
 // and GET, PUT and DELETE at a registration_client_uri.
-func (p *Provider) handleRegistration(x *exchange) {
+func (p *Provider) handleRegistration(x *call) {
 	if x.r.Method == http.MethodPost {
 		p.handleRegister(x)
 		return
@@ -285,7 +285,7 @@ func (p *Provider) handleRegistration(x *exchange) {
 }
 
 // handleRegister registers a client (RFC 7591 §3).
-func (p *Provider) handleRegister(x *exchange) {
+func (p *Provider) handleRegister(x *call) {
 	if x.r.URL.Query().Has("client_id") {
 		x.jsonError(ErrInvalidRequest.WithDescription("POST registers a new client, at the registration endpoint without client_id; to update a client, PUT to its registration_client_uri (RFC 7592 §2.2)"))
 		return
@@ -323,7 +323,7 @@ func (p *Provider) handleRegister(x *exchange) {
 
 // checkInitialToken checks the initial access token, if one is required,
 // and answers when it is missing or wrong.
-func (p *Provider) checkInitialToken(x *exchange) bool {
+func (p *Provider) checkInitialToken(x *call) bool {
 	want := p.cfg.registration.initialToken
 	if want == "" {
 		return true
@@ -350,7 +350,7 @@ func bearerHeader(r *http.Request) (string, bool) {
 }
 
 // readMetadata reads a JSON request body (RFC 7591 §3.1).
-func readMetadata(x *exchange) ([]byte, *Error) {
+func readMetadata(x *call) ([]byte, *Error) {
 	mt, _, _ := mime.ParseMediaType(x.r.Header.Get("Content-Type"))
 	if mt != "application/json" {
 		return nil, ErrInvalidClientMetadata.WithDescription("the client metadata must be sent as application/json, not %q (RFC 7591 §3.1)", x.r.Header.Get("Content-Type"))
@@ -381,7 +381,7 @@ func (p *Provider) newSecret(method, current string) string {
 
 // handleClientConfiguration reads, updates or deletes a registration
 // (RFC 7592 §2) with its registration access token.
-func (p *Provider) handleClientConfiguration(x *exchange) {
+func (p *Provider) handleClientConfiguration(x *call) {
 	id := x.r.URL.Query().Get("client_id")
 	x.rec.ClientID = id
 	if id == "" {
@@ -416,7 +416,7 @@ func (p *Provider) handleClientConfiguration(x *exchange) {
 
 // deleteRegistration forgets the client and revokes its tokens (RFC 7592
 // §2.3): they fail at userinfo and introspection from now on.
-func (p *Provider) deleteRegistration(x *exchange, id string) {
+func (p *Provider) deleteRegistration(x *call, id string) {
 	if !p.clients.unregister(id) {
 		x.bearerError(ErrInvalidToken.WithDescription("client %q was deleted meanwhile (RFC 7592 §2.3)", id), "")
 		return
@@ -430,7 +430,7 @@ func (p *Provider) deleteRegistration(x *exchange, id string) {
 // (RFC 7592 §2.2): omitted members are deleted. The client keeps its
 // client_id, its secret if its method still uses one, and its
 // registration access token.
-func (p *Provider) updateRegistration(x *exchange, old Client, r registration) {
+func (p *Provider) updateRegistration(x *call, old Client, r registration) {
 	body, err := readMetadata(x)
 	var req metadataRequest
 	if err == nil {

@@ -268,7 +268,7 @@ func claimParams(claims jwt.MapClaims, clientID string) url.Values {
 // requestErrorPage answers an authorization request whose request object
 // or request_uri was refused: its redirect URI is not known, or not to be
 // trusted, so the error is a page (RFC 9101 §6.3, RFC 6749 §4.1.2.1).
-func (x *exchange) requestErrorPage(e *Error) {
+func (x *call) requestErrorPage(e *Error) {
 	x.noteError(e)
 	note := "The request object or request_uri was refused, so the redirect URI in it cannot be trusted: this error is not sent back to the client (RFC 6749 §4.1.2.1)."
 	writeErrorPage(x.w, e.StatusCode(), e.ErrorCode+": "+e.ErrorDescription, note, nil)

@@ -176,7 +176,7 @@ func (p *Provider) silentLogin(ses session, live bool, maxAge int64, now time.Ti
 // the next queued, typed, hinted or current user, which starts a new
 // session and ties the browser to it. Either must meet the request's
 // authentication context (acr_values, the claims parameter).
-func (p *Provider) authenticate(x *exchange, req *authorizeRequest, now time.Time) (u User, authTime time.Time, sid string, err *Error) {
+func (p *Provider) authenticate(x *call, req *authorizeRequest, now time.Time) (u User, authTime time.Time, sid string, err *Error) {
 	ses, live, cookie := p.browserSession(x.r)
 	if req.promptNone && cookie {
 		u, authTime, err = p.silentLogin(ses, live, req.maxAge, now)

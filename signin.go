@@ -87,7 +87,7 @@ func (s *sessionStore) markSSO(secret string) {
 
 // ssoSession is the SignIn session of the request's browser that answers
 // req without a login, if any.
-func (p *Provider) ssoSession(x *exchange, req *authorizeRequest, now time.Time) (session, bool) {
+func (p *Provider) ssoSession(x *call, req *authorizeRequest, now time.Time) (session, bool) {
 	ses, live, _ := p.browserSession(x.r)
 	if !live || !ses.sso || req.promptNone || req.promptLogin || req.picked {
 		return session{}, false

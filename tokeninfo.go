@@ -26,7 +26,7 @@ type tokeninfo struct {
 // access_token or id_token by GET or POST: its issuer, audience, client,
 // subject, scope, expiry and email. A bad, expired or revoked token is a
 // 400 invalid_token.
-func (p *Provider) handleTokeninfo(x *exchange) {
+func (p *Provider) handleTokeninfo(x *call) {
 	info, err := p.readTokeninfo(x)
 	if err != nil {
 		x.jsonError(err)
@@ -38,7 +38,7 @@ func (p *Provider) handleTokeninfo(x *exchange) {
 	writeJSON(x.w, http.StatusOK, info)
 }
 
-func (p *Provider) readTokeninfo(x *exchange) (*tokeninfo, *Error) {
+func (p *Provider) readTokeninfo(x *call) (*tokeninfo, *Error) {
 	r := x.r
 	if err := parseForm(x.w, r); err != nil {
 		return nil, err
@@ -56,7 +56,7 @@ func (p *Provider) readTokeninfo(x *exchange) (*tokeninfo, *Error) {
 	return p.idTokeninfo(x, id)
 }
 
-func (p *Provider) accessTokeninfo(x *exchange, raw string) (*tokeninfo, *Error) {
+func (p *Provider) accessTokeninfo(x *call, raw string) (*tokeninfo, *Error) {
 	claims, g, scopes, err := p.verifyAccessToken(raw)
 	x.rec.ClientID = claims.ClientID
 	if err == nil && claims.Cnf != nil {
@@ -70,7 +70,7 @@ func (p *Provider) accessTokeninfo(x *exchange, raw string) (*tokeninfo, *Error)
 	return info, nil
 }
 
-func (p *Provider) idTokeninfo(x *exchange, raw string) (*tokeninfo, *Error) {
+func (p *Provider) idTokeninfo(x *call, raw string) (*tokeninfo, *Error) {
 	claims, g, scopes, err := p.verifyIDToken(raw, true)
 	x.rec.ClientID = tokenClient(claims)
 	if err != nil {

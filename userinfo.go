@@ -12,7 +12,7 @@ import (
 // handleUserinfo serves the userinfo endpoint (OIDC Core §5.3): the
 // subject and the claims the access token's scopes allow. Token errors are
 // answered as RFC 6750 §3 says, before any fault.
-func (p *Provider) handleUserinfo(x *exchange) {
+func (p *Provider) handleUserinfo(x *call) {
 	raw, err := bearerToken(x)
 	switch {
 	case err != nil:
@@ -49,7 +49,7 @@ func (p *Provider) handleUserinfo(x *exchange) {
 // bearerToken reads the access token from the Authorization header or a
 // form body (RFC 6750 §2.1, §2.2); "" when there is none. Sending it both
 // ways is an invalid_request.
-func bearerToken(x *exchange) (string, *Error) {
+func bearerToken(x *call) (string, *Error) {
 	r := x.r
 	var body string
 	if r.Method == http.MethodPost && isForm(r) {
@@ -127,7 +127,7 @@ func (p *Provider) verificationKey(t *jwt.Token) (any, error) {
 
 // resourceError answers an error as a protected resource does: token
 // errors with a Bearer challenge (RFC 6750 §3), others as plain JSON.
-func (x *exchange) resourceError(e *Error) {
+func (x *call) resourceError(e *Error) {
 	switch e.ErrorCode {
 	case ErrInvalidToken.ErrorCode, ErrInsufficientScope.ErrorCode, ErrInvalidRequest.ErrorCode:
 		x.bearerError(e, "")

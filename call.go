@@ -6,11 +6,11 @@ import (
 	"time"
 )
 
-// exchange is one request being served. Its handler fills rec as it learns
+// call is one request being served, and its answer. Its handler fills rec as it learns
 // each fact (client, auth method, grant, error...), once; the request log,
 // the observer and the faults read rec and never re-parse the request or
 // the answer.
-type exchange struct {
+type call struct {
 	w    http.ResponseWriter // answers; a fault may wrap it
 	sent *statusWriter       // what reached the connection
 	r    *http.Request
@@ -20,21 +20,21 @@ type exchange struct {
 	challenge string
 }
 
-// newExchange starts the record of a request to ep.
-func newExchange(w http.ResponseWriter, r *http.Request, ep Endpoint) *exchange {
+// newCall starts the record of a request to ep.
+func newCall(w http.ResponseWriter, r *http.Request, ep Endpoint) *call {
 	sent := &statusWriter{ResponseWriter: w}
-	return &exchange{w: sent, sent: sent, r: r, rec: Request{Endpoint: ep, Method: r.Method}}
+	return &call{w: sent, sent: sent, r: r, rec: Request{Endpoint: ep, Method: r.Method}}
 }
 
 // noteError records the OAuth error the request is answered with.
-func (x *exchange) noteError(e *Error) {
+func (x *call) noteError(e *Error) {
 	x.rec.Error, x.rec.ErrorDescription = e.ErrorCode, e.ErrorDescription
 }
 
 // jsonError answers e as the token endpoint does (RFC 6749 §5.2): an
 // invalid_client to a client that authenticated with HTTP Basic carries a
 // Basic challenge (§5.2 requires it), with the error in its auth-params.
-func (x *exchange) jsonError(e *Error) {
+func (x *call) jsonError(e *Error) {
 	x.noteError(e)
 	if e.ErrorCode == ErrInvalidClient.ErrorCode && usedBasic(x.r) {
 		x.w.Header().Set("WWW-Authenticate", challenge("Basic", e))
@@ -49,7 +49,7 @@ func usedBasic(r *http.Request) bool {
 }
 
 // bearerError answers e as a protected resource does (RFC 6750 §3).
-func (x *exchange) bearerError(e *Error, extra string) {
+func (x *call) bearerError(e *Error, extra string) {
 	x.noteError(e)
 	if x.challenge == tokenTypeDPoP {
 		writeDPoPError(x.w, e, extra)
@@ -60,7 +60,7 @@ func (x *exchange) bearerError(e *Error, extra string) {
 
 // errorPage answers a browser's request that cannot be redirected, with
 // what would have matched, if anything, one a line.
-func (x *exchange) errorPage(status int, msg string, registered ...string) {
+func (x *call) errorPage(status int, msg string, registered ...string) {
 	x.noteError(ErrInvalidRequest.WithDescription("%s", msg))
 	note := ""
 	if x.rec.Endpoint == EndpointAuthorize {
@@ -70,15 +70,15 @@ func (x *exchange) errorPage(status int, msg string, registered ...string) {
 }
 
 // flush sends what a fault held back (FaultMalformedJSON).
-func (x *exchange) flush() {
+func (x *call) flush() {
 	if f, ok := x.w.(interface{ flush() }); ok {
 		f.flush()
 	}
 }
 
-// record is what the request log keeps of the exchange: its status is the
+// record is what the request log keeps of the call: its status is the
 // one sent, 0 for a dropped connection.
-func (x *exchange) record(now time.Time) Request {
+func (x *call) record(now time.Time) Request {
 	rec := x.rec
 	rec.Time, rec.Status = now, x.sent.status
 	if rec.Params == nil {

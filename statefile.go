@@ -557,7 +557,7 @@ func (h *held) Write(b []byte) (int, error) {
 // commit waits until the changes made so far are durable. If they cannot
 // be, the answer becomes a server_error that says why, and x, if any,
 // records it.
-func (h *held) commit(x *exchange) {
+func (h *held) commit(x *call) {
 	if h == nil {
 		return
 	}
