@@ -339,15 +339,6 @@ type clientStore struct {
 	changed       changeLog               // of registrations; the write lock guards it
 }
 
-func (s *clientStore) add(c Client) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.clients == nil {
-		s.clients = make(map[string]Client)
-	}
-	s.clients[c.ID] = c
-}
-
 // get returns the client with the given ID. Its slices are shared and must
 // not be modified.
 func (s *clientStore) get(id string) (Client, bool) {
