@@ -149,7 +149,7 @@ func (b *Browser) step(req *http.Request, resp *http.Response, body []byte) (*Ca
 		}
 		return newCallback(action, "form_post", params), nil, nil
 	}
-	return nil, nil, fmt.Errorf("oauthtest: browser: %s answered %d: %s", req.URL.Redacted(), resp.StatusCode, pageText(body))
+	return nil, nil, fmt.Errorf("oauthtest: browser: %s answered %d: %s", withoutQuery(req.URL), resp.StatusCode, pageText(body))
 }
 
 // atProvider reports whether u is one of the provider's own pages.
@@ -227,6 +227,8 @@ var (
 	formTag     = regexp.MustCompile(`<form method="post" action="([^"]*)">`)
 	hiddenInput = regexp.MustCompile(`<input type="hidden" name="([^"]*)" value="([^"]*)">`)
 	tags        = regexp.MustCompile(`<[^>]*>`)
+	styles      = regexp.MustCompile(`(?s)<(style|title)>.*?</(style|title)>`)
+	description = regexp.MustCompile(`(?s)<p id="error_description">(.*?)</p>`)
 )
 
 // readForm reads the action and hidden fields of the provider's form_post
@@ -243,7 +245,21 @@ func readForm(page []byte) (action string, params url.Values) {
 	return html.UnescapeString(string(m[1])), params
 }
 
-// pageText is a page's text without its tags, for error messages.
+// pageText is what a page says, for error messages: an error page's
+// description, else its text without styles and tags.
 func pageText(page []byte) string {
-	return strings.Join(strings.Fields(html.UnescapeString(tags.ReplaceAllString(string(page), " "))), " ")
+	text := string(page)
+	if m := description.FindStringSubmatch(text); m != nil {
+		text = m[1]
+	}
+	text = tags.ReplaceAllString(styles.ReplaceAllString(text, " "), " ")
+	return strings.Join(strings.Fields(html.UnescapeString(text)), " ")
+}
+
+// withoutQuery is u without its query: the page's own message says what
+// was wrong with the request.
+func withoutQuery(u *url.URL) string {
+	v := *u
+	v.RawQuery, v.Fragment, v.User = "", "", nil
+	return v.String()
 }

@@ -1,6 +1,7 @@
 package oauthtest_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -85,5 +86,20 @@ func TestBrowserInMemory(t *testing.T) {
 	}
 	if _, err := cfg.Exchange(clientContext(p), cb.Code); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestBrowserErrorSaysWhy: when the provider answers with its error page
+// (a redirect URI not registered), Visit's error is the page's description,
+// once, without the page's styles.
+func TestBrowserErrorSaysWhy(t *testing.T) {
+	t.Parallel()
+	p := oauthtest.NewTestProvider(t)
+	cfg := oauthConfig(p)
+	cfg.RedirectURL = "https://app.example/callbak"
+	_, err := p.Browser().Visit(cfg.AuthCodeURL("st"))
+	msg := fmt.Sprint(err)
+	if !strings.Contains(msg, `redirect_uri "https://app.example/callbak"`) || strings.Contains(msg, "font-family") || strings.Count(msg, "callbak") != 1 {
+		t.Errorf("Visit: %s", msg)
 	}
 }

@@ -39,7 +39,7 @@ func (p *Provider) authenticateClient(x *call, form url.Values) (Client, *Error)
 	case p.cfg.fapi && cred.method != AuthMethodPrivateKeyJWT:
 		return Client{}, p.fapiClientAuth(c, cred.method) // fapi.go
 	case !slices.Contains(c.AuthMethods, cred.method):
-		return Client{}, ErrInvalidClient.WithDescription("client %q authenticates with %s; this request used %s", cred.id, strings.Join(c.AuthMethods, " or "), cred.method)
+		return Client{}, ErrInvalidClient.WithDescription("client %q authenticates with %s; this request used %s%s", cred.id, strings.Join(c.AuthMethods, " or "), cred.method, retryHint(c, cred.method))
 	case cred.assertion != "":
 		return c, p.checkClientAssertion(x, c, cred.assertion)
 	case cred.method != AuthMethodNone && !c.checkSecret(cred.secret):
@@ -131,4 +131,14 @@ func assertionCredentials(r *http.Request, form url.Values) (credentials, *Error
 		method = AuthMethodSecretJWT
 	}
 	return credentials{id: id, method: method, assertion: raw}, nil
+}
+
+// retryHint explains a client_secret_post request from a client registered
+// for client_secret_basic: golang.org/x/oauth2 without Endpoint.AuthStyle
+// sends it after its Basic request failed, hiding why that one did.
+func retryHint(c Client, method string) string {
+	if method != AuthMethodPost || !slices.Contains(c.AuthMethods, AuthMethodBasic) {
+		return ""
+	}
+	return " (with golang.org/x/oauth2 and no Endpoint.AuthStyle, this is its retry after a client_secret_basic request failed: check the secret, and set AuthStyle to see that request's error)"
 }

@@ -32,7 +32,7 @@ func confidentialAuthMethods() []string {
 	return []string{AuthMethodBasic, AuthMethodPost, AuthMethodPrivateKeyJWT, AuthMethodSecretJWT}
 }
 
-// Default client and scopes of a provider built without options.
+// The default client of a provider built without options (WithoutDefaultClient removes it).
 const (
 	DefaultClientID     = "oauthtest-client"
 	DefaultClientSecret = "oauthtest-secret"

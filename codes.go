@@ -92,8 +92,8 @@ func (s *codeStore) redeem(code, family string, now time.Time, check func(*authC
 	case rec.invalidated:
 		return authCode{}, false, ErrInvalidGrant.WithDescription("code was invalidated by the test (InvalidateCode)")
 	case !now.Before(rec.expiresAt):
-		return authCode{}, false, ErrInvalidGrant.WithDescription("code expired at %s; it is now %s (codes live %s)",
-			rec.expiresAt.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), humanDuration(rec.expiresAt.Sub(rec.issuedAt)))
+		return authCode{}, false, ErrInvalidGrant.WithDescription("code expired at %s, %s after it was issued; it is now %s (a test's ExpireCodes and SetCodeLifetime shorten a code's life)",
+			rec.expiresAt.UTC().Format(time.RFC3339), humanDuration(rec.expiresAt.Sub(rec.issuedAt)), now.UTC().Format(time.RFC3339))
 	}
 	if err := check(rec); err != nil {
 		return authCode{}, false, err

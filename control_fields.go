@@ -378,8 +378,18 @@ func suggest(name string, uses []fieldUse) string {
 	for i, u := range uses {
 		names[i] = u.field().name
 	}
-	return suggestFrom(name, names) + "; it takes: " + strings.Join(names, ", ")
+	if alias := fieldAliases[strings.ToLower(name)]; slices.Contains(names, alias) {
+		return fmt.Sprintf("; did you mean %q? It takes: %s", alias, strings.Join(names, ", "))
+	}
+	if near := suggestFrom(name, names); near != "" {
+		return near + " It takes: " + strings.Join(names, ", ")
+	}
+	return "; it takes: " + strings.Join(names, ", ")
 }
+
+// fieldAliases are the names users bring from JWTs and other APIs for the
+// control API's fields.
+var fieldAliases = map[string]string{"sub": "subject", "user": "subject", "client": "client_id", "clientid": "client_id"}
 
 // suggestFrom is "; did you mean X?" for the nearest of names, if near.
 func suggestFrom(s string, names []string) string {

@@ -161,6 +161,7 @@ func TestControlBodyIsOneKnownObject(t *testing.T) {
 		{"/user", `{"subject": "a", "subject": "attacker"}`, `"subject" appears twice`},
 		{"/user", `{"subject": "a", "claims": {"roles": [], "roles": ["admin"]}}`, `"roles" appears twice`},
 		{"/user", `{"subjet": "a"}`, `did you mean "subject"?`},
+		{"/user", `{"sub": "a"}`, `did you mean "subject"? It takes: subject`},
 		{"/faults", `{"endpoint": "token", "kind": "drop", "cuont": 1}`, `did you mean "count"?`},
 		{"/faults", `{"endpoint": "tokne", "kind": "drop"}`, `did you mean "token"?`},
 		{"/user", `["subject"]`, "must be a JSON object, not an array"},

@@ -129,7 +129,7 @@ func ExampleProvider_FastForward() {
 	}
 	// Output:
 	// 400 invalid_grant
-	// code expired at 2030-01-01T09:10:00Z; it is now 2030-01-01T09:11:00Z (codes live 10m)
+	// code expired at 2030-01-01T09:10:00Z, 10m after it was issued; it is now 2030-01-01T09:11:00Z (a test's ExpireCodes and SetCodeLifetime shorten a code's life)
 }
 
 // The provider's handler can be mounted in an application's own server,

@@ -186,6 +186,10 @@ func (s *faultStore) setDown(down bool) {
 // if n is less than 1 (Fail stages a fault until cleared) or if f is the
 // zero Fault. An endpoint that is not one of the Endpoint constants fails
 // the test at once, as Fail says.
+//
+// golang.org/x/oauth2 with an unset Endpoint.AuthStyle (auto-detect)
+// sends a failed token request again in the other auth style, using up a
+// fault staged for one request: set AuthStyle, or stage two.
 func (p *Provider) FailNext(endpoint Endpoint, n int, f Fault) {
 	if p.tb != nil {
 		p.tb.Helper()

@@ -28,7 +28,7 @@ func TestMessagesForPeople(t *testing.T) {
 		p.FastForward(time.Second)
 		_, err = cfg.Exchange(clientContext(p), code)
 		re := wantRetrieveError(t, err, "invalid_grant", 400)
-		if !strings.Contains(re.ErrorDescription, "(codes live 2ms)") {
+		if !strings.Contains(re.ErrorDescription, ", 2ms after it was issued;") {
 			t.Errorf("%q, want the lifetime as 2ms", re.ErrorDescription)
 		}
 	})
@@ -51,4 +51,22 @@ func TestMessagesForPeople(t *testing.T) {
 			t.Errorf("%s: %q", cb.Error, d)
 		}
 	})
+}
+
+// TestWrongSecretThroughAutoDetect: x/oauth2 without AuthStyle retries a
+// failed Basic request in the body; the refusal of that retry says so,
+// rather than leave the user to wonder why their Basic client "used
+// client_secret_post".
+func TestWrongSecretThroughAutoDetect(t *testing.T) {
+	t.Parallel()
+	p := oauthtest.NewTestProvider(t, oauthtest.WithClient(oauthtest.Client{ID: "web", Secret: "s3cret",
+		RedirectURIs: []string{redirectURI}, AuthMethods: []string{oauthtest.AuthMethodBasic}}))
+	cfg := oauthConfig(p)
+	cfg.ClientID, cfg.ClientSecret = "web", "wrong"
+	cfg.Endpoint.AuthStyle = 0 // auto-detect, as op.Endpoint() leaves it
+	_, err := cfg.Exchange(clientContext(p), authorizeCode(t, p, cfg))
+	re := wantRetrieveError(t, err, "invalid_client", 401)
+	if !strings.Contains(re.ErrorDescription, "check the secret") {
+		t.Errorf("%q: want a hint at the retry", re.ErrorDescription)
+	}
 }

@@ -106,7 +106,9 @@ func (p *Provider) signAccessToken(s tokenSigner, tc TokenContext, g grant, jti 
 		"iat":       iat,
 		"exp":       exp,
 		"jti":       jti,
-		"scope":     strings.Join(tc.Scopes, " "),
+	}
+	if len(tc.Scopes) > 0 { // RFC 9068 §2.2.3: the scopes granted, when there are some
+		claims["scope"] = strings.Join(tc.Scopes, " ")
 	}
 	if !g.authTime.IsZero() { // a grant without a user has no authentication: RFC 9068 §2.2.1
 		claims["auth_time"] = g.authTime.Unix()

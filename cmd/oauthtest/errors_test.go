@@ -79,6 +79,7 @@ func TestBadInput(t *testing.T) {
 		{[]string{"-addr", busy.Addr().String()}, 1, "listen on " + busy.Addr().String()},
 		{[]string{"-addr", busy.Addr().String(), "-control-token", "x"}, 2, "give -control-api"}, // a wrong flag is told before listening
 		{[]string{"-addr", busy.Addr().String(), "-config", write("v2-busy.json", `{"version": 2, "issuers": [{"name": "a", "clients": [{"id": ""}]}]}`)}, 2, `issuers[0].clients[0]: "id" is missing`},
+		{[]string{"-access-token-lifetime", "1hour"}, 2, `invalid value "1hour" for flag -access-token-lifetime: want a duration such as 10m, 1h or 720h`},
 		{[]string{"-addr", "30098"}, 2, `-addr "30098": want host:port, such as 127.0.0.1:30098`},
 		{[]string{"-addr", "127.0.0.1:port"}, 2, `-addr "127.0.0.1:port": the port must be a number from 0 to 65535`},
 		{[]string{"-config", write("addr.json", `{"version": 1, "addr": "9090"}`)}, 2, `addr.json: addr "9090": want host:port, such as 127.0.0.1:9090`},

@@ -199,7 +199,7 @@ func TestFlagHelpDefaults(t *testing.T) {
 	}
 	for flag, d := range map[string]time.Duration{"code-lifetime": oauthtest.DefaultCodeLifetime, "access-token-lifetime": oauthtest.DefaultAccessTokenLifetime,
 		"id-token-lifetime": oauthtest.DefaultIDTokenLifetime, "refresh-token-lifetime": oauthtest.DefaultRefreshTokenLifetime} {
-		want := regexp.MustCompile(`-` + flag + ` duration\n\s+.*\(default ` + regexp.QuoteMeta(shortDuration(d)) + `\)`)
+		want := regexp.MustCompile(`-` + flag + ` lifetime\n\s+.*\(default ` + regexp.QuoteMeta(shortDuration(d)) + `\)`)
 		if !want.MatchString(stdout.String()) {
 			t.Errorf("-h does not give -%s's default %s:\n%s", flag, shortDuration(d), stdout.String())
 		}

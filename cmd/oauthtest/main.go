@@ -127,10 +127,10 @@ func parseFlags(args []string, stdout io.Writer) (*settings, error) {
 	fs.StringVar(&s.sub, "sub", oauthtest.DefaultUser().Subject, "the `subject` of the user approved")
 	fs.Var(&s.origins, "allowed-origin", "an `origin` (scheme://host:port) whose browser apps may call the provider (CORS); repeatable")
 	fs.Var(&s.claims, "claim", "a claim of the user, `name=value`; a JSON value (true, 42, [\"admin\"]) is decoded; repeatable")
-	fs.DurationVar(&s.lifetimes.Code, "code-lifetime", 0, "authorization code lifetime (default "+shortDuration(oauthtest.DefaultCodeLifetime)+")")
-	fs.DurationVar(&s.lifetimes.AccessToken, "access-token-lifetime", 0, "access token lifetime (default "+shortDuration(oauthtest.DefaultAccessTokenLifetime)+")")
-	fs.DurationVar(&s.lifetimes.IDToken, "id-token-lifetime", 0, "ID token lifetime (default "+shortDuration(oauthtest.DefaultIDTokenLifetime)+")")
-	fs.DurationVar(&s.lifetimes.RefreshToken, "refresh-token-lifetime", 0, "refresh token lifetime (default "+shortDuration(oauthtest.DefaultRefreshTokenLifetime)+")")
+	fs.Var((*lifetimeFlag)(&s.lifetimes.Code), "code-lifetime", "authorization code `lifetime` (default "+shortDuration(oauthtest.DefaultCodeLifetime)+")")
+	fs.Var((*lifetimeFlag)(&s.lifetimes.AccessToken), "access-token-lifetime", "access token `lifetime` (default "+shortDuration(oauthtest.DefaultAccessTokenLifetime)+")")
+	fs.Var((*lifetimeFlag)(&s.lifetimes.IDToken), "id-token-lifetime", "ID token `lifetime` (default "+shortDuration(oauthtest.DefaultIDTokenLifetime)+")")
+	fs.Var((*lifetimeFlag)(&s.lifetimes.RefreshToken), "refresh-token-lifetime", "refresh token `lifetime` (default "+shortDuration(oauthtest.DefaultRefreshTokenLifetime)+")")
 	fs.StringVar(&s.configFile, "config", "", "JSON config `file` for several clients and users (see docs/cli.md)")
 	fs.StringVar(&s.keyFile, "key", "", "PEM private key `file` to sign with, instead of the built-in insecure key")
 	fs.StringVar(&s.alg, "alg", "", "signing algorithm of the built-in keys: RS256 (default), ES256 or EdDSA")
@@ -326,4 +326,18 @@ func fileExists(path string) bool {
 // could not be written.
 func logError(l *slog.Logger) func(error) {
 	return func(err error) { l.Error("state file", "error", err.Error()) }
+}
+
+// lifetimeFlag is a lifetime flag: a duration whose error says what to write.
+type lifetimeFlag time.Duration
+
+func (f *lifetimeFlag) String() string { return time.Duration(*f).String() }
+
+func (f *lifetimeFlag) Set(v string) error {
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return fmt.Errorf("want a duration such as 10m, 1h or 720h")
+	}
+	*f = lifetimeFlag(d)
+	return nil
 }

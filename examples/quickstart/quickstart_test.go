@@ -24,11 +24,12 @@ func TestLogin(t *testing.T) {
 		RedirectURL:  "http://127.0.0.1:8080/callback", // any loopback URI, for the default client
 		Scopes:       []string{oidc.ScopeOpenID, "email"},
 	}
+	cfg.Endpoint.AuthStyle = oauth2.AuthStyleInHeader // one request per token call (auto-detect retries a failure)
 
 	// The browser's part: the provider approves at once and redirects back.
 	callback, err := p.Browser().Visit(cfg.AuthCodeURL("state", oidc.Nonce("nonce")))
-	if err != nil {
-		t.Fatal(err)
+	if err != nil || callback.Error != "" {
+		t.Fatal(err, callback.Error, callback.ErrorDescription) // the provider says why
 	}
 
 	// Your app's part.
