@@ -66,7 +66,7 @@ func TestConfigClaimRulesRefused(t *testing.T) {
 			t.Fatal(err)
 		}
 		var stdout, stderr bytes.Buffer
-		code := run(nil, []string{"-config", path}, &stdout, &stderr)
+		code := run(nil, []string{"-addr", "127.0.0.1:0", "-config", path}, &stdout, &stderr)
 		if msg := stderr.String(); code != 2 || !strings.Contains(msg, tc.want) || strings.Count(msg, "\n") != 1 {
 			t.Errorf("%s: exit %d, stderr %q; want exit 2 and one line with %q", tc.config, code, msg, tc.want)
 		}

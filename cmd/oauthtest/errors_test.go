@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -93,8 +94,12 @@ func TestBadInput(t *testing.T) {
 		{[]string{"-config", write("tls.json", `{"version": 1, "tls_ca_out": "ca.pem"}`)}, 2, `-tls-ca-out (or "tls_ca_out") needs -tls (or "tls": true)`},
 		{[]string{"-config", write("v2-tls.json", `{"version": 2, "issuers": [{"name": "a", "tls": true}]}`)}, 2, `issuers[0].tls: unknown field "tls"`},
 	} {
+		args := tc.args
+		if !slices.Contains(args, "-addr") && !strings.Contains(tc.want, "addr") {
+			args = append([]string{"-addr", "127.0.0.1:0"}, args...) // never the default port another test may hold
+		}
 		var stdout, stderr bytes.Buffer
-		code := run(nil, tc.args, &stdout, &stderr)
+		code := run(nil, args, &stdout, &stderr)
 		msg := stderr.String()
 		if code != tc.code || !strings.Contains(msg, tc.want) || !strings.HasPrefix(msg, "oauthtest: ") || strings.Count(msg, "\n") != 1 {
 			t.Errorf("%v: exit %d, stderr %q; want exit %d and one line with %q", tc.args, code, msg, tc.code, tc.want)

@@ -143,8 +143,8 @@ func TestFAPI2(t *testing.T) {
 	if err := os.WriteFile(multi, []byte(`{"version": 2, "issuers": [{"name": "fapi", "fapi2": true}, {"name": "plain"}]}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	flagged := startCommand(t, "-config", path, "-fapi2")
-	base := strings.TrimSuffix(startCommand(t, "-config", multi).issuer, "/fapi") // the first issuer
+	flagged := startCommand(t, "-addr", "127.0.0.1:0", "-config", path, "-fapi2")
+	base := strings.TrimSuffix(startCommand(t, "-addr", "127.0.0.1:0", "-config", multi).issuer, "/fapi") // the first issuer
 	for issuer, want := range map[string]bool{flagged.issuer: true, base + "/fapi": true, base + "/plain": false} {
 		resp, err := http.Get(issuer + "/.well-known/openid-configuration")
 		if err != nil {
