@@ -310,4 +310,12 @@ func TestDocsCompatibilityTable(t *testing.T) {
 	if !ok1 || !ok2 || table != string(results) {
 		t.Error("docs/compatibility.md's table and compat/results.md differ: copy the file into docs/compatibility.md")
 	}
+	front, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	summary := fmt.Sprintf("All %d checks pass", strings.Count(string(results), "| pass |\n"))
+	if strings.Contains(string(results), "| FAIL |") || !strings.Contains(strings.Join(strings.Fields(string(front)), " "), summary) {
+		t.Errorf("README.md's compatibility summary should say %q", summary)
+	}
 }
