@@ -86,22 +86,28 @@ type journal struct {
 	stores []namedStore // the durable ones
 	report func(error)
 
-	mu          sync.Mutex        // guards the fields below; the writer owns f, size and base
-	whole       map[string][]byte // the value last written of each store kept whole
-	pending     *batch            // changes collected, not yet being written
-	inflight    *batch            // being written
-	writing     bool              // a commit is writing batches
-	rewriteNext bool              // the next write rewrites the file from a snapshot
+	mu          sync.Mutex // guards the fields up to closed
+	pending     *batch     // commits waiting for the next write
+	inflight    *batch     // commits whose write is under way
+	writing     bool       // a commit is writing batches
+	rewriteNext bool       // the next write rewrites the file from a snapshot
 	closed      bool
-	f           *os.File // the file, open for appending; nil before the first write
-	size        int64    // bytes of records in the file
-	end         int64    // bytes in the file: its records, then zeros
-	base        int64    // bytes of its last rewrite
+
+	// The writer (the one commit with writing set, or start) owns the
+	// rest, without mu: the stores' changes are taken and encoded while
+	// other requests go on.
+	whole map[string][]byte // the value last written of each store kept whole
+	recs  []record          // reused by each write
+	buf   []byte            // reused by each write
+	f     *os.File          // the file, open for appending; nil before the first write
+	size  int64             // bytes of records in the file
+	end   int64             // bytes in the file: its records, then zeros
+	base  int64             // bytes of its last rewrite
 }
 
-// batch is the changes of the requests that one write makes durable.
+// batch is the commits that one write makes durable: it writes the
+// changes the stores noted before it started, which include theirs.
 type batch struct {
-	buf  []byte
 	done chan struct{} // closed once written, or failed
 	err  error
 }
@@ -134,8 +140,6 @@ func (j *journal) start() error {
 			t.track()
 		}
 	}
-	j.mu.Lock()
-	defer j.mu.Unlock()
 	for _, s := range j.stores {
 		if _, ok := s.store.(tracked); !ok {
 			j.whole[s.name] = s.store.snapshot(nil)[0].Value
@@ -144,9 +148,9 @@ func (j *journal) start() error {
 	if !loaded {
 		return nil // the first write makes the file
 	}
-	snap, err := j.snapshot()
+	file, err := j.snapshot()
 	if err == nil {
-		err = j.writeFile(snap)
+		err = j.writeFile(file)
 	}
 	if err != nil {
 		return fmt.Errorf("state file %s cannot be written: %w", j.path, err)
@@ -255,29 +259,21 @@ func (j *journal) rewrite() {
 }
 
 // commit makes every change made so far durable and returns once it is:
-// it collects the stores' changes into the pending batch and waits for
-// that batch, writing it itself unless a write is under way. A commit that
-// finds nothing to write waits only for the changes others collected
-// before, which it may have read.
+// it joins the pending batch and waits for it, writing it itself unless a
+// write is under way. The write of a batch starts after its commits
+// joined, so it takes their changes, and any others' they may have read;
+// a change made twice before a write starts is encoded and written once.
+// A write that finds nothing changed writes nothing.
 func (j *journal) commit() error {
 	j.mu.Lock()
 	if j.closed {
 		j.mu.Unlock()
 		return nil
 	}
-	if err := j.collect(); err != nil {
-		j.mu.Unlock()
-		j.report(err)
-		return err
+	if j.pending == nil {
+		j.pending = &batch{done: make(chan struct{})}
 	}
 	b := j.pending
-	if b == nil {
-		b = j.inflight
-	}
-	if b == nil {
-		j.mu.Unlock()
-		return nil
-	}
 	if !j.writing {
 		j.writing = true
 		j.writeUntil(b)
@@ -287,31 +283,24 @@ func (j *journal) commit() error {
 	return b.err
 }
 
-// collect appends the stores' changes to the pending batch; j.mu must be
-// held, so that batches keep the order in which changes were collected.
-func (j *journal) collect() error {
-	var recs []record
-	var buf []byte
+// collect appends the lines of the stores' changes to buf; only the
+// writer calls it, so that writes keep the order in which changes were
+// taken.
+func (j *journal) collect(buf []byte) ([]byte, error) {
 	var err error
 	for _, s := range j.stores {
-		recs = j.changes(s, recs[:0])
-		if buf, err = appendLines(buf, s.name, recs); err != nil {
-			j.rewriteNext = true // the record is missing from the file: write it whole once it encodes
-			return err
+		j.recs = j.changes(s, j.recs[:0])
+		buf, err = appendLines(buf, s.name, j.recs)
+		clear(j.recs) // drops the values for the collector
+		if err != nil {
+			return buf, err
 		}
 	}
-	if len(buf) == 0 && !j.rewriteNext {
-		return nil
-	}
-	if j.pending == nil {
-		j.pending = &batch{done: make(chan struct{})}
-	}
-	j.pending.buf = append(j.pending.buf, buf...)
-	return nil
+	return buf, nil
 }
 
 // changes appends the records of s that changed since they were last
-// written to dst; j.mu must be held.
+// written to dst; only the writer calls it.
 func (j *journal) changes(s namedStore, dst []record) []record {
 	if t, ok := s.store.(tracked); ok {
 		return t.changes(dst)
@@ -374,53 +363,73 @@ func (b *batch) written() bool {
 	}
 }
 
-// writeNext writes the pending batch, or the whole file when due; j.mu
-// must be held, and is released while writing.
+// writeNext takes the stores' changes and writes them for the pending
+// batch, or the whole file when due; j.mu must be held, and is released
+// while taking and writing.
 func (j *journal) writeNext() {
 	b := j.pending
 	j.pending, j.inflight = nil, b
-	write := func() error { return j.append(b.buf) }
-	if j.rewriteNext || j.f == nil || j.size-j.base > max(minJournal, 2*j.base) {
-		snap, err := j.snapshot() // supersedes b's changes
-		write = func() error {
-			if err != nil {
-				return err
-			}
-			return j.writeFile(snap)
-		}
-		j.rewriteNext = false
-	}
+	rewrite := j.rewriteNext || j.f != nil && j.size-j.base > max(minJournal, 2*j.base)
+	j.rewriteNext = false
 	j.mu.Unlock()
-	err := write()
+	var err, encErr error
+	if !rewrite {
+		j.buf, encErr = j.collect(j.buf[:0])
+		switch {
+		case encErr != nil || len(j.buf) == 0:
+		case j.f == nil:
+			rewrite = true // the first change makes the file
+		default:
+			err = j.append(j.buf)
+		}
+		if cap(j.buf) > 1<<20 {
+			j.buf = nil // a rare big batch: not kept
+		}
+	}
+	if rewrite && encErr == nil {
+		var file []byte
+		if file, encErr = j.snapshot(); encErr == nil {
+			err = j.writeFile(file)
+		}
+	}
 	if err != nil {
 		err = fmt.Errorf("oauthtest: state file %s could not be written: %w", j.path, err)
+	}
+	if encErr != nil {
+		err = encErr // a record that does not encode: nothing was written
+	}
+	if err != nil {
 		j.report(err)
 	}
 	j.mu.Lock()
 	if err != nil {
-		j.rewriteNext = true // the file's end is unknown: the next write starts it afresh
+		// The file's end is unknown, or a record is missing from it: the
+		// next write starts it afresh, once every record encodes.
+		j.rewriteNext = true
 	}
 	b.err, j.inflight = err, nil
 	close(b.done)
 }
 
-// snapshot encodes every record of the durable stores, dropping the
-// changes they noted (taken before each store's snapshot, so that a change
-// made in between is written twice rather than not at all); j.mu must be
-// held.
+// snapshot encodes the file: the header, then every record of the
+// durable stores. It drops the changes they noted, taken before each
+// store's snapshot, so that a change made in between is written twice
+// rather than not at all; only the writer, or start, calls it.
 func (j *journal) snapshot() ([]byte, error) {
-	var recs []record
-	var buf []byte
+	buf := make([]byte, 0, j.base+j.base/4+4096) // as big as the last one, and some
+	buf = append(buf, j.header...)
 	for _, s := range j.stores {
 		if t, ok := s.store.(tracked); ok {
-			t.changes(nil)
+			clear(t.changes(j.recs[:0]))
 		}
-		recs = s.store.snapshot(recs[:0])
+		j.recs = s.store.snapshot(j.recs[:0])
 		if _, ok := s.store.(tracked); !ok {
-			j.whole[s.name] = recs[0].Value
+			j.whole[s.name] = j.recs[0].Value
 		}
 		var err error
-		if buf, err = appendLines(buf, s.name, recs); err != nil {
+		buf, err = appendLines(buf, s.name, j.recs)
+		clear(j.recs)
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -451,16 +460,17 @@ func (j *journal) append(buf []byte) error {
 	return syncData(j.f)
 }
 
-// writeFile replaces the file with the header and snap: written to a
-// temporary file in the same directory, synced, renamed over the file,
-// and the directory synced; the new file is then opened for appending.
-func (j *journal) writeFile(snap []byte) error {
+// writeFile replaces the file with file, a snapshot's header and records:
+// written to a temporary file in the same directory, synced, renamed over
+// the file, and the directory synced; the new file is then opened for
+// appending.
+func (j *journal) writeFile(file []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(j.path), filepath.Base(j.path)+".*.tmp")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp.Name()) // gone after the rename; cleans up after a failure
-	_, err = tmp.Write(append(j.header, snap...))
+	_, err = tmp.Write(file)
 	if err == nil {
 		_, err = tmp.Write(zeros) // ahead of the records to come
 	}
@@ -477,7 +487,7 @@ func (j *journal) writeFile(snap []byte) error {
 		return err
 	}
 	syncDir(filepath.Dir(j.path))
-	return j.reopen(int64(len(j.header) + len(snap)))
+	return j.reopen(int64(len(file)))
 }
 
 // syncDir makes a rename in dir durable, where the system allows it.
