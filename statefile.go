@@ -86,23 +86,30 @@ type journal struct {
 	stores []namedStore // the durable ones
 	report func(error)
 
-	mu          sync.Mutex // guards the fields up to closed
-	pending     *batch     // commits waiting for the next write
-	inflight    *batch     // commits whose write is under way
+	// take orders the taking of the stores' changes: a commit holds it
+	// while it takes and encodes them into next, which the writer swaps
+	// for the buffer it wrote, and the writer holds it while it takes a
+	// snapshot. So the changes are encoded while the previous batch is
+	// being written, and the file gets them in the order they were taken.
+	take  sync.Mutex
+	next  []byte            // the lines of the pending batch
+	whole map[string][]byte // the value last written of each store kept whole
+	recs  []record          // reused by each take
+
+	mu          sync.Mutex // guards the fields up to closed; taken after take
+	pending     *batch     // changes taken, not yet being written
+	inflight    *batch     // being written
 	writing     bool       // a commit is writing batches
 	rewriteNext bool       // the next write rewrites the file from a snapshot
 	closed      bool
 
 	// The writer (the one commit with writing set, or start) owns the
-	// rest, without mu: the stores' changes are taken and encoded while
-	// other requests go on.
-	whole map[string][]byte // the value last written of each store kept whole
-	recs  []record          // reused by each write
-	buf   []byte            // reused by each write
-	f     *os.File          // the file, open for appending; nil before the first write
-	size  int64             // bytes of records in the file
-	end   int64             // bytes in the file: its records, then zeros
-	base  int64             // bytes of its last rewrite
+	// rest, without the mutexes.
+	buf  []byte   // the lines being written; swapped with next
+	f    *os.File // the file, open for appending; nil before the first write
+	size int64    // bytes of records in the file
+	end  int64    // bytes in the file: its records, then zeros
+	base int64    // bytes of its last rewrite
 }
 
 // batch is the commits that one write makes durable: it writes the
@@ -259,21 +266,41 @@ func (j *journal) rewrite() {
 }
 
 // commit makes every change made so far durable and returns once it is:
-// it joins the pending batch and waits for it, writing it itself unless a
-// write is under way. The write of a batch starts after its commits
-// joined, so it takes their changes, and any others' they may have read;
-// a change made twice before a write starts is encoded and written once.
-// A write that finds nothing changed writes nothing.
+// it takes the stores' changes into the pending batch and waits for that
+// batch, writing it itself unless a write is under way. A commit that
+// finds nothing to write waits only for the changes others took before,
+// which it may have read.
 func (j *journal) commit() error {
+	j.take.Lock()
+	n := len(j.next)
+	next, err := j.collect(j.next)
+	if err != nil {
+		next = next[:n] // the lines of the stores before are lost with the failed one's:
+	}
+	j.next = next
 	j.mu.Lock()
+	j.take.Unlock()
+	if err != nil {
+		j.rewriteNext = true // ... the next write writes them whole, once they encode
+		j.mu.Unlock()
+		j.report(err)
+		return err
+	}
 	if j.closed {
 		j.mu.Unlock()
 		return nil
 	}
-	if j.pending == nil {
+	if j.pending == nil && (len(next) > n || j.rewriteNext) {
 		j.pending = &batch{done: make(chan struct{})}
 	}
 	b := j.pending
+	if b == nil {
+		b = j.inflight
+	}
+	if b == nil {
+		j.mu.Unlock()
+		return nil
+	}
 	if !j.writing {
 		j.writing = true
 		j.writeUntil(b)
@@ -283,9 +310,8 @@ func (j *journal) commit() error {
 	return b.err
 }
 
-// collect appends the lines of the stores' changes to buf; only the
-// writer calls it, so that writes keep the order in which changes were
-// taken.
+// collect appends the lines of the stores' changes to buf; j.take must
+// be held.
 func (j *journal) collect(buf []byte) ([]byte, error) {
 	var err error
 	for _, s := range j.stores {
@@ -300,7 +326,7 @@ func (j *journal) collect(buf []byte) ([]byte, error) {
 }
 
 // changes appends the records of s that changed since they were last
-// written to dst; only the writer calls it.
+// written to dst; j.take must be held.
 func (j *journal) changes(s namedStore, dst []record) []record {
 	if t, ok := s.store.(tracked); ok {
 		return t.changes(dst)
@@ -363,33 +389,32 @@ func (b *batch) written() bool {
 	}
 }
 
-// writeNext takes the stores' changes and writes them for the pending
-// batch, or the whole file when due; j.mu must be held, and is released
-// while taking and writing.
+// writeNext writes the pending batch, or the whole file when due; j.mu
+// must be held, and is released while writing.
 func (j *journal) writeNext() {
+	j.mu.Unlock()
+	j.take.Lock() // no commit is taking changes: the batch has all it took
+	j.mu.Lock()
 	b := j.pending
 	j.pending, j.inflight = nil, b
-	rewrite := j.rewriteNext || j.f != nil && j.size-j.base > max(minJournal, 2*j.base)
+	rewrite := j.rewriteNext || j.f == nil || j.size-j.base > max(minJournal, 2*j.base)
 	j.rewriteNext = false
 	j.mu.Unlock()
 	var err, encErr error
-	if !rewrite {
-		j.buf, encErr = j.collect(j.buf[:0])
-		switch {
-		case encErr != nil || len(j.buf) == 0:
-		case j.f == nil:
-			rewrite = true // the first change makes the file
-		default:
-			err = j.append(j.buf)
+	var file []byte
+	if rewrite {
+		file, encErr = j.snapshot() // supersedes the batch's lines
+		j.next = j.next[:0]
+		j.take.Unlock()
+		if encErr == nil {
+			err = j.writeFile(file)
 		}
+	} else {
+		j.buf, j.next = j.next, j.buf[:0]
+		j.take.Unlock()
+		err = j.append(j.buf)
 		if cap(j.buf) > 1<<20 {
 			j.buf = nil // a rare big batch: not kept
-		}
-	}
-	if rewrite && encErr == nil {
-		var file []byte
-		if file, encErr = j.snapshot(); encErr == nil {
-			err = j.writeFile(file)
 		}
 	}
 	if err != nil {
@@ -414,7 +439,7 @@ func (j *journal) writeNext() {
 // snapshot encodes the file: the header, then every record of the
 // durable stores. It drops the changes they noted, taken before each
 // store's snapshot, so that a change made in between is written twice
-// rather than not at all; only the writer, or start, calls it.
+// rather than not at all; j.take must be held (or start calls it).
 func (j *journal) snapshot() ([]byte, error) {
 	buf := make([]byte, 0, j.base+j.base/4+4096) // as big as the last one, and some
 	buf = append(buf, j.header...)
