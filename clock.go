@@ -21,6 +21,13 @@ type clock struct {
 	mu     sync.Mutex    // guards fixed and offset
 	fixed  time.Time     // the set time; zero while following the wall clock
 	offset time.Duration // added to the wall clock; zero once set
+
+	// The last snapshot's record and the values it encodes: the journal
+	// compares the snapshot with the one it wrote at every write.
+	encoded struct {
+		value []byte
+		of    clockState
+	}
 }
 
 func (c *clock) now() time.Time {
@@ -143,7 +150,15 @@ func (c *clock) reset(cfg *config) {
 func (c *clock) snapshot(dst []record) []record {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return append(dst, newRecord("", clockState{stime(c.fixed), c.offset}))
+	st := clockState{stime(c.fixed), c.offset}
+	if c.encoded.value != nil && st == c.encoded.of { // the same time.Time values, with the same location: the same JSON
+		return append(dst, record{Value: c.encoded.value})
+	}
+	r := newRecord("", st)
+	if r.err == nil {
+		c.encoded.value, c.encoded.of = r.Value, st
+	}
+	return append(dst, r)
 }
 
 func (c *clock) restore(recs []record) error {

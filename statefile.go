@@ -86,22 +86,35 @@ type journal struct {
 	stores []namedStore // the durable ones
 	report func(error)
 
-	mu          sync.Mutex        // guards the fields below; the writer owns f, size and base
-	whole       map[string][]byte // the value last written of each store kept whole
-	pending     *batch            // changes collected, not yet being written
-	inflight    *batch            // being written
-	writing     bool              // a commit is writing batches
-	rewriteNext bool              // the next write rewrites the file from a snapshot
+	// take orders the taking of the stores' changes: a commit holds it
+	// while it takes and encodes them into next, which the writer swaps
+	// for the buffer it wrote, and the writer holds it while it takes a
+	// snapshot. So the changes are encoded while the previous batch is
+	// being written, and the file gets them in the order they were taken.
+	take  sync.Mutex
+	next  []byte            // the lines of the pending batch
+	whole map[string][]byte // the value last written of each store kept whole
+	recs  []record          // reused by each take
+
+	mu          sync.Mutex // guards the fields up to closed; taken after take
+	pending     *batch     // changes taken, not yet being written
+	inflight    *batch     // being written
+	writing     bool       // a commit is writing batches
+	rewriteNext bool       // the next write rewrites the file from a snapshot
 	closed      bool
-	f           *os.File // the file, open for appending; nil before the first write
-	size        int64    // bytes of records in the file
-	end         int64    // bytes in the file: its records, then zeros
-	base        int64    // bytes of its last rewrite
+
+	// The writer (the one commit with writing set, or start) owns the
+	// rest, without the mutexes.
+	buf  []byte   // the lines being written; swapped with next
+	f    *os.File // the file, open for appending; nil before the first write
+	size int64    // bytes of records in the file
+	end  int64    // bytes in the file: its records, then zeros
+	base int64    // bytes of its last rewrite
 }
 
-// batch is the changes of the requests that one write makes durable.
+// batch is the commits that one write makes durable: it writes the
+// changes the stores noted before it started, which include theirs.
 type batch struct {
-	buf  []byte
 	done chan struct{} // closed once written, or failed
 	err  error
 }
@@ -134,8 +147,6 @@ func (j *journal) start() error {
 			t.track()
 		}
 	}
-	j.mu.Lock()
-	defer j.mu.Unlock()
 	for _, s := range j.stores {
 		if _, ok := s.store.(tracked); !ok {
 			j.whole[s.name] = s.store.snapshot(nil)[0].Value
@@ -144,9 +155,9 @@ func (j *journal) start() error {
 	if !loaded {
 		return nil // the first write makes the file
 	}
-	snap, err := j.snapshot()
+	file, err := j.snapshot()
 	if err == nil {
-		err = j.writeFile(snap)
+		err = j.writeFile(file)
 	}
 	if err != nil {
 		return fmt.Errorf("state file %s cannot be written: %w", j.path, err)
@@ -255,20 +266,32 @@ func (j *journal) rewrite() {
 }
 
 // commit makes every change made so far durable and returns once it is:
-// it collects the stores' changes into the pending batch and waits for
-// that batch, writing it itself unless a write is under way. A commit that
-// finds nothing to write waits only for the changes others collected
-// before, which it may have read.
+// it takes the stores' changes into the pending batch and waits for that
+// batch, writing it itself unless a write is under way. A commit that
+// finds nothing to write waits only for the changes others took before,
+// which it may have read.
 func (j *journal) commit() error {
+	j.take.Lock()
+	n := len(j.next)
+	next, err := j.collect(j.next)
+	if err != nil {
+		next = next[:n] // the lines of the stores before are lost with the failed one's:
+	}
+	j.next = next
 	j.mu.Lock()
+	j.take.Unlock()
+	if err != nil {
+		j.rewriteNext = true // ... the next write writes them whole, once they encode
+		j.mu.Unlock()
+		j.report(err)
+		return err
+	}
 	if j.closed {
 		j.mu.Unlock()
 		return nil
 	}
-	if err := j.collect(); err != nil {
-		j.mu.Unlock()
-		j.report(err)
-		return err
+	if j.pending == nil && (len(next) > n || j.rewriteNext) {
+		j.pending = &batch{done: make(chan struct{})}
 	}
 	b := j.pending
 	if b == nil {
@@ -287,31 +310,23 @@ func (j *journal) commit() error {
 	return b.err
 }
 
-// collect appends the stores' changes to the pending batch; j.mu must be
-// held, so that batches keep the order in which changes were collected.
-func (j *journal) collect() error {
-	var recs []record
-	var buf []byte
+// collect appends the lines of the stores' changes to buf; j.take must
+// be held.
+func (j *journal) collect(buf []byte) ([]byte, error) {
 	var err error
 	for _, s := range j.stores {
-		recs = j.changes(s, recs[:0])
-		if buf, err = appendLines(buf, s.name, recs); err != nil {
-			j.rewriteNext = true // the record is missing from the file: write it whole once it encodes
-			return err
+		j.recs = j.changes(s, j.recs[:0])
+		buf, err = appendLines(buf, s.name, j.recs)
+		clear(j.recs) // drops the values for the collector
+		if err != nil {
+			return buf, err
 		}
 	}
-	if len(buf) == 0 && !j.rewriteNext {
-		return nil
-	}
-	if j.pending == nil {
-		j.pending = &batch{done: make(chan struct{})}
-	}
-	j.pending.buf = append(j.pending.buf, buf...)
-	return nil
+	return buf, nil
 }
 
 // changes appends the records of s that changed since they were last
-// written to dst; j.mu must be held.
+// written to dst; j.take must be held.
 func (j *journal) changes(s namedStore, dst []record) []record {
 	if t, ok := s.store.(tracked); ok {
 		return t.changes(dst)
@@ -377,50 +392,69 @@ func (b *batch) written() bool {
 // writeNext writes the pending batch, or the whole file when due; j.mu
 // must be held, and is released while writing.
 func (j *journal) writeNext() {
+	j.mu.Unlock()
+	j.take.Lock() // no commit is taking changes: the batch has all it took
+	j.mu.Lock()
 	b := j.pending
 	j.pending, j.inflight = nil, b
-	write := func() error { return j.append(b.buf) }
-	if j.rewriteNext || j.f == nil || j.size-j.base > max(minJournal, 2*j.base) {
-		snap, err := j.snapshot() // supersedes b's changes
-		write = func() error {
-			if err != nil {
-				return err
-			}
-			return j.writeFile(snap)
-		}
-		j.rewriteNext = false
-	}
+	rewrite := j.rewriteNext || j.f == nil || j.size-j.base > max(minJournal, 2*j.base)
+	j.rewriteNext = false
 	j.mu.Unlock()
-	err := write()
+	var err, encErr error
+	var file []byte
+	if rewrite {
+		file, encErr = j.snapshot() // supersedes the batch's lines
+		j.next = j.next[:0]
+		j.take.Unlock()
+		if encErr == nil {
+			err = j.writeFile(file)
+		}
+	} else {
+		j.buf, j.next = j.next, j.buf[:0]
+		j.take.Unlock()
+		err = j.append(j.buf)
+		if cap(j.buf) > 1<<20 {
+			j.buf = nil // a rare big batch: not kept
+		}
+	}
 	if err != nil {
 		err = fmt.Errorf("oauthtest: state file %s could not be written: %w", j.path, err)
+	}
+	if encErr != nil {
+		err = encErr // a record that does not encode: nothing was written
+	}
+	if err != nil {
 		j.report(err)
 	}
 	j.mu.Lock()
 	if err != nil {
-		j.rewriteNext = true // the file's end is unknown: the next write starts it afresh
+		// The file's end is unknown, or a record is missing from it: the
+		// next write starts it afresh, once every record encodes.
+		j.rewriteNext = true
 	}
 	b.err, j.inflight = err, nil
 	close(b.done)
 }
 
-// snapshot encodes every record of the durable stores, dropping the
-// changes they noted (taken before each store's snapshot, so that a change
-// made in between is written twice rather than not at all); j.mu must be
-// held.
+// snapshot encodes the file: the header, then every record of the
+// durable stores. It drops the changes they noted, taken before each
+// store's snapshot, so that a change made in between is written twice
+// rather than not at all; j.take must be held (or start calls it).
 func (j *journal) snapshot() ([]byte, error) {
-	var recs []record
-	var buf []byte
+	buf := make([]byte, 0, j.base+j.base/4+4096) // as big as the last one, and some
+	buf = append(buf, j.header...)
 	for _, s := range j.stores {
 		if t, ok := s.store.(tracked); ok {
-			t.changes(nil)
+			clear(t.changes(j.recs[:0]))
 		}
-		recs = s.store.snapshot(recs[:0])
+		j.recs = s.store.snapshot(j.recs[:0])
 		if _, ok := s.store.(tracked); !ok {
-			j.whole[s.name] = recs[0].Value
+			j.whole[s.name] = j.recs[0].Value
 		}
 		var err error
-		if buf, err = appendLines(buf, s.name, recs); err != nil {
+		buf, err = appendLines(buf, s.name, j.recs)
+		clear(j.recs)
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -451,16 +485,17 @@ func (j *journal) append(buf []byte) error {
 	return syncData(j.f)
 }
 
-// writeFile replaces the file with the header and snap: written to a
-// temporary file in the same directory, synced, renamed over the file,
-// and the directory synced; the new file is then opened for appending.
-func (j *journal) writeFile(snap []byte) error {
+// writeFile replaces the file with file, a snapshot's header and records:
+// written to a temporary file in the same directory, synced, renamed over
+// the file, and the directory synced; the new file is then opened for
+// appending.
+func (j *journal) writeFile(file []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(j.path), filepath.Base(j.path)+".*.tmp")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp.Name()) // gone after the rename; cleans up after a failure
-	_, err = tmp.Write(append(j.header, snap...))
+	_, err = tmp.Write(file)
 	if err == nil {
 		_, err = tmp.Write(zeros) // ahead of the records to come
 	}
@@ -477,7 +512,7 @@ func (j *journal) writeFile(snap []byte) error {
 		return err
 	}
 	syncDir(filepath.Dir(j.path))
-	return j.reopen(int64(len(j.header) + len(snap)))
+	return j.reopen(int64(len(file)))
 }
 
 // syncDir makes a rename in dir durable, where the system allows it.
