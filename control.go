@@ -146,7 +146,7 @@ func (p *Provider) serveControl(w http.ResponseWriter, r *http.Request, path str
 // that is not the provider's (DNS rebinding), from a web page of another
 // origin, or without the token of WithControlToken.
 func (p *Provider) guardControl(r *http.Request) error {
-	hosts := p.controlHosts()
+	hosts := p.controlHosts.get(p, (*Provider).controlHostsOf)
 	if !hosts.allows(r.Host) {
 		return refuseWith(http.StatusForbidden, "the control API answers only at this provider's own host (%s), not at Host %q: "+
 			"a web page may reach it through DNS rebinding; WithControlHosts or -control-host adds a name", strings.Join(hosts.names, ", "), r.Host)

@@ -31,7 +31,7 @@ func WithAllowedOrigins(origins ...string) Option {
 // allowsOrigin reports whether a browser app on origin may call the
 // provider's fetch endpoints.
 func (p *Provider) allowsOrigin(origin string) bool {
-	allowed := p.allowedOrigins()
+	allowed := p.allowedOrigins.get(p, (*Provider).corsOrigins)
 	o := strings.ToLower(origin)
 	if slices.Contains(allowed.list, o) {
 		return true

@@ -70,7 +70,7 @@ func supportedClaims() []string {
 }
 
 // handleDiscovery serves the discovery document at both well-known paths.
-func (p *Provider) handleDiscovery(x *call) { p.serveDocument(x, p.discovery()) }
+func (p *Provider) handleDiscovery(x *call) { p.serveDocument(x, p.discovery.get(p, buildDiscovery)) }
 
 // handleJWKS serves the keys that verify the provider's tokens.
 func (p *Provider) handleJWKS(x *call) { p.serveDocument(x, p.keys.document()) }
@@ -84,3 +84,9 @@ func (p *Provider) serveDocument(x *call, doc []byte) {
 	x.w.WriteHeader(http.StatusOK)
 	_, _ = x.w.Write(doc)
 }
+
+// buildDiscovery is discoveryJSON, set by init: the endpoint table names
+// handleDiscovery, and discoveryJSON reads the table.
+var buildDiscovery func(*Provider) []byte
+
+func init() { buildDiscovery = (*Provider).discoveryJSON }

@@ -38,14 +38,13 @@ type Provider struct {
 	pars        parStore       // pushed authorization requests: par.go
 	forms       formKeyStore   // the key of the forms' anti-forgery tokens (forms_guard.go)
 	rules       claimRuleStore // claim rules set at run time: claim_rules.go
-	storeList   []namedStore   // the stores above that own a lifecycle
 	journal     *journal       // WithStateFile
 
 	handler        http.Handler
-	client         *http.Client // reaches the provider; nil with WithoutServer
-	discovery      func() []byte
-	allowedOrigins func() corsOrigins
-	controlHosts   func() controlHostSet
+	client         *http.Client         // reaches the provider; nil with WithoutServer
+	discovery      lazy[[]byte]         // the discovery document
+	allowedOrigins lazy[corsOrigins]    // who may call with CORS
+	controlHosts   lazy[controlHostSet] // the control API's hosts, once the issuer and listener are known
 	closeOnce      sync.Once
 	tb             TB // NewTestProvider's test, which an unknown Endpoint fails; nil from NewProvider
 }
@@ -59,16 +58,10 @@ func NewProvider(opts ...Option) (*Provider, error) {
 	}
 	p := &Provider{cfg: cfg, issuer: cfg.issuer}
 	p.ids.seed = cfg.seed
-	p.storeList = p.newStoreList()
-	for _, s := range p.storeList {
-		s.store.reset(cfg)
-	}
+	p.resetStores(cfg)
 	if err := p.checkRuleClients(cfg.claimRules); err != nil {
 		return nil, fmt.Errorf("oauthtest: %w", err)
 	}
-	p.discovery = sync.OnceValue(p.discoveryJSON)
-	p.allowedOrigins = sync.OnceValue(p.corsOrigins)
-	p.controlHosts = sync.OnceValue(p.controlHostsOf) // once the issuer and listener are known
 	switch {
 	case cfg.inMemory:
 		p.serveInMemory()
@@ -272,4 +265,18 @@ func (p *Provider) ClientID() string {
 func (p *Provider) ClientSecret() string {
 	c, _ := p.clients.get(DefaultClientID)
 	return c.Secret
+}
+
+// lazy is a value computed once, on first use, from the provider: a field
+// of Provider rather than a sync.OnceValue, so that a start allocates no
+// closures for values most providers never compute.
+type lazy[T any] struct {
+	once sync.Once
+	v    T
+}
+
+// get returns the value, computing it with f the first time.
+func (l *lazy[T]) get(p *Provider, f func(*Provider) T) T {
+	l.once.Do(func() { l.v = f(p) })
+	return l.v
 }

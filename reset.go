@@ -10,9 +10,7 @@ package oauthtest
 // With WithStateFile, the file is rewritten with the reset state by the
 // next request, or by Close.
 func (p *Provider) Reset() {
-	for _, s := range p.storeList {
-		s.store.reset(p.cfg)
-	}
+	p.resetStores(p.cfg)
 	if p.journal != nil {
 		p.journal.rewrite()
 	}

@@ -126,7 +126,7 @@ func (p *Provider) newJournal(path string) *journal {
 	if j.report == nil {
 		j.report = func(err error) { log.Printf("%v", err) }
 	}
-	for _, s := range p.storeList {
+	for _, s := range p.storeList() {
 		if s.durable {
 			j.stores = append(j.stores, s)
 		}

@@ -11,7 +11,7 @@ import (
 // store is a part of the provider's state that owns its lifecycle: it
 // resets itself to what the options configure, and snapshots and restores
 // itself as records, each under its own mutex. Reset and the state file
-// go through the provider's list of stores (Provider.storeList), so a new
+// go through the provider's list of stores (storeTable), so a new
 // store is one entry there and these three methods beside its type.
 type store interface {
 	// reset returns the store to its state at start, as c configures it.
@@ -71,32 +71,53 @@ type namedStore struct {
 	durable bool // kept in the state file
 }
 
-// newStoreList lists the provider's stores. The ID source is not a store:
-// nothing changes it once the provider runs, and the clients of the
-// options are configuration (the client store keeps only those registered
-// dynamically). The request log, the back-channel deliveries and staged
-// faults are what a test observes or stages in one run, and the cache of
+// storeTable lists the provider's stores, declared once: NewProvider and
+// Reset reset each, the state file keeps the durable ones, and the tests
+// round-trip every one. The ID source is not a store: nothing changes it
+// once the provider runs, and the clients of the options are configuration
+// (the client store keeps only those registered dynamically). The request
+// log, the back-channel deliveries, staged faults and claim rules set at
+// run time are what a test observes or stages in one run, and the cache of
 // client ID metadata documents is fetched again: none is kept across
-// restarts.
-func (p *Provider) newStoreList() []namedStore {
-	return []namedStore{
-		{"clock", &p.clock, true},
-		{"clients", &p.clients, true},
-		{"users", &p.users, true},
-		{"keys", &p.keys, true},
-		{"forms", &p.forms, true},
-		{"codes", &p.codes, true},
-		{"pars", &p.pars, true},
-		{"tokens", &p.tokens, true},
-		{"sessions", &p.sessions, true},
-		{"devices", &p.devices, true},
-		{"assertions", &p.assertions, true},
-		{"dpop", &p.dpop, true},
-		{"faults", &p.faults, false},
-		{"requests", &p.requests, false},
-		{"backchannel", &p.backchannel, false},
-		{"documents", &p.documents, false},
-		{"rules", &p.rules, false},
+// restarts. A package-level table, so that a provider's start allocates no
+// list.
+var storeTable = [...]struct {
+	name    string // its key in the state file
+	of      func(*Provider) store
+	durable bool // kept in the state file
+}{
+	{"clock", func(p *Provider) store { return &p.clock }, true},
+	{"clients", func(p *Provider) store { return &p.clients }, true},
+	{"users", func(p *Provider) store { return &p.users }, true},
+	{"keys", func(p *Provider) store { return &p.keys }, true},
+	{"forms", func(p *Provider) store { return &p.forms }, true},
+	{"codes", func(p *Provider) store { return &p.codes }, true},
+	{"pars", func(p *Provider) store { return &p.pars }, true},
+	{"tokens", func(p *Provider) store { return &p.tokens }, true},
+	{"sessions", func(p *Provider) store { return &p.sessions }, true},
+	{"devices", func(p *Provider) store { return &p.devices }, true},
+	{"assertions", func(p *Provider) store { return &p.assertions }, true},
+	{"dpop", func(p *Provider) store { return &p.dpop }, true},
+	{"faults", func(p *Provider) store { return &p.faults }, false},
+	{"requests", func(p *Provider) store { return &p.requests }, false},
+	{"backchannel", func(p *Provider) store { return &p.backchannel }, false},
+	{"documents", func(p *Provider) store { return &p.documents }, false},
+	{"rules", func(p *Provider) store { return &p.rules }, false},
+}
+
+// storeList is the provider's stores, as storeTable lists them.
+func (p *Provider) storeList() []namedStore {
+	list := make([]namedStore, len(storeTable))
+	for i, s := range storeTable {
+		list[i] = namedStore{s.name, s.of(p), s.durable}
+	}
+	return list
+}
+
+// resetStores returns every store to what c configures.
+func (p *Provider) resetStores(c *config) {
+	for _, s := range storeTable {
+		s.of(p).reset(c)
 	}
 }
 

@@ -140,18 +140,19 @@ func TestEveryStoreRoundTrips(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer fresh.Close()
-	for i, s := range p.storeList {
+	freshStores := fresh.storeList()
+	for i, s := range p.storeList() {
 		checkFilled(t, s.name, reflect.ValueOf(s.store).Elem())
 		recs := s.store.snapshot(nil)
 		if len(recs) == 0 {
 			t.Errorf("store %s: its snapshot is empty", s.name)
 			continue
 		}
-		if err := fresh.storeList[i].store.restore(recs); err != nil {
+		if err := freshStores[i].store.restore(recs); err != nil {
 			t.Errorf("store %s: restore: %v", s.name, err)
 			continue
 		}
-		compareStores(t, s.name, reflect.ValueOf(s.store).Elem(), reflect.ValueOf(fresh.storeList[i].store).Elem())
+		compareStores(t, s.name, reflect.ValueOf(s.store).Elem(), reflect.ValueOf(freshStores[i].store).Elem())
 	}
 }
 
