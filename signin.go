@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 )
 
@@ -98,6 +99,9 @@ func (p *Provider) ssoSession(x *call, req *authorizeRequest, now time.Time) (se
 	u := ses.user
 	if h := req.loginHint; h != "" && h != u.Subject && h != u.Claims["email"] && h != u.Claims["preferred_username"] {
 		return session{}, false
+	}
+	if a := req.auth; (a.subject != "" && a.subject != u.Subject) || (len(a.essential) > 0 && !slices.Contains(a.essential, u.ACR)) {
+		return session{}, false // the claims parameter asks for another user, or a stronger login (OIDC Core §5.5.1)
 	}
 	return ses, true
 }

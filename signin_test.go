@@ -53,10 +53,12 @@ func TestSignInSkipsTheLogin(t *testing.T) {
 		}
 	}
 	for name, opt := range map[string]oauth2.AuthCodeOption{
-		"prompt=login":          oauth2.SetAuthURLParam("prompt", "login"),
-		"prompt=select_account": oauth2.SetAuthURLParam("prompt", "select_account"),
-		"max_age=30":            oauth2.SetAuthURLParam("max_age", "30"),
-		"login_hint=test-user":  oauth2.SetAuthURLParam("login_hint", "test-user"),
+		"prompt=login":                         oauth2.SetAuthURLParam("prompt", "login"),
+		"prompt=select_account":                oauth2.SetAuthURLParam("prompt", "select_account"),
+		"max_age=30":                           oauth2.SetAuthURLParam("max_age", "30"),
+		"login_hint=test-user":                 oauth2.SetAuthURLParam("login_hint", "test-user"),
+		"an essential acr alice's login lacks": oauth2.SetAuthURLParam("claims", `{"id_token": {"acr": {"essential": true, "values": ["phrh"]}}}`),
+		"the claims parameter's sub":           oauth2.SetAuthURLParam("claims", `{"id_token": {"sub": {"value": "test-user"}}}`),
 	} {
 		b := signedIn()
 		p.FastForward(time.Minute) // beyond max_age
