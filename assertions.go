@@ -113,38 +113,16 @@ func (p *Provider) verifyAssertion(raw string, a assertion) (jwt.MapClaims, erro
 // assertionStore remembers the jti of every assertion until it expires,
 // to refuse a replay.
 type assertionStore struct {
-	mu      sync.Mutex           // guards seen, sweeper and changed
-	seen    map[string]time.Time // issuer NUL jti -> expiry
-	sweeper sweeper
-	changed changeLog
+	mu       sync.Mutex // guards usedOnce and changed
+	usedOnce            // issuer NUL jti -> expiry
+	changed  changeLog
 }
 
 // first records the assertion and reports whether it is its first use.
 func (s *assertionStore) first(iss, jti string, exp, now time.Time) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.seen == nil {
-		s.seen = make(map[string]time.Time)
-	}
-	if s.sweeper.due(len(s.seen), now) {
-		before := len(s.seen)
-		for k, e := range s.seen {
-			if now.After(e) {
-				delete(s.seen, k)
-				s.changed.note(k)
-			}
-		}
-		if s.sweeper.swept(before, len(s.seen), now) {
-			s.seen = rebuilt(s.seen)
-		}
-	}
-	key := iss + "\x00" + jti
-	if _, ok := s.seen[key]; ok {
-		return false
-	}
-	s.seen[key] = exp
-	s.changed.note(key)
-	return true
+	return s.usedOnce.first(iss+"\x00"+jti, exp, now, &s.changed)
 }
 
 func (s *assertionStore) reset(*config) {

@@ -83,9 +83,8 @@ func (p *Provider) RequireDPoPNonce() {
 // dpopStore is a provider's DPoP state: the proofs seen, to refuse
 // replays, and the current server nonce.
 type dpopStore struct {
-	mu           sync.Mutex           // guards everything below
-	seen         map[string]time.Time // jkt NUL jti -> when it may be forgotten
-	sweeper      sweeper
+	mu           sync.Mutex // guards everything below
+	usedOnce                // jkt NUL jti -> when it may be forgotten
 	nonce        string
 	nonceExpires time.Time
 	demand       bool      // RequireDPoPNonce: the next proof must carry the nonce
@@ -97,28 +96,7 @@ type dpopStore struct {
 func (s *dpopStore) first(jkt, jti string, now time.Time) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.seen == nil {
-		s.seen = make(map[string]time.Time)
-	}
-	if s.sweeper.due(len(s.seen), now) {
-		before := len(s.seen)
-		for k, until := range s.seen {
-			if now.After(until) {
-				delete(s.seen, k)
-				s.changed.note(k)
-			}
-		}
-		if s.sweeper.swept(before, len(s.seen), now) {
-			s.seen = rebuilt(s.seen)
-		}
-	}
-	key := jkt + "\x00" + jti
-	if _, ok := s.seen[key]; ok {
-		return false
-	}
-	s.seen[key] = now.Add(dpopProofWindow + dpopClockSkew)
-	s.changed.note(key)
-	return true
+	return s.usedOnce.first(jkt+"\x00"+jti, now.Add(dpopProofWindow+dpopClockSkew), now, &s.changed)
 }
 
 // checkNonce checks a proof's nonce when one is demanded, and returns the

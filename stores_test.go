@@ -208,6 +208,10 @@ func compareStores(t *testing.T, name string, a, b reflect.Value) {
 		if notState[f.Name] {
 			continue
 		}
+		if f.Anonymous && f.Type.Kind() == reflect.Struct { // an embedded part of the store, such as usedOnce
+			compareStores(t, name, a.Field(i), b.Field(i))
+			continue
+		}
 		x, y := exposed(a.Field(i)), exposed(b.Field(i))
 		switch f.Type {
 		case reflect.TypeFor[*signingKey](), reflect.TypeFor[[]*signingKey](), reflect.TypeFor[map[string]*signingKey]():

@@ -45,3 +45,37 @@ func rebuilt[K comparable, V any](m map[K]V) map[K]V {
 	}
 	return c
 }
+
+// usedOnce is the keys a store has seen once (assertion and DPoP proof
+// jtis), each kept until it could no longer pass its checks; the owning
+// store's mutex guards it.
+type usedOnce struct {
+	seen    map[string]time.Time // key -> when it may be forgotten
+	sweeper sweeper
+}
+
+// first records key, to be forgotten after until, and reports whether it
+// is its first use; changed notes what the state file must write.
+func (u *usedOnce) first(key string, until, now time.Time, changed *changeLog) bool {
+	if u.seen == nil {
+		u.seen = make(map[string]time.Time)
+	}
+	if u.sweeper.due(len(u.seen), now) {
+		before := len(u.seen)
+		for k, e := range u.seen {
+			if now.After(e) {
+				delete(u.seen, k)
+				changed.note(k)
+			}
+		}
+		if u.sweeper.swept(before, len(u.seen), now) {
+			u.seen = rebuilt(u.seen)
+		}
+	}
+	if _, ok := u.seen[key]; ok {
+		return false
+	}
+	u.seen[key] = until
+	changed.note(key)
+	return true
+}
