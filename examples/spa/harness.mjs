@@ -68,3 +68,33 @@ export function serveApp(port) {
     server.listen(port, "127.0.0.1", () => resolve({ server, origin: `http://127.0.0.1:${server.address().port}` }));
   });
 }
+
+// Each check prints a line for people and a RESULT line for the
+// compatibility matrix (compat/run.sh).
+export const oidcClientVersion = JSON.parse(readFileSync(join(here, "node_modules/oidc-client-ts/package.json"))).version;
+export const results = [];
+export async function check(name, f) {
+  let error = "";
+  try {
+    await f();
+    console.log(`ok    ${name}`);
+  } catch (err) {
+    error = err.message;
+    console.log(`FAIL  ${name}: ${err.message}`);
+  }
+  results.push({ name, ok: !error });
+  console.log("RESULT " + JSON.stringify({ client: "oidc-client-ts (headless Chromium)", version: oidcClientVersion, exercised: name, ok: !error, error }));
+}
+
+// status reads the SPA's state once it satisfies want.
+export async function status(page, want) {
+  await page.waitForFunction((w) => {
+    try {
+      const s = JSON.parse(document.getElementById("status").textContent);
+      return Object.entries(w).every(([k, v]) => s[k] === v);
+    } catch {
+      return false;
+    }
+  }, { timeout: 15000 }, want);
+  return JSON.parse(await page.$eval("#status", (e) => e.textContent));
+}

@@ -7,40 +7,8 @@
 // an iframe finds the same session.
 //
 //   OAUTHTEST_BIN=/path/to/oauthtest CHROMIUM=/usr/bin/chromium node storage-state-test.mjs
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import puppeteer from "puppeteer-core";
-import { serveApp, startProvider } from "./harness.mjs";
-
-const here = fileURLToPath(new URL(".", import.meta.url));
-const oidcClientVersion = JSON.parse(readFileSync(join(here, "node_modules/oidc-client-ts/package.json"))).version;
-const results = [];
-async function check(name, f) {
-  let error = "";
-  try {
-    await f();
-    console.log(`ok    ${name}`);
-  } catch (err) {
-    error = err.message;
-    console.log(`FAIL  ${name}: ${err.message}`);
-  }
-  results.push({ name, ok: !error });
-  console.log("RESULT " + JSON.stringify({ client: "oidc-client-ts (headless Chromium)", version: oidcClientVersion, exercised: name, ok: !error, error }));
-}
-
-// status reads the SPA's state once it satisfies want.
-async function status(page, want) {
-  await page.waitForFunction((w) => {
-    try {
-      const s = JSON.parse(document.getElementById("status").textContent);
-      return Object.entries(w).every(([k, v]) => s[k] === v);
-    } catch {
-      return false;
-    }
-  }, { timeout: 15000 }, want);
-  return JSON.parse(await page.$eval("#status", (e) => e.textContent));
-}
+import { check, results, serveApp, startProvider, status } from "./harness.mjs";
 
 const bin = process.env.OAUTHTEST_BIN;
 if (!bin) throw new Error("set OAUTHTEST_BIN to a built cmd/oauthtest");
