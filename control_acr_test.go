@@ -1,13 +1,10 @@
 package oauthtest_test
 
 import (
-	"net/http"
-	"net/url"
 	"slices"
 	"testing"
 
 	"github.com/c95d6557/oauthtest"
-	"golang.org/x/oauth2"
 )
 
 // TestControlUserACR: the control API stages a user's acr and amr, as
@@ -36,21 +33,7 @@ func TestControlSessionACR(t *testing.T) {
 	t.Parallel()
 	p := controlProvider(t, oauthtest.WithUsers(alice))
 	cookie := control(t, p, "POST", "/sessions", `{"subject": "alice", "acr": "phr", "amr": ["hwk"]}`)["cookie"].(map[string]any)
-	cfg := oauthConfig(p)
-	req, _ := http.NewRequest(http.MethodGet, cfg.AuthCodeURL("st", oauth2.SetAuthURLParam("prompt", "none")), nil)
-	req.AddCookie(&http.Cookie{Name: cookie["name"].(string), Value: cookie["value"].(string)})
-	client := *p.HTTPClient()
-	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	loc, _ := url.Parse(resp.Header.Get("Location"))
-	tok, err := cfg.Exchange(clientContext(p), loc.Query().Get("code"))
-	if err != nil {
-		t.Fatalf("%s: %v", loc, err)
-	}
+	tok := silentLogin(t, p, cookie)
 	id, _ := tok.Extra("id_token").(string)
 	claims := accessClaims(t, p, id)
 	amr, _ := claims["amr"].([]any)

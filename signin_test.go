@@ -118,6 +118,26 @@ func TestControlSessions(t *testing.T) {
 		text(t, state["cookies"].([]any)[0]) != text(t, cookie) || text(t, state["origins"]) != "[]" {
 		t.Errorf("answer %s", text(t, out))
 	}
+	tok := silentLogin(t, p, cookie)
+	if _, info := userinfo(t, p, tok.AccessToken); info["sub"] != "alice" || info["email"] != "alice@example.com" {
+		t.Errorf("userinfo %v", info)
+	}
+	for body, want := range map[string]string{
+		`{}`:                                    "subject is required",
+		`{"subject": "a", "client_id": "nope"}`: `client_id "nope" is not registered`,
+		`{"subject": "a", "claims": {"sub": "b"}}`: `claim "sub" is set by the provider`,
+		`{"subject": "a", "claim": {}}`:            `takes no field "claim"; did you mean "claims"?`,
+	} {
+		status, out := raw(t, p, "POST", "/sessions", body, map[string]string{"Content-Type": "application/json"})
+		wantRefusal(t, body, status, out, 400, want)
+	}
+}
+
+// silentLogin runs the default client's prompt=none login in a browser
+// carrying only the session cookie the control API's /sessions answered,
+// and redeems the code.
+func silentLogin(t *testing.T, p *oauthtest.Provider, cookie map[string]any) *oauth2.Token {
+	t.Helper()
 	cfg := oauthConfig(p)
 	req, _ := http.NewRequest(http.MethodGet, cfg.AuthCodeURL("st", oauth2.SetAuthURLParam("prompt", "none")), nil)
 	req.AddCookie(&http.Cookie{Name: cookie["name"].(string), Value: cookie["value"].(string)})
@@ -133,16 +153,5 @@ func TestControlSessions(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%s: %v", loc, err)
 	}
-	if _, info := userinfo(t, p, tok.AccessToken); info["sub"] != "alice" || info["email"] != "alice@example.com" {
-		t.Errorf("userinfo %v", info)
-	}
-	for body, want := range map[string]string{
-		`{}`:                                    "subject is required",
-		`{"subject": "a", "client_id": "nope"}`: `client_id "nope" is not registered`,
-		`{"subject": "a", "claims": {"sub": "b"}}`: `claim "sub" is set by the provider`,
-		`{"subject": "a", "claim": {}}`:            `takes no field "claim"; did you mean "claims"?`,
-	} {
-		status, out := raw(t, p, "POST", "/sessions", body, map[string]string{"Content-Type": "application/json"})
-		wantRefusal(t, body, status, out, 400, want)
-	}
+	return tok
 }
