@@ -2,7 +2,7 @@ package oauthtest
 
 import (
 	"fmt"
-	"strings"
+	"github.com/c95d6557/oauthtest/internal/words"
 	"sync"
 	"time"
 )
@@ -125,14 +125,7 @@ func humanDuration(d time.Duration) string {
 	default:
 		d = d.Round(time.Microsecond)
 	}
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
+	return words.Duration(d)
 }
 
 // clockState is the clock as the state file keeps it.

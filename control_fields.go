@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/c95d6557/oauthtest/internal/words"
 	"io"
 	"maps"
 	"net/url"
@@ -395,7 +396,7 @@ var fieldAliases = map[string]string{"sub": "subject", "user": "subject", "clien
 func suggestFrom(s string, names []string) string {
 	best, dist := "", len(s)/2+2
 	for _, n := range names {
-		if d := editDistance(strings.ToLower(s), n); d < dist {
+		if d := words.Distance(strings.ToLower(s), n); d < dist {
 			best, dist = n, d
 		}
 	}
@@ -403,28 +404,4 @@ func suggestFrom(s string, names []string) string {
 		return ""
 	}
 	return fmt.Sprintf("; did you mean %q?", best)
-}
-
-// editDistance is the Levenshtein distance of a and b, bytewise.
-func editDistance(a, b string) int {
-	if len(a) > 64 {
-		return len(a) // no field name is that long
-	}
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }

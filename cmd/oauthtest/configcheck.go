@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/c95d6557/oauthtest/internal/words"
 	"maps"
 	"reflect"
 	"slices"
@@ -107,7 +108,7 @@ func checkValue(path string, v any, t reflect.Type) error {
 func unknownField(path, name string, fields map[string]reflect.Type) error {
 	best, bestDist := "", -1
 	for known := range fields {
-		d := editDistance(strings.ToLower(name), known)
+		d := words.Distance(strings.ToLower(name), known)
 		if bestDist < 0 || d < bestDist || d == bestDist && known < best {
 			best, bestDist = known, d
 		}
@@ -163,25 +164,4 @@ func jsonKind(v any) string {
 		return fmt.Sprintf("%t", v)
 	}
 	return "null"
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

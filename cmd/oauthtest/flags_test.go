@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"github.com/c95d6557/oauthtest/internal/words"
 	"io"
 	"net/http"
 	"os"
@@ -199,14 +200,14 @@ func TestFlagHelpDefaults(t *testing.T) {
 	}
 	for flag, d := range map[string]time.Duration{"code-lifetime": oauthtest.DefaultCodeLifetime, "access-token-lifetime": oauthtest.DefaultAccessTokenLifetime,
 		"id-token-lifetime": oauthtest.DefaultIDTokenLifetime, "refresh-token-lifetime": oauthtest.DefaultRefreshTokenLifetime} {
-		want := regexp.MustCompile(`-` + flag + ` lifetime\n\s+.*\(default ` + regexp.QuoteMeta(shortDuration(d)) + `\)`)
+		want := regexp.MustCompile(`-` + flag + ` lifetime\n\s+.*\(default ` + regexp.QuoteMeta(words.Duration(d)) + `\)`)
 		if !want.MatchString(stdout.String()) {
-			t.Errorf("-h does not give -%s's default %s:\n%s", flag, shortDuration(d), stdout.String())
+			t.Errorf("-h does not give -%s's default %s:\n%s", flag, words.Duration(d), stdout.String())
 		}
 	}
 	for d, want := range map[time.Duration]string{10 * time.Minute: "10m", time.Hour: "1h", 720 * time.Hour: "720h", 90 * time.Minute: "1h30m", 90 * time.Second: "1m30s", time.Second: "1s"} {
-		if got := shortDuration(d); got != want {
-			t.Errorf("shortDuration(%v) = %q, want %q", d, got, want)
+		if got := words.Duration(d); got != want {
+			t.Errorf("words.Duration(%v) = %q, want %q", d, got, want)
 		}
 	}
 }

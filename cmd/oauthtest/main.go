@@ -15,6 +15,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/c95d6557/oauthtest/internal/words"
 	"io"
 	"log/slog"
 	"os"
@@ -127,10 +128,10 @@ func parseFlags(args []string, stdout io.Writer) (*settings, error) {
 	fs.StringVar(&s.sub, "sub", oauthtest.DefaultUser().Subject, "the `subject` of the user approved")
 	fs.Var(&s.origins, "allowed-origin", "an `origin` (scheme://host:port) whose browser apps may call the provider (CORS); repeatable")
 	fs.Var(&s.claims, "claim", "a claim of the user, `name=value`; a JSON value (true, 42, [\"admin\"]) is decoded; repeatable")
-	fs.Var((*lifetimeFlag)(&s.lifetimes.Code), "code-lifetime", "authorization code `lifetime` (default "+shortDuration(oauthtest.DefaultCodeLifetime)+")")
-	fs.Var((*lifetimeFlag)(&s.lifetimes.AccessToken), "access-token-lifetime", "access token `lifetime` (default "+shortDuration(oauthtest.DefaultAccessTokenLifetime)+")")
-	fs.Var((*lifetimeFlag)(&s.lifetimes.IDToken), "id-token-lifetime", "ID token `lifetime` (default "+shortDuration(oauthtest.DefaultIDTokenLifetime)+")")
-	fs.Var((*lifetimeFlag)(&s.lifetimes.RefreshToken), "refresh-token-lifetime", "refresh token `lifetime` (default "+shortDuration(oauthtest.DefaultRefreshTokenLifetime)+")")
+	fs.Var((*lifetimeFlag)(&s.lifetimes.Code), "code-lifetime", "authorization code `lifetime` (default "+words.Duration(oauthtest.DefaultCodeLifetime)+")")
+	fs.Var((*lifetimeFlag)(&s.lifetimes.AccessToken), "access-token-lifetime", "access token `lifetime` (default "+words.Duration(oauthtest.DefaultAccessTokenLifetime)+")")
+	fs.Var((*lifetimeFlag)(&s.lifetimes.IDToken), "id-token-lifetime", "ID token `lifetime` (default "+words.Duration(oauthtest.DefaultIDTokenLifetime)+")")
+	fs.Var((*lifetimeFlag)(&s.lifetimes.RefreshToken), "refresh-token-lifetime", "refresh token `lifetime` (default "+words.Duration(oauthtest.DefaultRefreshTokenLifetime)+")")
 	fs.StringVar(&s.configFile, "config", "", "JSON config `file` for several clients and users (see docs/cli.md)")
 	fs.StringVar(&s.keyFile, "key", "", "PEM private key `file` to sign with, instead of the built-in insecure key")
 	fs.StringVar(&s.alg, "alg", "", "signing algorithm of the built-in keys: RS256 (default), ES256 or EdDSA")
@@ -168,19 +169,6 @@ func parseFlags(args []string, stdout io.Writer) (*settings, error) {
 	}
 	fs.Visit(func(f *flag.Flag) { s.set[f.Name] = true })
 	return s, nil
-}
-
-// shortDuration writes d as the flags take it, without zero units: 10m,
-// 1h, 720h, 1h30m.
-func shortDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
 }
 
 func version() string {
